@@ -1,0 +1,4 @@
+#![doc = include_str!("../README.md")]
+
+#[doc(inline)]
+pub use streams_core::*;

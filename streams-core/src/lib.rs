@@ -1,0 +1,26 @@
+//! The runtime library behind [`streams`](https://docs.rs/streams): typed records and codecs,
+//! the Processor API, topologies with Kafka Streams' `describe()`, state stores and the
+//! `TopologyTestDriver`.
+//!
+//! Applications depend on the `streams` facade crate, which re-exports this crate and the
+//! macros; the modules are documented here.
+
+pub mod codec;
+pub mod error;
+pub mod processor;
+pub mod record;
+pub mod state;
+pub mod testing;
+pub mod timestamp;
+pub mod topology;
+
+/// The names most applications use.
+pub mod prelude {
+    pub use crate::codec::{BigEndian, Bincode, Bytes, Codec, Json, Nullable, Utf8, Void};
+    pub use crate::error::{ProcessorError, StreamsError};
+    pub use crate::processor::{Processor, ProcessorContext, Punctuation, PunctuationType};
+    pub use crate::record::{Headers, Record};
+    pub use crate::state::{KeyValueStore, Stores};
+    pub use crate::testing::TopologyTestDriver;
+    pub use crate::topology::{Topology, TopologyBuilder};
+}

@@ -1,0 +1,144 @@
+use std::time::Duration;
+
+use crate::error::ProcessorError;
+use crate::record::{Record, RecordMetadata};
+use crate::state::{KeyValueStore, StoreError};
+
+use super::node::{Child, NodeInfo, forward_all};
+use super::punctuation::{PunctuationId, PunctuationType};
+use super::task::{TaskId, TaskState};
+
+/// What a processor can do besides computing: forward records downstream, schedule
+/// punctuations, reach its state stores, and read the task's time and the current record's
+/// metadata — Kafka Streams' `api.ProcessorContext<KForward, VForward>`.
+///
+/// `K` and `V` are the processor's output types: only records of that type can be forwarded.
+pub struct ProcessorContext<'a, K, V> {
+    info: &'a NodeInfo,
+    children: &'a [Child<K, V>],
+    task: &'a mut TaskState,
+}
+
+impl<'a, K, V> ProcessorContext<'a, K, V> {
+    pub(crate) fn new(info: &'a NodeInfo, children: &'a [Child<K, V>], task: &'a mut TaskState) -> Self {
+        ProcessorContext {
+            info,
+            children,
+            task,
+        }
+    }
+
+    /// Sends a record to every child of this node, in the order they were connected.
+    ///
+    /// The record is cloned for all children but the last, which receives it as is.
+    pub fn forward(&mut self, record: Record<K, V>) -> Result<(), ProcessorError>
+    where
+        K: Clone,
+        V: Clone,
+    {
+        forward_all(self.children, record, self.task)
+    }
+
+    /// Sends a record to one named child only.
+    pub fn forward_to(&mut self, child: &str, record: Record<K, V>) -> Result<(), ProcessorError> {
+        match self.children.iter().find(|c| &*c.name == child) {
+            Some(c) => c.node.borrow_mut().process(record, self.task),
+            None => Err(ProcessorError::msg(format!(
+                "processor `{}` has no child named `{child}` (children: {:?})",
+                self.info.name,
+                self.child_names().collect::<Vec<_>>()
+            ))),
+        }
+    }
+
+    /// The names of this node's children, in connection order.
+    pub fn child_names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.children.iter().map(|c| &*c.name)
+    }
+
+    /// Schedules [`Processor::punctuate`](super::Processor::punctuate) on this processor every
+    /// `interval` (at least 1 ms), by stream time or wall-clock time.
+    ///
+    /// Stream-time punctuations are due at 0, then every `interval`; one fires when stream time
+    /// reaches its due time, with the stream time as its timestamp. Intervals skipped by a jump
+    /// in time fire once, not once each. Wall-clock punctuations are first due one interval from
+    /// now.
+    pub fn schedule(
+        &mut self,
+        interval: Duration,
+        kind: PunctuationType,
+    ) -> Result<PunctuationId, ProcessorError> {
+        let now = self.task.clock.now_ms();
+        self.task
+            .punctuations
+            .schedule(self.info.index, interval, kind, now)
+            .ok_or_else(|| {
+                ProcessorError::msg(format!(
+                    "cannot schedule a punctuation every {interval:?}: the interval must be at least 1 ms"
+                ))
+            })
+    }
+
+    /// Cancels a scheduled punctuation. Cancelling one that already ended does nothing.
+    pub fn cancel(&mut self, id: PunctuationId) {
+        self.task.punctuations.cancel(id);
+    }
+
+    /// Where the record being processed came from; `None` in a punctuation.
+    pub fn record_metadata(&self) -> Option<&RecordMetadata> {
+        self.task.metadata.as_ref()
+    }
+
+    /// The task's stream time: the highest record timestamp it has seen, or -1 before any.
+    pub fn current_stream_time(&self) -> i64 {
+        self.task.stream_time
+    }
+
+    /// The wall-clock time in ms (the test driver's mock clock under test).
+    pub fn current_system_time_ms(&self) -> i64 {
+        self.task.clock.now_ms()
+    }
+
+    /// Asks for a commit as soon as possible, instead of waiting for `commit.interval.ms`.
+    pub fn commit(&mut self) {
+        self.task.commit_requested = true;
+    }
+
+    /// The task running this processor.
+    pub fn task_id(&self) -> TaskId {
+        self.task.id
+    }
+
+    /// The application id (`application.id`).
+    pub fn application_id(&self) -> &str {
+        &self.task.application_id
+    }
+
+    /// The name of this processor's node.
+    pub fn node_name(&self) -> &str {
+        &self.info.name
+    }
+
+    /// A key-value store connected to this processor, typed as declared.
+    pub fn key_value_store<SK: 'static, SV: 'static>(
+        &self,
+        name: &str,
+    ) -> Result<KeyValueStore<SK, SV>, StoreError> {
+        if !self.info.stores.iter().any(|s| s == name) {
+            return Err(StoreError::NotConnected {
+                processor: self.info.name.to_string(),
+                store: name.to_string(),
+                connected: self.info.stores.clone(),
+            });
+        }
+        self.task
+            .stores
+            .get(name)
+            .and_then(|store| store.downcast_ref::<KeyValueStore<SK, SV>>())
+            .cloned()
+            .ok_or_else(|| StoreError::WrongType {
+                store: name.to_string(),
+                requested: std::any::type_name::<KeyValueStore<SK, SV>>().to_string(),
+            })
+    }
+}

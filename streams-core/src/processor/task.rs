@@ -1,0 +1,84 @@
+//! What a task's processors share: stream time, the current record's metadata, punctuation
+//! schedules, the output collector, the wall clock and the state stores.
+
+use std::fmt;
+use std::sync::Arc;
+
+use crate::error::StreamsError;
+use crate::record::{Headers, RecordMetadata};
+use crate::state::StoreRegistry;
+
+use super::punctuation::PunctuationQueue;
+
+/// A task's id: `<sub-topology>_<partition>`, as in Kafka Streams (`0_3`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct TaskId {
+    /// The sub-topology.
+    pub subtopology: u32,
+    /// The input partition.
+    pub partition: i32,
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}_{}", self.subtopology, self.partition)
+    }
+}
+
+/// A serialized record leaving a sink.
+#[derive(Debug)]
+pub(crate) struct OutputRecord<'a> {
+    pub(crate) topic: &'a str,
+    pub(crate) key: Option<&'a [u8]>,
+    pub(crate) value: Option<&'a [u8]>,
+    pub(crate) timestamp: i64,
+    pub(crate) headers: &'a Headers,
+}
+
+/// Where sinks send serialized records: the producer in a running application, a buffer in the
+/// test driver.
+pub(crate) trait RecordCollector {
+    fn send(&mut self, record: OutputRecord<'_>) -> Result<(), StreamsError>;
+}
+
+/// The wall clock a task reads: the system clock, or the test driver's mock clock.
+pub(crate) trait WallClock {
+    fn now_ms(&self) -> i64;
+}
+
+/// Stream time before the task has seen any record.
+pub(crate) const UNKNOWN_TIME: i64 = -1;
+
+pub(crate) struct TaskState {
+    pub(crate) id: TaskId,
+    pub(crate) application_id: Arc<str>,
+    pub(crate) stream_time: i64,
+    pub(crate) metadata: Option<RecordMetadata>,
+    pub(crate) punctuations: PunctuationQueue,
+    pub(crate) commit_requested: bool,
+    pub(crate) clock: Box<dyn WallClock>,
+    pub(crate) collector: Box<dyn RecordCollector>,
+    pub(crate) stores: StoreRegistry,
+}
+
+impl TaskState {
+    pub(crate) fn new(
+        id: TaskId,
+        application_id: Arc<str>,
+        clock: Box<dyn WallClock>,
+        collector: Box<dyn RecordCollector>,
+        stores: StoreRegistry,
+    ) -> Self {
+        TaskState {
+            id,
+            application_id,
+            stream_time: UNKNOWN_TIME,
+            metadata: None,
+            punctuations: PunctuationQueue::default(),
+            commit_requested: false,
+            clock,
+            collector,
+            stores,
+        }
+    }
+}

@@ -1,0 +1,333 @@
+use std::cell::{Cell, RefCell};
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::codec::Codec;
+use crate::error::StreamsError;
+use crate::processor::PunctuationType;
+use crate::processor::TaskId;
+use crate::processor::node::RawRecord;
+use crate::processor::task::{OutputRecord, RecordCollector, TaskState, WallClock};
+use crate::record::Headers;
+use crate::state::KeyValueStore;
+use crate::topology::Topology;
+use crate::topology::instance::TaskGraph;
+
+use super::input::TestInputTopic;
+use super::output::TestOutputTopic;
+
+/// A record a sink wrote, as bytes.
+#[derive(Debug, Clone)]
+pub(crate) struct Produced {
+    pub(crate) topic: Arc<str>,
+    pub(crate) key: Option<Vec<u8>>,
+    pub(crate) value: Option<Vec<u8>>,
+    pub(crate) timestamp: i64,
+    pub(crate) headers: Headers,
+}
+
+#[derive(Default)]
+struct Collector {
+    produced: Rc<RefCell<Vec<Produced>>>,
+    /// Topic names seen, so each record shares its topic's name instead of copying it.
+    topics: Vec<Arc<str>>,
+}
+
+impl Collector {
+    fn intern(&mut self, topic: &str) -> Arc<str> {
+        if let Some(t) = self.topics.iter().find(|t| ***t == *topic) {
+            return Arc::clone(t);
+        }
+        let t: Arc<str> = Arc::from(topic);
+        self.topics.push(Arc::clone(&t));
+        t
+    }
+}
+
+impl RecordCollector for Collector {
+    fn send(&mut self, record: OutputRecord<'_>) -> Result<(), StreamsError> {
+        let topic = self.intern(record.topic);
+        self.produced.borrow_mut().push(Produced {
+            topic,
+            key: record.key.map(<[u8]>::to_vec),
+            value: record.value.map(<[u8]>::to_vec),
+            timestamp: record.timestamp,
+            headers: record.headers.clone(),
+        });
+        Ok(())
+    }
+}
+
+struct MockClock(Rc<Cell<i64>>);
+
+impl WallClock for MockClock {
+    fn now_ms(&self) -> i64 {
+        self.0.get()
+    }
+}
+
+/// Options for [`TopologyTestDriver::with_options`].
+#[derive(Debug, Clone)]
+pub struct DriverOptions {
+    /// The application id processors see (default `"test-driver"`).
+    pub application_id: String,
+    /// The mock wall clock's start, in ms since the epoch (default 0).
+    pub wall_clock_start_ms: i64,
+}
+
+impl Default for DriverOptions {
+    fn default() -> Self {
+        DriverOptions {
+            application_id: "test-driver".to_string(),
+            wall_clock_start_ms: 0,
+        }
+    }
+}
+
+pub(crate) struct Inner {
+    graph: TaskGraph,
+    task: TaskState,
+    clock: Rc<Cell<i64>>,
+    produced: Rc<RefCell<Vec<Produced>>>,
+    outputs: HashMap<Arc<str>, VecDeque<Produced>>,
+    offsets: HashMap<Arc<str>, i64>,
+}
+
+/// Runs a topology in-process, record by record, with a mock wall clock. See the
+/// [module docs](super).
+pub struct TopologyTestDriver {
+    inner: RefCell<Inner>,
+}
+
+impl std::fmt::Debug for TopologyTestDriver {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TopologyTestDriver").finish_non_exhaustive()
+    }
+}
+
+impl TopologyTestDriver {
+    /// A driver with default options; calls every processor's `init`.
+    pub fn new(topology: Topology) -> Result<Self, StreamsError> {
+        Self::with_options(topology, DriverOptions::default())
+    }
+
+    /// A driver with an application id and a wall-clock start.
+    pub fn with_options(topology: Topology, options: DriverOptions) -> Result<Self, StreamsError> {
+        let id = TaskId {
+            subtopology: 0,
+            partition: 0,
+        };
+        let all: Vec<usize> = (0..topology.nodes().len()).collect();
+        let (graph, stores) = TaskGraph::new(&topology, &all).map_err(|reason| StreamsError::Instantiate {
+            task: id.to_string(),
+            reason,
+        })?;
+        let clock = Rc::new(Cell::new(options.wall_clock_start_ms));
+        let collector = Collector::default();
+        let produced = Rc::clone(&collector.produced);
+        let mut task = TaskState::new(
+            id,
+            Arc::from(options.application_id.as_str()),
+            Box::new(MockClock(Rc::clone(&clock))),
+            Box::new(collector),
+            stores,
+        );
+        graph.init(&mut task)?;
+        let mut inner = Inner {
+            graph,
+            task,
+            clock,
+            produced,
+            outputs: HashMap::new(),
+            offsets: HashMap::new(),
+        };
+        inner.capture_and_reprocess()?;
+        Ok(TopologyTestDriver {
+            inner: RefCell::new(inner),
+        })
+    }
+
+    /// A typed handle to pipe records into `topic`, starting at timestamp 0 without
+    /// auto-advance.
+    pub fn create_input_topic<K, V, KC, VC>(
+        &self,
+        topic: &str,
+        key_codec: KC,
+        value_codec: VC,
+    ) -> TestInputTopic<'_, K, V>
+    where
+        K: 'static,
+        V: 'static,
+        KC: Codec<K>,
+        VC: Codec<V>,
+    {
+        TestInputTopic::new(self, topic, key_codec, value_codec, 0, Duration::ZERO)
+    }
+
+    /// An input topic whose records get timestamps from `start_ms`, advancing by
+    /// `auto_advance` after each record, as Kafka Streams' `createInputTopic` with a start
+    /// instant and auto-advance.
+    pub fn create_input_topic_with_time<K, V, KC, VC>(
+        &self,
+        topic: &str,
+        key_codec: KC,
+        value_codec: VC,
+        start_ms: i64,
+        auto_advance: Duration,
+    ) -> TestInputTopic<'_, K, V>
+    where
+        K: 'static,
+        V: 'static,
+        KC: Codec<K>,
+        VC: Codec<V>,
+    {
+        TestInputTopic::new(self, topic, key_codec, value_codec, start_ms, auto_advance)
+    }
+
+    /// A typed handle to read what sinks wrote to `topic`.
+    pub fn create_output_topic<K, V, KC, VC>(
+        &self,
+        topic: &str,
+        key_codec: KC,
+        value_codec: VC,
+    ) -> TestOutputTopic<'_, K, V>
+    where
+        K: 'static,
+        V: 'static,
+        KC: Codec<K>,
+        VC: Codec<V>,
+    {
+        TestOutputTopic::new(self, topic, key_codec, value_codec)
+    }
+
+    /// Moves the mock wall clock forward and fires due wall-clock punctuations (each at most
+    /// once, with the new time).
+    pub fn advance_wall_clock_time(&self, by: Duration) -> Result<(), StreamsError> {
+        let mut inner = self.inner.borrow_mut();
+        let now = inner
+            .clock
+            .get()
+            .saturating_add(i64::try_from(by.as_millis()).unwrap_or(i64::MAX));
+        inner.clock.set(now);
+        let Inner { graph, task, .. } = &mut *inner;
+        graph.punctuate(PunctuationType::WallClockTime, now, task)?;
+        inner.capture_and_reprocess()
+    }
+
+    /// The mock wall clock, in ms.
+    pub fn wall_clock_ms(&self) -> i64 {
+        self.inner.borrow().clock.get()
+    }
+
+    /// The task's stream time (-1 before the first record).
+    pub fn stream_time(&self) -> i64 {
+        self.inner.borrow().task.stream_time
+    }
+
+    /// The topics sinks have written to so far, sorted.
+    pub fn produced_topic_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.inner.borrow().outputs.keys().map(|t| t.to_string()).collect();
+        names.sort();
+        names
+    }
+
+    /// A key-value store of the topology, to inspect or seed it; `None` if no such store with
+    /// these types exists.
+    pub fn key_value_store<K: 'static, V: 'static>(&self, name: &str) -> Option<KeyValueStore<K, V>> {
+        let inner = self.inner.borrow();
+        inner
+            .task
+            .stores
+            .get(name)
+            .and_then(|s| s.downcast_ref::<KeyValueStore<K, V>>())
+            .cloned()
+    }
+
+    pub(crate) fn pipe(
+        &self,
+        topic: &str,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        timestamp: i64,
+        headers: Headers,
+    ) -> Result<(), StreamsError> {
+        self.inner
+            .borrow_mut()
+            .process(topic, key, value, timestamp, headers)
+    }
+
+    pub(crate) fn with_output<R>(&self, topic: &str, f: impl FnOnce(&mut VecDeque<Produced>) -> R) -> R {
+        let mut inner = self.inner.borrow_mut();
+        let queue = inner.outputs.entry(Arc::from(topic)).or_default();
+        f(queue)
+    }
+}
+
+impl Drop for TopologyTestDriver {
+    fn drop(&mut self) {
+        let inner = self.inner.get_mut();
+        inner.graph.close(&mut inner.task);
+    }
+}
+
+impl Inner {
+    fn process(
+        &mut self,
+        topic: &str,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        timestamp: i64,
+        headers: Headers,
+    ) -> Result<(), StreamsError> {
+        let topic = self
+            .graph
+            .source_topic(topic)
+            .ok_or_else(|| StreamsError::UnknownTopic {
+                topic: topic.to_string(),
+                reason: "no source of the topology reads it",
+            })?;
+        let offset = self.offsets.entry(Arc::clone(&topic)).or_insert(0);
+        let raw = RawRecord {
+            topic: &topic,
+            partition: 0,
+            offset: *offset,
+            timestamp,
+            key,
+            value,
+            headers,
+        };
+        *offset += 1;
+        self.graph.process(raw, &mut self.task)?;
+        let stream_time = self.task.stream_time;
+        self.graph
+            .punctuate(PunctuationType::StreamTime, stream_time, &mut self.task)?;
+        self.task.commit_requested = false;
+        self.capture_and_reprocess()
+    }
+
+    /// Moves what sinks wrote into the output topics, and feeds records written to topics the
+    /// topology reads back into it, depth first, as Kafka Streams' driver does.
+    fn capture_and_reprocess(&mut self) -> Result<(), StreamsError> {
+        let produced = std::mem::take(&mut *self.produced.borrow_mut());
+        for record in produced {
+            let again = self
+                .graph
+                .source_topic(&record.topic)
+                .is_some()
+                .then(|| record.clone());
+            match self.outputs.get_mut(&*record.topic) {
+                Some(queue) => queue.push_back(record),
+                None => {
+                    self.outputs
+                        .insert(Arc::clone(&record.topic), VecDeque::from([record]));
+                }
+            }
+            if let Some(r) = again {
+                self.process(&r.topic, r.key.as_deref(), r.value.as_deref(), r.timestamp, r.headers)?;
+            }
+        }
+        Ok(())
+    }
+}

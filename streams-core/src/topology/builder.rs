@@ -1,0 +1,563 @@
+use std::collections::{HashMap, HashSet};
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use crate::codec::Codec;
+use crate::processor::node::{SinkTopic, TopicNameExtractor};
+use crate::processor::{Processor, ProcessorSupplier};
+use crate::state::StoreBuilder;
+use crate::timestamp::{InvalidTimestampPolicy, RecordTimestamp, TimestampExtractor};
+
+use super::error::{TopologyError, TopologyErrors};
+use super::factory::{NodeFactory, ProcessorFactory, SinkFactory, SourceFactory, TypePair};
+use super::{NodeDef, NodeKind, SinkTarget, StoreDef, Topology, subtopology};
+
+/// A source as declared: name, topics, codecs, and how record time is chosen.
+///
+/// ```
+/// use streams_core::codec::Utf8;
+/// use streams_core::timestamp::InvalidTimestampPolicy;
+/// use streams_core::topology::{SourceSpec, TopologyBuilder};
+/// let mut builder = TopologyBuilder::new();
+/// builder.add_source_spec(
+///     SourceSpec::new("clicks", ["clicks"], Utf8, Utf8)
+///         .timestamp_extractor(|_k: &String, v: &String, record_ts: i64, _pt: i64| {
+///             v.split(',').next().and_then(|t| t.parse().ok()).unwrap_or(record_ts)
+///         })
+///         .on_invalid_timestamp(InvalidTimestampPolicy::LogAndSkip),
+/// );
+/// ```
+pub struct SourceSpec<K, V, KC, VC, TE = RecordTimestamp> {
+    name: String,
+    topics: Vec<String>,
+    key_codec: KC,
+    value_codec: VC,
+    extractor: TE,
+    policy: InvalidTimestampPolicy,
+    types: PhantomData<fn() -> (K, V)>,
+}
+
+impl<K, V, KC, VC> SourceSpec<K, V, KC, VC>
+where
+    KC: Codec<K>,
+    VC: Codec<V>,
+{
+    /// A source reading `topics` with the record timestamp as record time.
+    pub fn new<T: Into<String>>(
+        name: impl Into<String>,
+        topics: impl IntoIterator<Item = T>,
+        key_codec: KC,
+        value_codec: VC,
+    ) -> Self {
+        SourceSpec {
+            name: name.into(),
+            topics: topics.into_iter().map(Into::into).collect(),
+            key_codec,
+            value_codec,
+            extractor: RecordTimestamp,
+            policy: InvalidTimestampPolicy::default(),
+            types: PhantomData,
+        }
+    }
+}
+
+impl<K, V, KC, VC, TE> SourceSpec<K, V, KC, VC, TE> {
+    /// Takes record time from the record instead (event time).
+    pub fn timestamp_extractor<TE2: TimestampExtractor<K, V>>(
+        self,
+        extractor: TE2,
+    ) -> SourceSpec<K, V, KC, VC, TE2> {
+        SourceSpec {
+            name: self.name,
+            topics: self.topics,
+            key_codec: self.key_codec,
+            value_codec: self.value_codec,
+            extractor,
+            policy: self.policy,
+            types: PhantomData,
+        }
+    }
+
+    /// What to do with negative timestamps (fail by default).
+    pub fn on_invalid_timestamp(mut self, policy: InvalidTimestampPolicy) -> Self {
+        self.policy = policy;
+        self
+    }
+}
+
+/// Declares a topology node by node, then checks it whole — the builder side of Kafka
+/// Streams' `Topology`.
+///
+/// Nodes can be added in any order (a parent may be added after its child); [`build`](Self::build)
+/// checks names, parents, types, cycles and stores and reports every problem at once.
+///
+/// ```
+/// use streams_core::codec::Utf8;
+/// use streams_core::error::ProcessorError;
+/// use streams_core::processor::{Processor, ProcessorContext};
+/// use streams_core::record::Record;
+/// use streams_core::topology::TopologyBuilder;
+///
+/// struct Upper;
+/// impl Processor for Upper {
+///     type KIn = String;
+///     type VIn = String;
+///     type KOut = String;
+///     type VOut = String;
+///     fn process(&mut self, r: Record<String, String>, ctx: &mut ProcessorContext<'_, String, String>)
+///         -> Result<(), ProcessorError> {
+///         ctx.forward(r.map_value(|v| v.to_uppercase()))
+///     }
+/// }
+///
+/// let mut builder = TopologyBuilder::new();
+/// builder
+///     .add_source("Source", ["input"], Utf8, Utf8)
+///     .add_processor("Upper", || Upper, ["Source"])
+///     .add_sink("Sink", "output", Utf8, Utf8, ["Upper"]);
+/// let topology = builder.build().expect("valid topology");
+/// assert_eq!(topology.describe().subtopologies().len(), 1);
+/// ```
+#[derive(Default)]
+pub struct TopologyBuilder {
+    nodes: Vec<PendingNode>,
+    stores: Vec<Arc<dyn StoreBuilder>>,
+    /// (processor, store) connections, in the order made.
+    store_links: Vec<(String, String)>,
+}
+
+struct PendingNode {
+    name: String,
+    kind: NodeKind,
+    parents: Vec<String>,
+    input: Option<TypePair>,
+    output: Option<TypePair>,
+    factory: Arc<dyn NodeFactory>,
+}
+
+fn parent_names<P>(parents: P) -> Vec<String>
+where
+    P: IntoIterator,
+    P::Item: AsRef<str>,
+{
+    parents.into_iter().map(|p| p.as_ref().to_string()).collect()
+}
+
+impl TopologyBuilder {
+    /// An empty topology.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a source reading `topics`, with the record timestamp as record time.
+    pub fn add_source<K, V, KC, VC, T>(
+        &mut self,
+        name: impl Into<String>,
+        topics: impl IntoIterator<Item = T>,
+        key_codec: KC,
+        value_codec: VC,
+    ) -> &mut Self
+    where
+        K: Clone + 'static,
+        V: Clone + 'static,
+        KC: Codec<K>,
+        VC: Codec<V>,
+        T: Into<String>,
+    {
+        self.add_source_spec(SourceSpec::new(name, topics, key_codec, value_codec))
+    }
+
+    /// Adds a source declared with a [`SourceSpec`] (custom timestamp extraction).
+    pub fn add_source_spec<K, V, KC, VC, TE>(&mut self, spec: SourceSpec<K, V, KC, VC, TE>) -> &mut Self
+    where
+        K: Clone + 'static,
+        V: Clone + 'static,
+        KC: Codec<K>,
+        VC: Codec<V>,
+        TE: TimestampExtractor<K, V>,
+    {
+        self.nodes.push(PendingNode {
+            name: spec.name,
+            kind: NodeKind::Source {
+                topics: spec.topics,
+            },
+            parents: Vec::new(),
+            input: None,
+            output: Some(TypePair::of::<K, V>()),
+            factory: Arc::new(SourceFactory::<K, V, KC, VC, TE> {
+                key_codec: spec.key_codec,
+                value_codec: spec.value_codec,
+                extractor: Arc::new(spec.extractor),
+                policy: spec.policy,
+                types: PhantomData,
+            }),
+        });
+        self
+    }
+
+    /// Adds a processor made by `supplier` (e.g. `|| MyProcessor::new()`) for each task,
+    /// fed by `parents`.
+    pub fn add_processor<S, P>(&mut self, name: impl Into<String>, supplier: S, parents: P) -> &mut Self
+    where
+        S: ProcessorSupplier,
+        P: IntoIterator,
+        P::Item: AsRef<str>,
+    {
+        type Pr<S> = <S as ProcessorSupplier>::Processor;
+        self.nodes.push(PendingNode {
+            name: name.into(),
+            kind: NodeKind::Processor,
+            parents: parent_names(parents),
+            input: Some(TypePair::of::<<Pr<S> as Processor>::KIn, <Pr<S> as Processor>::VIn>()),
+            output: Some(TypePair::of::<<Pr<S> as Processor>::KOut, <Pr<S> as Processor>::VOut>()),
+            factory: Arc::new(ProcessorFactory(supplier)),
+        });
+        self
+    }
+
+    /// Adds a sink writing to `topic`, fed by `parents`.
+    pub fn add_sink<K, V, KC, VC, P>(
+        &mut self,
+        name: impl Into<String>,
+        topic: impl Into<String>,
+        key_codec: KC,
+        value_codec: VC,
+        parents: P,
+    ) -> &mut Self
+    where
+        K: 'static,
+        V: 'static,
+        KC: Codec<K>,
+        VC: Codec<V>,
+        P: IntoIterator,
+        P::Item: AsRef<str>,
+    {
+        let topic: String = topic.into();
+        let target = SinkTopic::Fixed(Arc::from(topic.as_str()));
+        self.push_sink(name.into(), SinkTarget::Topic(topic), target, key_codec, value_codec, parents)
+    }
+
+    /// Adds a sink that picks each record's topic with `extractor`, fed by `parents`.
+    pub fn add_sink_with_extractor<K, V, KC, VC, E, P>(
+        &mut self,
+        name: impl Into<String>,
+        extractor: E,
+        key_codec: KC,
+        value_codec: VC,
+        parents: P,
+    ) -> &mut Self
+    where
+        K: 'static,
+        V: 'static,
+        KC: Codec<K>,
+        VC: Codec<V>,
+        E: TopicNameExtractor<K, V>,
+        P: IntoIterator,
+        P::Item: AsRef<str>,
+    {
+        let described = SinkTarget::Extractor(short_type_name::<E>());
+        let target = SinkTopic::Extractor(Arc::new(extractor));
+        self.push_sink(name.into(), described, target, key_codec, value_codec, parents)
+    }
+
+    fn push_sink<K, V, KC, VC, P>(
+        &mut self,
+        name: String,
+        described: SinkTarget,
+        topic: SinkTopic<K, V>,
+        key_codec: KC,
+        value_codec: VC,
+        parents: P,
+    ) -> &mut Self
+    where
+        K: 'static,
+        V: 'static,
+        KC: Codec<K>,
+        VC: Codec<V>,
+        P: IntoIterator,
+        P::Item: AsRef<str>,
+    {
+        self.nodes.push(PendingNode {
+            name,
+            kind: NodeKind::Sink { target: described },
+            parents: parent_names(parents),
+            input: Some(TypePair::of::<K, V>()),
+            output: None,
+            factory: Arc::new(SinkFactory {
+                topic,
+                key_codec,
+                value_codec,
+            }),
+        });
+        self
+    }
+
+    /// Adds a state store and connects it to `processors` (which may be empty, to connect later
+    /// with [`connect_processor_and_state_stores`](Self::connect_processor_and_state_stores)).
+    pub fn add_state_store<P>(&mut self, store: impl StoreBuilder, processors: P) -> &mut Self
+    where
+        P: IntoIterator,
+        P::Item: AsRef<str>,
+    {
+        let name = store.name().to_string();
+        for processor in processors {
+            self.store_links
+                .push((processor.as_ref().to_string(), name.clone()));
+        }
+        self.stores.push(Arc::new(store));
+        self
+    }
+
+    /// Connects a processor to stores already (or later) added.
+    pub fn connect_processor_and_state_stores<S>(&mut self, processor: &str, stores: S) -> &mut Self
+    where
+        S: IntoIterator,
+        S::Item: AsRef<str>,
+    {
+        for store in stores {
+            self.store_links
+                .push((processor.to_string(), store.as_ref().to_string()));
+        }
+        self
+    }
+
+    /// Checks the topology and returns it, or every problem found.
+    pub fn build(self) -> Result<Topology, TopologyErrors> {
+        let mut errors = Vec::new();
+        let mut index: HashMap<&str, usize> = HashMap::new();
+        for (i, node) in self.nodes.iter().enumerate() {
+            if node.name.is_empty() {
+                errors.push(TopologyError::EmptyName);
+            } else if index.insert(&node.name, i).is_some() {
+                errors.push(TopologyError::DuplicateName {
+                    name: node.name.clone(),
+                });
+            }
+        }
+        self.check_topics(&mut errors);
+
+        let mut parents: Vec<Vec<usize>> = vec![Vec::new(); self.nodes.len()];
+        for (i, node) in self.nodes.iter().enumerate() {
+            if !matches!(node.kind, NodeKind::Source { .. }) && node.parents.is_empty() {
+                errors.push(TopologyError::NoParent {
+                    node: node.name.clone(),
+                });
+            }
+            for parent_name in &node.parents {
+                let Some(&p) = index.get(parent_name.as_str()) else {
+                    errors.push(TopologyError::UnknownParent {
+                        node: node.name.clone(),
+                        parent: parent_name.clone(),
+                    });
+                    continue;
+                };
+                let parent = &self.nodes[p];
+                if parents[i].contains(&p) {
+                    errors.push(TopologyError::DuplicateParent {
+                        node: node.name.clone(),
+                        parent: parent_name.clone(),
+                    });
+                    continue;
+                }
+                match (parent.output, node.input) {
+                    (None, _) => errors.push(TopologyError::SinkAsParent {
+                        node: node.name.clone(),
+                        parent: parent_name.clone(),
+                    }),
+                    (Some(out), Some(input)) if !out.same(&input) => {
+                        errors.push(TopologyError::TypeMismatch {
+                            parent: parent_name.clone(),
+                            child: node.name.clone(),
+                            parent_key: out.key_name,
+                            parent_value: out.value_name,
+                            child_key: input.key_name,
+                            child_value: input.value_name,
+                        })
+                    }
+                    _ => {}
+                }
+                parents[i].push(p);
+            }
+        }
+        if !self
+            .nodes
+            .iter()
+            .any(|n| matches!(n.kind, NodeKind::Source { .. }))
+        {
+            errors.push(TopologyError::NoSource);
+        }
+        if let Some(cycle) = find_cycle(&parents) {
+            errors.push(TopologyError::Cycle {
+                nodes: cycle.iter().map(|&i| self.nodes[i].name.clone()).collect(),
+            });
+        }
+        let node_stores = self.check_stores(&index, &mut errors);
+        if !errors.is_empty() {
+            return Err(TopologyErrors(errors));
+        }
+
+        let mut children: Vec<Vec<usize>> = vec![Vec::new(); self.nodes.len()];
+        for (child, ps) in parents.iter().enumerate() {
+            for &p in ps {
+                children[p].push(child);
+            }
+        }
+        let nodes: Vec<NodeDef> = self
+            .nodes
+            .into_iter()
+            .zip(parents)
+            .zip(children)
+            .zip(node_stores)
+            .map(|(((pending, parents), children), stores)| NodeDef {
+                name: Arc::from(pending.name.as_str()),
+                kind: pending.kind,
+                parents,
+                children,
+                stores,
+                factory: pending.factory,
+            })
+            .collect();
+        let stores = self
+            .stores
+            .into_iter()
+            .map(|builder| StoreDef { builder })
+            .collect();
+        let subtopologies = subtopology::group(&nodes);
+        Ok(Topology::new(nodes, stores, subtopologies))
+    }
+
+    fn check_topics(&self, errors: &mut Vec<TopologyError>) {
+        let mut readers: HashMap<&str, &str> = HashMap::new();
+        for node in &self.nodes {
+            let topics: Vec<&str> = match &node.kind {
+                NodeKind::Source { topics } => {
+                    if topics.is_empty() {
+                        errors.push(TopologyError::NoTopics {
+                            source_name: node.name.clone(),
+                        });
+                    }
+                    topics.iter().map(String::as_str).collect()
+                }
+                NodeKind::Sink {
+                    target: SinkTarget::Topic(topic),
+                } => vec![topic.as_str()],
+                _ => Vec::new(),
+            };
+            for topic in &topics {
+                if !valid_topic_name(topic) {
+                    errors.push(TopologyError::InvalidTopicName {
+                        node: node.name.clone(),
+                        topic: topic.to_string(),
+                    });
+                }
+            }
+            if let NodeKind::Source { .. } = node.kind {
+                for topic in topics {
+                    if let Some(first) = readers.insert(topic, &node.name) {
+                        errors.push(TopologyError::TopicReadTwice {
+                            topic: topic.to_string(),
+                            first: first.to_string(),
+                            second: node.name.clone(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+
+    /// Checks store declarations and returns each node's connected store names, in the order
+    /// connected.
+    fn check_stores(&self, index: &HashMap<&str, usize>, errors: &mut Vec<TopologyError>) -> Vec<Vec<String>> {
+        let mut node_stores: Vec<Vec<String>> = vec![Vec::new(); self.nodes.len()];
+        let mut seen = HashSet::new();
+        for store in &self.stores {
+            if !seen.insert(store.name()) {
+                errors.push(TopologyError::DuplicateStore {
+                    store: store.name().to_string(),
+                });
+            }
+        }
+        for (processor, store) in &self.store_links {
+            let (processor, store) = (processor.as_str(), store.as_str());
+            if !seen.contains(store) {
+                errors.push(TopologyError::UnknownStore {
+                    processor: processor.to_string(),
+                    store: store.to_string(),
+                });
+                continue;
+            }
+            match index.get(processor) {
+                Some(&i) if matches!(self.nodes[i].kind, NodeKind::Processor) => {
+                    if !node_stores[i].iter().any(|s| s == store) {
+                        node_stores[i].push(store.to_string());
+                    }
+                }
+                _ => errors.push(TopologyError::StoreOnNonProcessor {
+                    store: store.to_string(),
+                    node: processor.to_string(),
+                }),
+            }
+        }
+        node_stores
+    }
+}
+
+/// A type's name without its path or generic arguments, as Java's simple class name.
+fn short_type_name<T>() -> String {
+    let full = std::any::type_name::<T>();
+    let path = full.split('<').next().unwrap_or(full);
+    path.rsplit("::").next().unwrap_or(path).to_string()
+}
+
+/// Kafka's rule for topic names.
+pub(crate) fn valid_topic_name(topic: &str) -> bool {
+    !topic.is_empty()
+        && topic.len() <= 249
+        && topic != "."
+        && topic != ".."
+        && topic
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+}
+
+/// A cycle in the parent graph, as node indices in forward order, if there is one.
+fn find_cycle(parents: &[Vec<usize>]) -> Option<Vec<usize>> {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Active,
+        Done,
+    }
+    let mut marks = vec![Mark::New; parents.len()];
+    for start in 0..parents.len() {
+        if marks[start] != Mark::New {
+            continue;
+        }
+        // Iterative DFS along parent edges; `path` holds the active chain.
+        let mut path = vec![(start, 0usize)];
+        marks[start] = Mark::Active;
+        while let Some(&mut (node, ref mut next)) = path.last_mut() {
+            if let Some(&p) = parents[node].get(*next) {
+                *next += 1;
+                match marks[p] {
+                    Mark::New => {
+                        marks[p] = Mark::Active;
+                        path.push((p, 0));
+                    }
+                    Mark::Active => {
+                        let at = path.iter().position(|&(n, _)| n == p).unwrap_or(0);
+                        // `path` runs child → parent; a cycle reads parent → child.
+                        let mut cycle: Vec<usize> = path[at..].iter().map(|&(n, _)| n).collect();
+                        cycle.reverse();
+                        return Some(cycle);
+                    }
+                    Mark::Done => {}
+                }
+            } else {
+                marks[node] = Mark::Done;
+                path.pop();
+            }
+        }
+    }
+    None
+}

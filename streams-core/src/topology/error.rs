@@ -1,0 +1,167 @@
+use std::fmt;
+
+/// One problem found while building a topology. [`TopologyBuilder::build`](super::TopologyBuilder::build)
+/// reports every problem at once, as [`TopologyErrors`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TopologyError {
+    /// Two nodes share a name.
+    #[error("node name `{name}` is used twice; node names must be unique")]
+    DuplicateName {
+        /// The name.
+        name: String,
+    },
+    /// A node's name is empty.
+    #[error("a node has an empty name")]
+    EmptyName,
+    /// A node names a parent that does not exist.
+    #[error("node `{node}` names parent `{parent}`, which is not a node of this topology")]
+    UnknownParent {
+        /// The node.
+        node: String,
+        /// The missing parent.
+        parent: String,
+    },
+    /// A processor or sink has no parent, so nothing can reach it.
+    #[error("node `{node}` has no parent; processors and sinks need at least one")]
+    NoParent {
+        /// The node.
+        node: String,
+    },
+    /// A sink is named as a parent; sinks have no children.
+    #[error("node `{node}` names sink `{parent}` as parent; a sink cannot have children")]
+    SinkAsParent {
+        /// The node.
+        node: String,
+        /// The sink.
+        parent: String,
+    },
+    /// A node lists the same parent twice.
+    #[error("node `{node}` names parent `{parent}` twice")]
+    DuplicateParent {
+        /// The node.
+        node: String,
+        /// The parent.
+        parent: String,
+    },
+    /// The processors form a cycle.
+    #[error("the processors {} form a cycle", quoted(.nodes))]
+    Cycle {
+        /// The nodes on the cycle, in order.
+        nodes: Vec<String>,
+    },
+    /// The topology has no source.
+    #[error("the topology has no source; add one with `add_source`")]
+    NoSource,
+    /// A source reads no topic.
+    #[error("source `{source_name}` reads no topic")]
+    NoTopics {
+        /// The source.
+        source_name: String,
+    },
+    /// A topic name Kafka would reject.
+    #[error(
+        "node `{node}` names topic `{topic}`, which is not a valid Kafka topic name \
+         (1 to 249 characters of a-z, A-Z, 0-9, '.', '_', '-'; not '.' or '..')"
+    )]
+    InvalidTopicName {
+        /// The node.
+        node: String,
+        /// The topic.
+        topic: String,
+    },
+    /// Two sources read the same topic.
+    #[error("topic `{topic}` is read by both source `{first}` and source `{second}`; a topic can have one source")]
+    TopicReadTwice {
+        /// The topic.
+        topic: String,
+        /// The first source.
+        first: String,
+        /// The second source.
+        second: String,
+    },
+    /// A parent's output types differ from a child's input types.
+    #[error(
+        "`{parent}` forwards ({parent_key}, {parent_value}) but `{child}` takes ({child_key}, {child_value})"
+    )]
+    TypeMismatch {
+        /// The parent node.
+        parent: String,
+        /// The child node.
+        child: String,
+        /// The parent's output key type.
+        parent_key: &'static str,
+        /// The parent's output value type.
+        parent_value: &'static str,
+        /// The child's input key type.
+        child_key: &'static str,
+        /// The child's input value type.
+        child_value: &'static str,
+    },
+    /// Two state stores share a name.
+    #[error("state store `{store}` is added twice")]
+    DuplicateStore {
+        /// The store.
+        store: String,
+    },
+    /// A processor is connected to a store that was never added.
+    #[error("processor `{processor}` is connected to state store `{store}`, which was never added")]
+    UnknownStore {
+        /// The processor.
+        processor: String,
+        /// The store.
+        store: String,
+    },
+    /// A store is connected to a node that does not exist or is not a processor.
+    #[error("state store `{store}` is connected to `{node}`, which is not a processor of this topology")]
+    StoreOnNonProcessor {
+        /// The store.
+        store: String,
+        /// The node.
+        node: String,
+    },
+}
+
+fn quoted(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(" -> ")
+}
+
+/// Every problem found while building a topology.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TopologyErrors(pub(crate) Vec<TopologyError>);
+
+impl TopologyErrors {
+    /// The problems, in the order found.
+    pub fn errors(&self) -> &[TopologyError] {
+        &self.0
+    }
+}
+
+impl IntoIterator for TopologyErrors {
+    type Item = TopologyError;
+    type IntoIter = std::vec::IntoIter<TopologyError>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_iter()
+    }
+}
+
+impl fmt::Display for TopologyErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.as_slice() {
+            [one] => write!(f, "invalid topology: {one}"),
+            many => {
+                write!(f, "invalid topology ({} problems):", many.len())?;
+                for e in many {
+                    write!(f, "\n  - {e}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for TopologyErrors {}

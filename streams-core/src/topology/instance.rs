@@ -1,0 +1,163 @@
+//! A topology instantiated for one task: live nodes wired parent → child, the task's stores,
+//! and the entry points the driver or a stream thread calls.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use crate::error::StreamsError;
+use crate::processor::PunctuationType;
+use crate::processor::node::{NodeInfo, NodeLifecycle, RawInput, RawRecord};
+use crate::processor::task::TaskState;
+use crate::state::StoreRegistry;
+
+use super::Topology;
+use super::factory::NodeInstance;
+
+pub(crate) struct TaskGraph {
+    /// Live nodes by topology node index, in index (= declaration) order.
+    nodes: Vec<(usize, Rc<RefCell<dyn NodeLifecycle>>)>,
+    sources: HashMap<Arc<str>, Rc<RefCell<dyn RawInput>>>,
+}
+
+impl TaskGraph {
+    /// Instantiates the nodes `members` (one sub-topology, or all nodes for the test driver)
+    /// and the stores they use.
+    pub(crate) fn new(topology: &Topology, members: &[usize]) -> Result<(Self, StoreRegistry), String> {
+        let defs = topology.nodes();
+        let in_members: Vec<bool> = {
+            let mut v = vec![false; defs.len()];
+            for &m in members {
+                v[m] = true;
+            }
+            v
+        };
+        // Children before parents: post-order over child edges.
+        let mut order = Vec::with_capacity(members.len());
+        let mut visited = vec![false; defs.len()];
+        fn visit(i: usize, defs: &[super::NodeDef], visited: &mut [bool], order: &mut Vec<usize>) {
+            if visited[i] {
+                return;
+            }
+            visited[i] = true;
+            for &c in &defs[i].children {
+                visit(c, defs, visited, order);
+            }
+            order.push(i);
+        }
+        for &m in members {
+            visit(m, defs, &mut visited, &mut order);
+        }
+        let mut instances: HashMap<usize, NodeInstance> = HashMap::new();
+        for i in order {
+            if !in_members[i] {
+                return Err(format!(
+                    "node `{}` feeds `{}`, which is outside the task's sub-topology",
+                    defs[i].name,
+                    defs[i].children.first().map_or("?", |&c| &*defs[c].name)
+                ));
+            }
+            let def = &defs[i];
+            let children = def
+                .children
+                .iter()
+                .map(|c| {
+                    instances
+                        .get(c)
+                        .and_then(|inst| inst.as_child.as_deref())
+                        .ok_or_else(|| format!("child `{}` of `{}` is not a processor or sink", defs[*c].name, def.name))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let info = NodeInfo {
+                name: Arc::clone(&def.name),
+                index: i,
+                stores: def.stores.clone(),
+            };
+            let instance = def
+                .factory
+                .instantiate(info, &children)
+                .map_err(|e| format!("node `{}`: {e}", def.name))?;
+            instances.insert(i, instance);
+        }
+
+        let mut sources = HashMap::new();
+        let mut nodes = Vec::with_capacity(members.len());
+        let mut sorted: Vec<usize> = members.to_vec();
+        sorted.sort_unstable();
+        let mut store_names: Vec<&str> = Vec::new();
+        for i in sorted {
+            let Some(instance) = instances.remove(&i) else {
+                continue;
+            };
+            if let (Some(raw), super::NodeKind::Source { topics }) = (instance.raw, &defs[i].kind) {
+                for topic in topics {
+                    sources.insert(Arc::from(topic.as_str()), Rc::clone(&raw));
+                }
+            }
+            store_names.extend(defs[i].stores.iter().map(String::as_str));
+            nodes.push((i, instance.lifecycle));
+        }
+        let mut registry = StoreRegistry::default();
+        for store in topology.stores() {
+            if store_names.contains(&store.builder.name()) {
+                registry.insert(store.builder.name().to_string(), store.builder.build());
+            }
+        }
+        Ok((TaskGraph { nodes, sources }, registry))
+    }
+
+    /// The task's own name for `topic`, if one of its sources reads it.
+    pub(crate) fn source_topic(&self, topic: &str) -> Option<Arc<str>> {
+        self.sources.get_key_value(topic).map(|(t, _)| Arc::clone(t))
+    }
+
+    /// Calls `init` on every node, in declaration order.
+    pub(crate) fn init(&self, task: &mut TaskState) -> Result<(), StreamsError> {
+        for (_, node) in &self.nodes {
+            node.borrow_mut().init(task)?;
+        }
+        Ok(())
+    }
+
+    /// Processes one consumed record through the source reading its topic.
+    pub(crate) fn process(&self, raw: RawRecord<'_>, task: &mut TaskState) -> Result<(), StreamsError> {
+        let source = self
+            .sources
+            .get(raw.topic)
+            .ok_or_else(|| StreamsError::UnknownTopic {
+                topic: raw.topic.to_string(),
+                reason: "no source of this task reads it",
+            })?;
+        let result = source.borrow_mut().process_raw(raw, task);
+        task.metadata = None;
+        result
+    }
+
+    /// Fires every punctuation of `kind` due at `now`; returns how many fired.
+    pub(crate) fn punctuate(
+        &self,
+        kind: PunctuationType,
+        now: i64,
+        task: &mut TaskState,
+    ) -> Result<usize, StreamsError> {
+        let mut fired = 0;
+        while let Some((node, punctuation)) = task.punctuations.pop_due(kind, now) {
+            let Some((_, live)) = self.nodes.iter().find(|(i, _)| *i == node) else {
+                continue;
+            };
+            task.metadata = None;
+            live.borrow_mut().punctuate(punctuation, task)?;
+            fired += 1;
+        }
+        Ok(fired)
+    }
+
+    /// Closes every node and drops its punctuations.
+    pub(crate) fn close(&self, task: &mut TaskState) {
+        for (i, node) in &self.nodes {
+            node.borrow_mut().close();
+            task.punctuations.cancel_node(*i);
+        }
+    }
+}

@@ -1,0 +1,126 @@
+//! Topologies: the graph of sources, processors, sinks and state stores an application runs.
+//!
+//! Build one with [`TopologyBuilder`] (or the `topology!` macro, which expands to it). A built
+//! [`Topology`] is immutable and cheap to clone; [`Topology::describe`] prints it in Kafka
+//! Streams' `TopologyDescription` layout, and [`Topology::to_mermaid`] / [`Topology::to_dot`]
+//! draw it.
+
+mod builder;
+mod describe;
+mod error;
+pub(crate) mod factory;
+pub(crate) mod instance;
+mod render;
+mod subtopology;
+
+use std::sync::Arc;
+
+pub use crate::processor::node::{RecordContext, TopicNameExtractor};
+pub use builder::{SourceSpec, TopologyBuilder};
+pub use describe::{NodeDescription, NodeKindDescription, SubtopologyDescription, TopologyDescription};
+pub use error::{TopologyError, TopologyErrors};
+
+use crate::state::StoreBuilder;
+use factory::NodeFactory;
+pub(crate) use subtopology::Group;
+
+/// Where a sink writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SinkTarget {
+    Topic(String),
+    /// A topic-name extractor, by type name.
+    Extractor(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum NodeKind {
+    Source { topics: Vec<String> },
+    Processor,
+    Sink { target: SinkTarget },
+}
+
+pub(crate) struct NodeDef {
+    pub(crate) name: Arc<str>,
+    pub(crate) kind: NodeKind,
+    /// Indices of parents, in the order declared.
+    pub(crate) parents: Vec<usize>,
+    /// Indices of children, in the order the children were added.
+    pub(crate) children: Vec<usize>,
+    /// Names of connected stores.
+    pub(crate) stores: Vec<String>,
+    pub(crate) factory: Arc<dyn NodeFactory>,
+}
+
+pub(crate) struct StoreDef {
+    pub(crate) builder: Arc<dyn StoreBuilder>,
+}
+
+struct Inner {
+    nodes: Vec<NodeDef>,
+    stores: Vec<StoreDef>,
+    subtopologies: Vec<Group>,
+}
+
+/// A checked, immutable topology, shared by every task that runs it.
+#[derive(Clone)]
+pub struct Topology {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Topology {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(&self.describe(), f)
+    }
+}
+
+impl Topology {
+    /// A new [`TopologyBuilder`].
+    pub fn builder() -> TopologyBuilder {
+        TopologyBuilder::new()
+    }
+
+    pub(crate) fn new(nodes: Vec<NodeDef>, stores: Vec<StoreDef>, subtopologies: Vec<Group>) -> Self {
+        Topology {
+            inner: Arc::new(Inner {
+                nodes,
+                stores,
+                subtopologies,
+            }),
+        }
+    }
+
+    pub(crate) fn nodes(&self) -> &[NodeDef] {
+        &self.inner.nodes
+    }
+
+    pub(crate) fn stores(&self) -> &[StoreDef] {
+        &self.inner.stores
+    }
+
+    pub(crate) fn groups(&self) -> &[Group] {
+        &self.inner.subtopologies
+    }
+
+    /// The topics this topology reads, in node order.
+    pub fn source_topics(&self) -> impl Iterator<Item = &str> + '_ {
+        self.inner.nodes.iter().flat_map(|n| match &n.kind {
+            NodeKind::Source { topics } => topics.iter().map(String::as_str).collect::<Vec<_>>(),
+            _ => Vec::new(),
+        })
+    }
+
+    /// The topics this topology's sinks write to by name (extractor sinks are not listed).
+    pub fn sink_topics(&self) -> impl Iterator<Item = &str> + '_ {
+        self.inner.nodes.iter().filter_map(|n| match &n.kind {
+            NodeKind::Sink {
+                target: SinkTarget::Topic(topic),
+            } => Some(topic.as_str()),
+            _ => None,
+        })
+    }
+
+    /// The names of the state stores.
+    pub fn store_names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.inner.stores.iter().map(|s| s.builder.name())
+    }
+}
