@@ -33,7 +33,9 @@ impl fmt::Display for RecordPart {
 #[non_exhaustive]
 pub enum StreamsError {
     /// A consumed record's key or value could not be decoded.
-    #[error("cannot decode the {part} of the record at {metadata} (source node `{node}`): {source}")]
+    #[error(
+        "cannot decode the {part} of the record at {metadata} (source node `{node}`): {source}"
+    )]
     Deserialization {
         /// The source node that read the record.
         node: String,

@@ -16,7 +16,9 @@ pub mod topology;
 
 /// The names most applications use.
 pub mod prelude {
-    pub use crate::codec::{BigEndian, Bincode, Bytes, Codec, Json, Nullable, Utf8, Void};
+    pub use crate::codec::{
+        Bincode, Bool, Bytes, Codec, F32, F64, I16, I32, I64, Json, Nullable, Utf8, Void,
+    };
     pub use crate::error::{ProcessorError, StreamsError};
     pub use crate::processor::{Processor, ProcessorContext, Punctuation, PunctuationType};
     pub use crate::record::{Headers, Record};

@@ -35,14 +35,20 @@ fn pass() -> Pass {
 }
 
 fn golden(name: &str) -> String {
-    let path = format!("{}/tests/golden/describe/{name}.txt", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/golden/describe/{name}.txt",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
 fn check(name: &str, topology: Topology) {
     let expected = golden(name);
     let actual = topology.describe().to_string();
-    assert_eq!(actual, expected, "describe() of `{name}` differs from Kafka Streams'");
+    assert_eq!(
+        actual, expected,
+        "describe() of `{name}` differs from Kafka Streams'"
+    );
 }
 
 trait Add {
@@ -66,10 +72,7 @@ impl Add for TopologyBuilder {
     }
 
     fn store(&mut self, name: &str, processors: &[&str]) -> &mut Self {
-        self.add_state_store(
-            Stores::in_memory_key_value(name, Utf8, Utf8).typed::<String, String>(),
-            processors,
-        )
+        self.add_state_store(Stores::in_memory_key_value(name, Utf8, Utf8), processors)
     }
 }
 
@@ -144,19 +147,41 @@ fn dsl_wordcount_shape() {
     // The nodes Kafka Streams' DSL word count builds, added by hand in the same order.
     let mut b = TopologyBuilder::new();
     b.source("KSTREAM-SOURCE-0000000000", &["text-input"])
-        .processor("KSTREAM-FLATMAPVALUES-0000000001", &["KSTREAM-SOURCE-0000000000"])
-        .processor("KSTREAM-KEY-SELECT-0000000002", &["KSTREAM-FLATMAPVALUES-0000000001"])
-        .processor("counts-store-repartition-filter", &["KSTREAM-KEY-SELECT-0000000002"])
+        .processor(
+            "KSTREAM-FLATMAPVALUES-0000000001",
+            &["KSTREAM-SOURCE-0000000000"],
+        )
+        .processor(
+            "KSTREAM-KEY-SELECT-0000000002",
+            &["KSTREAM-FLATMAPVALUES-0000000001"],
+        )
+        .processor(
+            "counts-store-repartition-filter",
+            &["KSTREAM-KEY-SELECT-0000000002"],
+        )
         .sink(
             "counts-store-repartition-sink",
             "counts-store-repartition",
             &["counts-store-repartition-filter"],
         )
-        .source("counts-store-repartition-source", &["counts-store-repartition"])
-        .processor("KSTREAM-AGGREGATE-0000000003", &["counts-store-repartition-source"])
+        .source(
+            "counts-store-repartition-source",
+            &["counts-store-repartition"],
+        )
+        .processor(
+            "KSTREAM-AGGREGATE-0000000003",
+            &["counts-store-repartition-source"],
+        )
         .store("counts-store", &["KSTREAM-AGGREGATE-0000000003"])
-        .processor("KTABLE-TOSTREAM-0000000007", &["KSTREAM-AGGREGATE-0000000003"])
-        .sink("KSTREAM-SINK-0000000008", "wordcount-output", &["KTABLE-TOSTREAM-0000000007"]);
+        .processor(
+            "KTABLE-TOSTREAM-0000000007",
+            &["KSTREAM-AGGREGATE-0000000003"],
+        )
+        .sink(
+            "KSTREAM-SINK-0000000008",
+            "wordcount-output",
+            &["KTABLE-TOSTREAM-0000000007"],
+        );
     check("dsl_wordcount", b.build().unwrap());
 }
 
@@ -171,17 +196,33 @@ impl streams_core::topology::TopicNameExtractor<String, String> for TopicByKeyEx
 #[test]
 fn sink_extractor_named() {
     let mut b = TopologyBuilder::new();
-    b.source("in", &["input"])
-        .add_sink_with_extractor("dyn", TopicByKeyExtractor, Utf8, Utf8, ["in"]);
+    b.source("in", &["input"]).add_sink_with_extractor(
+        "dyn",
+        TopicByKeyExtractor,
+        Utf8,
+        Utf8,
+        ["in"],
+    );
     check("sink_extractor_named", b.build().unwrap());
 }
 
 #[test]
 fn hash_order() {
     let mut b = TopologyBuilder::new();
-    b.source("src", &["zebra", "apple", "mango", "b", "Topic-10", "topic-9"])
-        .processor("proc", &["src"]);
-    for s in ["zeta-store", "alpha", "counts", "m", "B", "store-10", "store-9"] {
+    b.source(
+        "src",
+        &["zebra", "apple", "mango", "b", "Topic-10", "topic-9"],
+    )
+    .processor("proc", &["src"]);
+    for s in [
+        "zeta-store",
+        "alpha",
+        "counts",
+        "m",
+        "B",
+        "store-10",
+        "store-9",
+    ] {
         b.store(s, &["proc"]);
     }
     check("hash_order", b.build().unwrap());

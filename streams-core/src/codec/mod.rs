@@ -7,21 +7,25 @@
 //! |---|---|---|
 //! | [`Utf8`] | `String` | UTF-8, as Java's `Serdes.String()` |
 //! | [`Bytes`] | `Vec<u8>` | as is, as `Serdes.ByteArray()` |
-//! | [`BigEndian`] | `i16`, `i32`, `i64`, `f32`, `f64` | as `Serdes.Short()`, `Integer()`, `Long()`, `Float()`, `Double()` |
-//! | [`BigEndian`] | `bool` | one byte, as `Serdes.Boolean()` |
+//! | [`I16`], [`I32`], [`I64`] | `i16`, `i32`, `i64` | big-endian, as `Serdes.Short()`, `Integer()`, `Long()` |
+//! | [`F32`], [`F64`] | `f32`, `f64` | IEEE 754 big-endian, as `Serdes.Float()`, `Double()` |
+//! | [`Bool`] | `bool` | one byte, as `Serdes.Boolean()` |
 //! | [`Void`] | `()` | always null, as `Serdes.Void()` |
 //! | [`Nullable<C>`] | `Option<T>` | `None` is Kafka's null (a tombstone as a value) |
 //! | [`Json<T>`] | any `serde` type | JSON |
 //! | [`Bincode<T>`] | any `serde` type | bincode 2, standard configuration |
 //!
 //! A Rust application and a Java one can share a topic when both use the matching codec and serde.
+//! Two deliberate differences from Java: invalid UTF-8 is an error (Java substitutes U+FFFD,
+//! silently changing data), and a Kafka null is an error unless the type can hold it
+//! (`Option<T>` with [`Nullable`], or `()` with [`Void`]) — Java hands the processor a `null`.
 //!
 //! ```
-//! use streams_core::codec::{BigEndian, Codec, Utf8};
+//! use streams_core::codec::{Codec, I64, Utf8};
 //! let mut buf = Vec::new();
-//! BigEndian.encode(&42_i64, &mut buf).unwrap();
+//! I64.encode(&42, &mut buf).unwrap();
 //! assert_eq!(buf, [0, 0, 0, 0, 0, 0, 0, 42]);
-//! let back: i64 = BigEndian.decode(&buf).unwrap();
+//! let back = I64.decode(&buf).unwrap();
 //! assert_eq!(back, 42);
 //!
 //! buf.clear();
@@ -34,7 +38,7 @@ mod primitive;
 mod serde_codecs;
 
 pub use error::CodecError;
-pub use primitive::{BigEndian, Bytes, Nullable, Utf8, Void};
+pub use primitive::{Bool, Bytes, F32, F64, I16, I32, I64, Nullable, Utf8, Void};
 pub use serde_codecs::{Bincode, Json};
 
 /// Turns values of type `T` into bytes and back.
@@ -49,7 +53,7 @@ pub use serde_codecs::{Bincode, Json};
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a codec for `{T}`",
     label = "this codec cannot encode or decode `{T}`",
-    note = "built-in codecs: Utf8 (String), Bytes (Vec<u8>), BigEndian (integers, floats, bool), Void (()), Nullable<C> (Option<T>), Json<T> and Bincode<T> (serde types)"
+    note = "built-in codecs: Utf8 (String), Bytes (Vec<u8>), I16/I32/I64/F32/F64/Bool (Java-compatible big-endian), Void (()), Nullable<C> (Option<T>), Json<T> and Bincode<T> (serde types)"
 )]
 pub trait Codec<T>: Clone + Send + Sync + 'static {
     /// Appends the bytes of `value` to `buf` (which the caller has cleared).
@@ -95,7 +99,8 @@ pub trait Codec<T>: Clone + Send + Sync + 'static {
 }
 
 /// The codec a type uses when none is named: `String` → [`Utf8`], `Vec<u8>` → [`Bytes`],
-/// integers, floats and `bool` → [`BigEndian`], `()` → [`Void`], `Option<T>` → [`Nullable`].
+/// `i16`/`i32`/`i64`/`f32`/`f64`/`bool` → [`I16`]/[`I32`]/[`I64`]/[`F32`]/[`F64`]/[`Bool`],
+/// `()` → [`Void`], `Option<T>` → [`Nullable`].
 ///
 /// ```
 /// use streams_core::codec::{Codec, DefaultCodec};
@@ -127,7 +132,12 @@ macro_rules! default_codec {
 }
 default_codec!(Utf8 => String);
 default_codec!(Bytes => Vec<u8>);
-default_codec!(BigEndian => i16, i32, i64, f32, f64, bool);
+default_codec!(I16 => i16);
+default_codec!(I32 => i32);
+default_codec!(I64 => i64);
+default_codec!(F32 => f32);
+default_codec!(F64 => f64);
+default_codec!(Bool => bool);
 default_codec!(Void => ());
 
 impl<T: DefaultCodec> DefaultCodec for Option<T> {

@@ -32,12 +32,6 @@ impl Codec<Vec<u8>> for Bytes {
     }
 }
 
-/// Fixed-width big-endian numbers, byte-identical to Java's `Serdes.Short()`, `Integer()`,
-/// `Long()`, `Float()` and `Double()` (IEEE 754 bits), and `bool` as one byte like
-/// `Serdes.Boolean()`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct BigEndian;
-
 fn fixed<const N: usize>(bytes: &[u8], type_name: &'static str) -> Result<[u8; N], CodecError> {
     bytes.try_into().map_err(|_| CodecError::Size {
         type_name,
@@ -47,8 +41,12 @@ fn fixed<const N: usize>(bytes: &[u8], type_name: &'static str) -> Result<[u8; N
 }
 
 macro_rules! big_endian {
-    ($($t:ty),*) => {
-        $(impl Codec<$t> for BigEndian {
+    ($($(#[$doc:meta])* $name:ident => $t:ty),* $(,)?) => {
+        $($(#[$doc])*
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+        pub struct $name;
+
+        impl Codec<$t> for $name {
             fn encode(&self, value: &$t, buf: &mut Vec<u8>) -> Result<(), CodecError> {
                 buf.extend_from_slice(&value.to_be_bytes());
                 Ok(())
@@ -60,9 +58,25 @@ macro_rules! big_endian {
         })*
     };
 }
-big_endian!(i16, i32, i64, f32, f64);
 
-impl Codec<bool> for BigEndian {
+big_endian!(
+    /// `i16`, 2 bytes big-endian: Java's `Serdes.Short()`.
+    I16 => i16,
+    /// `i32`, 4 bytes big-endian: Java's `Serdes.Integer()`.
+    I32 => i32,
+    /// `i64`, 8 bytes big-endian: Java's `Serdes.Long()`.
+    I64 => i64,
+    /// `f32`, IEEE 754 bits big-endian: Java's `Serdes.Float()`.
+    F32 => f32,
+    /// `f64`, IEEE 754 bits big-endian: Java's `Serdes.Double()`.
+    F64 => f64,
+);
+
+/// `bool` as one byte, 0x01 or 0x00: Java's `Serdes.Boolean()`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Bool;
+
+impl Codec<bool> for Bool {
     fn encode(&self, value: &bool, buf: &mut Vec<u8>) -> Result<(), CodecError> {
         buf.push(u8::from(*value));
         Ok(())

@@ -20,7 +20,11 @@ pub struct ProcessorContext<'a, K, V> {
 }
 
 impl<'a, K, V> ProcessorContext<'a, K, V> {
-    pub(crate) fn new(info: &'a NodeInfo, children: &'a [Child<K, V>], task: &'a mut TaskState) -> Self {
+    pub(crate) fn new(
+        info: &'a NodeInfo,
+        children: &'a [Child<K, V>],
+        task: &'a mut TaskState,
+    ) -> Self {
         ProcessorContext {
             info,
             children,

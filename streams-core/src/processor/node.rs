@@ -15,10 +15,10 @@ use crate::error::{ProcessorError, RecordPart, StreamsError};
 use crate::record::{Headers, Record, RecordMetadata};
 use crate::timestamp::{InvalidTimestampPolicy, TimestampExtractor};
 
+use super::Processor;
 use super::context::ProcessorContext;
 use super::punctuation::Punctuation;
 use super::task::{OutputRecord, TaskState};
-use super::Processor;
 
 /// What every node knows about itself.
 #[derive(Debug, Clone)]
@@ -30,7 +30,8 @@ pub(crate) struct NodeInfo {
 
 /// A node that accepts typed records.
 pub(crate) trait NodeInput<K, V> {
-    fn process(&mut self, record: Record<K, V>, task: &mut TaskState) -> Result<(), ProcessorError>;
+    fn process(&mut self, record: Record<K, V>, task: &mut TaskState)
+    -> Result<(), ProcessorError>;
 }
 
 /// An edge to a child node.
@@ -66,7 +67,11 @@ pub(crate) fn forward_all<K: Clone, V: Clone>(
 /// Lifecycle calls on any node.
 pub(crate) trait NodeLifecycle {
     fn init(&mut self, task: &mut TaskState) -> Result<(), StreamsError>;
-    fn punctuate(&mut self, punctuation: Punctuation, task: &mut TaskState) -> Result<(), StreamsError>;
+    fn punctuate(
+        &mut self,
+        punctuation: Punctuation,
+        task: &mut TaskState,
+    ) -> Result<(), StreamsError>;
     fn close(&mut self);
 }
 
@@ -84,7 +89,8 @@ pub(crate) struct RawRecord<'a> {
 
 /// A source node: the entry for raw records.
 pub(crate) trait RawInput {
-    fn process_raw(&mut self, raw: RawRecord<'_>, task: &mut TaskState) -> Result<(), StreamsError>;
+    fn process_raw(&mut self, raw: RawRecord<'_>, task: &mut TaskState)
+    -> Result<(), StreamsError>;
 }
 
 fn to_streams_error(error: ProcessorError, node: &str, task: &TaskState) -> StreamsError {
@@ -132,7 +138,11 @@ where
     VC: Codec<V>,
     TE: TimestampExtractor<K, V>,
 {
-    fn process_raw(&mut self, raw: RawRecord<'_>, task: &mut TaskState) -> Result<(), StreamsError> {
+    fn process_raw(
+        &mut self,
+        raw: RawRecord<'_>,
+        task: &mut TaskState,
+    ) -> Result<(), StreamsError> {
         let metadata = || RecordMetadata {
             topic: Arc::clone(raw.topic),
             partition: raw.partition,
@@ -234,7 +244,11 @@ impl<P: Processor> NodeLifecycle for ProcessorNode<P> {
             .map_err(|e| to_streams_error(e, &self.info.name, task))
     }
 
-    fn punctuate(&mut self, punctuation: Punctuation, task: &mut TaskState) -> Result<(), StreamsError> {
+    fn punctuate(
+        &mut self,
+        punctuation: Punctuation,
+        task: &mut TaskState,
+    ) -> Result<(), StreamsError> {
         let mut ctx = ProcessorContext::new(&self.info, &self.children, task);
         self.processor
             .punctuate(punctuation, &mut ctx)
@@ -356,7 +370,11 @@ where
     KC: Codec<K>,
     VC: Codec<V>,
 {
-    fn process(&mut self, record: Record<K, V>, task: &mut TaskState) -> Result<(), ProcessorError> {
+    fn process(
+        &mut self,
+        record: Record<K, V>,
+        task: &mut TaskState,
+    ) -> Result<(), ProcessorError> {
         self.write(&record, task).map_err(ProcessorError::new)
     }
 }

@@ -87,7 +87,11 @@ impl PunctuationQueue {
 
     /// The earliest schedule of `kind` that is due at `now`, already moved to its next due time.
     /// Returns the node to call and the punctuation to hand it.
-    pub(crate) fn pop_due(&mut self, kind: PunctuationType, now: i64) -> Option<(usize, Punctuation)> {
+    pub(crate) fn pop_due(
+        &mut self,
+        kind: PunctuationType,
+        now: i64,
+    ) -> Option<(usize, Punctuation)> {
         let schedule = self
             .schedules
             .iter_mut()

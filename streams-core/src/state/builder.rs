@@ -33,50 +33,45 @@ pub struct Stores;
 
 impl Stores {
     /// An in-memory key-value store, ordered by the key's encoded bytes.
-    pub fn in_memory_key_value<KC, VC>(
+    pub fn in_memory_key_value<K, V, KC, VC>(
         name: impl Into<String>,
         key_codec: KC,
         value_codec: VC,
-    ) -> KeyValueStoreBuilder<KC, VC> {
-        KeyValueStoreBuilder {
-            name: name.into(),
-            key_codec,
-            value_codec,
-        }
-    }
-}
-
-/// Builds key-value stores; see [`Stores::in_memory_key_value`]. Fix the key and value types with
-/// [`typed`](Self::typed) when the codecs serve several types.
-#[derive(Debug, Clone)]
-pub struct KeyValueStoreBuilder<KC, VC> {
-    name: String,
-    key_codec: KC,
-    value_codec: VC,
-}
-
-impl<KC, VC> KeyValueStoreBuilder<KC, VC> {
-    /// Fixes the key and value types.
-    pub fn typed<K, V>(self) -> TypedKeyValueStoreBuilder<K, V, KC, VC>
+    ) -> KeyValueStoreBuilder<K, V, KC, VC>
     where
         KC: Codec<K>,
         VC: Codec<V>,
     {
-        TypedKeyValueStoreBuilder {
-            inner: self,
+        KeyValueStoreBuilder {
+            name: name.into(),
+            key_codec,
+            value_codec,
             types: PhantomData,
         }
     }
 }
 
-/// A [`KeyValueStoreBuilder`] with its key and value types fixed.
-#[derive(Debug, Clone)]
-pub struct TypedKeyValueStoreBuilder<K, V, KC, VC> {
-    inner: KeyValueStoreBuilder<KC, VC>,
+/// Builds key-value stores; see [`Stores::in_memory_key_value`].
+pub struct KeyValueStoreBuilder<K, V, KC, VC> {
+    name: String,
+    key_codec: KC,
+    value_codec: VC,
     types: PhantomData<fn() -> (K, V)>,
 }
 
-impl<K, V, KC, VC> StoreBuilder for TypedKeyValueStoreBuilder<K, V, KC, VC>
+impl<K, V, KC: std::fmt::Debug, VC: std::fmt::Debug> std::fmt::Debug
+    for KeyValueStoreBuilder<K, V, KC, VC>
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyValueStoreBuilder")
+            .field("name", &self.name)
+            .field("key_codec", &self.key_codec)
+            .field("value_codec", &self.value_codec)
+            .finish()
+    }
+}
+
+impl<K, V, KC, VC> StoreBuilder for KeyValueStoreBuilder<K, V, KC, VC>
 where
     K: 'static,
     V: 'static,
@@ -84,7 +79,7 @@ where
     VC: Codec<V>,
 {
     fn name(&self) -> &str {
-        &self.inner.name
+        &self.name
     }
 
     fn kind(&self) -> StoreKind {
@@ -93,10 +88,10 @@ where
 
     fn build(&self) -> Box<dyn Any> {
         Box::new(KeyValueStore::<K, V>::new(
-            self.inner.name.clone(),
+            self.name.clone(),
             Box::new(InMemoryKeyValue::default()),
-            self.inner.key_codec.clone(),
-            self.inner.value_codec.clone(),
+            self.key_codec.clone(),
+            self.value_codec.clone(),
         ))
     }
 }

@@ -18,7 +18,9 @@ pub enum StoreError {
         connected: Vec<String>,
     },
     /// The store exists, but with other key/value types or of another kind.
-    #[error("state store `{store}` is not a `{requested}`: it was declared with another kind or other key/value types")]
+    #[error(
+        "state store `{store}` is not a `{requested}`: it was declared with another kind or other key/value types"
+    )]
     WrongType {
         /// The store.
         store: String,

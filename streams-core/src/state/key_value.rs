@@ -92,7 +92,11 @@ impl<K: 'static, V: 'static> KeyValueStore<K, V> {
         }
     }
 
-    fn with_key<R>(&self, key: &K, f: impl FnOnce(&[u8]) -> Result<R, StoreError>) -> Result<R, StoreError> {
+    fn with_key<R>(
+        &self,
+        key: &K,
+        f: impl FnOnce(&[u8]) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
         let mut buf = self.inner.key_buf.borrow_mut();
         match self.inner.key_codec.encode(key, &mut buf) {
             Ok(Some(())) => f(&buf),
@@ -104,7 +108,10 @@ impl<K: 'static, V: 'static> KeyValueStore<K, V> {
     }
 
     fn decode_value(&self, bytes: &[u8]) -> Result<V, StoreError> {
-        self.inner.value_codec.decode(bytes).map_err(|e| self.codec_error(e))
+        self.inner
+            .value_codec
+            .decode(bytes)
+            .map_err(|e| self.codec_error(e))
     }
 
     fn decode_old(&self, old: Option<Vec<u8>>) -> Result<Option<V>, StoreError> {

@@ -9,9 +9,9 @@
 //! [`KeyValueStore`] encodes and decodes through the codecs it was declared with.
 //!
 //! ```
-//! use streams_core::codec::{BigEndian, Utf8};
+//! use streams_core::codec::{I64, Utf8};
 //! use streams_core::state::{StoreBuilder, StoreKind, Stores};
-//! let counts = Stores::in_memory_key_value("counts", Utf8, BigEndian).typed::<String, i64>();
+//! let counts = Stores::in_memory_key_value("counts", Utf8, I64);
 //! assert_eq!(counts.name(), "counts");
 //! assert_eq!(counts.kind(), StoreKind::KeyValue);
 //! ```
@@ -22,7 +22,7 @@ mod key_value;
 mod memory;
 mod registry;
 
-pub use builder::{KeyValueStoreBuilder, StoreBuilder, StoreKind, Stores, TypedKeyValueStoreBuilder};
+pub use builder::{KeyValueStoreBuilder, StoreBuilder, StoreKind, Stores};
 pub use error::StoreError;
 pub use key_value::{KeyValueIter, KeyValueStore};
 pub(crate) use registry::StoreRegistry;

@@ -1,5 +1,5 @@
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,14 +18,26 @@ use crate::topology::instance::TaskGraph;
 use super::input::TestInputTopic;
 use super::output::TestOutputTopic;
 
-/// A record a sink wrote, as bytes.
+/// A record a sink wrote, as bytes: key and value share one buffer.
 #[derive(Debug, Clone)]
 pub(crate) struct Produced {
     pub(crate) topic: Arc<str>,
-    pub(crate) key: Option<Vec<u8>>,
-    pub(crate) value: Option<Vec<u8>>,
+    bytes: Vec<u8>,
+    key_len: Option<usize>,
+    has_value: bool,
     pub(crate) timestamp: i64,
     pub(crate) headers: Headers,
+}
+
+impl Produced {
+    pub(crate) fn key(&self) -> Option<&[u8]> {
+        self.key_len.map(|n| &self.bytes[..n])
+    }
+
+    pub(crate) fn value(&self) -> Option<&[u8]> {
+        let start = self.key_len.unwrap_or(0);
+        self.has_value.then(|| &self.bytes[start..])
+    }
 }
 
 #[derive(Default)]
@@ -49,10 +61,18 @@ impl Collector {
 impl RecordCollector for Collector {
     fn send(&mut self, record: OutputRecord<'_>) -> Result<(), StreamsError> {
         let topic = self.intern(record.topic);
+        let (key, value) = (
+            record.key.unwrap_or_default(),
+            record.value.unwrap_or_default(),
+        );
+        let mut bytes = Vec::with_capacity(key.len() + value.len());
+        bytes.extend_from_slice(key);
+        bytes.extend_from_slice(value);
         self.produced.borrow_mut().push(Produced {
             topic,
-            key: record.key.map(<[u8]>::to_vec),
-            value: record.value.map(<[u8]>::to_vec),
+            bytes,
+            key_len: record.key.map(<[u8]>::len),
+            has_value: record.value.is_some(),
             timestamp: record.timestamp,
             headers: record.headers.clone(),
         });
@@ -91,8 +111,10 @@ pub(crate) struct Inner {
     task: TaskState,
     clock: Rc<Cell<i64>>,
     produced: Rc<RefCell<Vec<Produced>>>,
-    outputs: HashMap<Arc<str>, VecDeque<Produced>>,
-    offsets: HashMap<Arc<str>, i64>,
+    /// Records written per topic; few topics, so a scan beats hashing.
+    outputs: Vec<(Arc<str>, VecDeque<Produced>)>,
+    /// Next offset per source input of the graph.
+    offsets: Vec<i64>,
 }
 
 /// Runs a topology in-process, record by record, with a mock wall clock. See the
@@ -120,10 +142,11 @@ impl TopologyTestDriver {
             partition: 0,
         };
         let all: Vec<usize> = (0..topology.nodes().len()).collect();
-        let (graph, stores) = TaskGraph::new(&topology, &all).map_err(|reason| StreamsError::Instantiate {
-            task: id.to_string(),
-            reason,
-        })?;
+        let (graph, stores) =
+            TaskGraph::new(&topology, &all).map_err(|reason| StreamsError::Instantiate {
+                task: id.to_string(),
+                reason,
+            })?;
         let clock = Rc::new(Cell::new(options.wall_clock_start_ms));
         let collector = Collector::default();
         let produced = Rc::clone(&collector.produced);
@@ -136,12 +159,12 @@ impl TopologyTestDriver {
         );
         graph.init(&mut task)?;
         let mut inner = Inner {
-            graph,
             task,
             clock,
             produced,
-            outputs: HashMap::new(),
-            offsets: HashMap::new(),
+            outputs: Vec::new(),
+            offsets: vec![0; graph.source_count()],
+            graph,
         };
         inner.capture_and_reprocess()?;
         Ok(TopologyTestDriver {
@@ -228,14 +251,23 @@ impl TopologyTestDriver {
 
     /// The topics sinks have written to so far, sorted.
     pub fn produced_topic_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.inner.borrow().outputs.keys().map(|t| t.to_string()).collect();
+        let mut names: Vec<String> = self
+            .inner
+            .borrow()
+            .outputs
+            .iter()
+            .map(|(t, _)| t.to_string())
+            .collect();
         names.sort();
         names
     }
 
     /// A key-value store of the topology, to inspect or seed it; `None` if no such store with
     /// these types exists.
-    pub fn key_value_store<K: 'static, V: 'static>(&self, name: &str) -> Option<KeyValueStore<K, V>> {
+    pub fn key_value_store<K: 'static, V: 'static>(
+        &self,
+        name: &str,
+    ) -> Option<KeyValueStore<K, V>> {
         let inner = self.inner.borrow();
         inner
             .task
@@ -258,10 +290,14 @@ impl TopologyTestDriver {
             .process(topic, key, value, timestamp, headers)
     }
 
-    pub(crate) fn with_output<R>(&self, topic: &str, f: impl FnOnce(&mut VecDeque<Produced>) -> R) -> R {
+    pub(crate) fn with_output<R>(
+        &self,
+        topic: &str,
+        f: impl FnOnce(&mut VecDeque<Produced>) -> R,
+    ) -> R {
         let mut inner = self.inner.borrow_mut();
-        let queue = inner.outputs.entry(Arc::from(topic)).or_default();
-        f(queue)
+        let i = inner.output_index(topic);
+        f(&mut inner.outputs[i].1)
     }
 }
 
@@ -273,6 +309,16 @@ impl Drop for TopologyTestDriver {
 }
 
 impl Inner {
+    fn output_index(&mut self, topic: &str) -> usize {
+        match self.outputs.iter().position(|(t, _)| **t == *topic) {
+            Some(i) => i,
+            None => {
+                self.outputs.push((Arc::from(topic), VecDeque::new()));
+                self.outputs.len() - 1
+            }
+        }
+    }
+
     fn process(
         &mut self,
         topic: &str,
@@ -281,25 +327,25 @@ impl Inner {
         timestamp: i64,
         headers: Headers,
     ) -> Result<(), StreamsError> {
-        let topic = self
+        let source = self
             .graph
-            .source_topic(topic)
+            .source_index(topic)
             .ok_or_else(|| StreamsError::UnknownTopic {
                 topic: topic.to_string(),
                 reason: "no source of the topology reads it",
             })?;
-        let offset = self.offsets.entry(Arc::clone(&topic)).or_insert(0);
+        let offset = self.offsets[source];
+        self.offsets[source] += 1;
         let raw = RawRecord {
-            topic: &topic,
+            topic: self.graph.source_topic(source),
             partition: 0,
-            offset: *offset,
+            offset,
             timestamp,
             key,
             value,
             headers,
         };
-        *offset += 1;
-        self.graph.process(raw, &mut self.task)?;
+        self.graph.process(source, raw, &mut self.task)?;
         let stream_time = self.task.stream_time;
         self.graph
             .punctuate(PunctuationType::StreamTime, stream_time, &mut self.task)?;
@@ -314,18 +360,14 @@ impl Inner {
         for record in produced {
             let again = self
                 .graph
-                .source_topic(&record.topic)
+                .source_index(&record.topic)
                 .is_some()
                 .then(|| record.clone());
-            match self.outputs.get_mut(&*record.topic) {
-                Some(queue) => queue.push_back(record),
-                None => {
-                    self.outputs
-                        .insert(Arc::clone(&record.topic), VecDeque::from([record]));
-                }
-            }
+            let i = self.output_index(&record.topic);
+            self.outputs[i].1.push_back(record);
             if let Some(r) = again {
-                self.process(&r.topic, r.key.as_deref(), r.value.as_deref(), r.timestamp, r.headers)?;
+                let headers = r.headers.clone();
+                self.process(&r.topic, r.key(), r.value(), r.timestamp, headers)?;
             }
         }
         Ok(())

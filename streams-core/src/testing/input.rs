@@ -88,7 +88,13 @@ impl<'d, K: 'static, V: 'static> TestInputTopic<'d, K, V> {
         }
     }
 
-    fn send(&self, key: Option<&K>, value: &V, timestamp: i64, headers: Headers) -> Result<(), StreamsError> {
+    fn send(
+        &self,
+        key: Option<&K>,
+        value: &V,
+        timestamp: i64,
+        headers: Headers,
+    ) -> Result<(), StreamsError> {
         let mut key_buf = self.key_buf.borrow_mut();
         let mut value_buf = self.value_buf.borrow_mut();
         let key_present = match key {
@@ -130,16 +136,29 @@ impl<'d, K: 'static, V: 'static> TestInputTopic<'d, K, V> {
 
     /// Pipes a whole record: key, value, timestamp and headers.
     pub fn pipe_record(&self, record: Record<K, V>) -> Result<(), StreamsError> {
-        self.send(Some(&record.key), &record.value, record.timestamp, record.headers)
+        self.send(
+            Some(&record.key),
+            &record.value,
+            record.timestamp,
+            record.headers,
+        )
     }
 
     /// Pipes key-value pairs in order, each at the topic's current time.
-    pub fn pipe_key_value_list(&self, pairs: impl IntoIterator<Item = (K, V)>) -> Result<(), StreamsError> {
-        pairs.into_iter().try_for_each(|(k, v)| self.pipe_input(k, v))
+    pub fn pipe_key_value_list(
+        &self,
+        pairs: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<(), StreamsError> {
+        pairs
+            .into_iter()
+            .try_for_each(|(k, v)| self.pipe_input(k, v))
     }
 
     /// Pipes records in order.
-    pub fn pipe_records(&self, records: impl IntoIterator<Item = Record<K, V>>) -> Result<(), StreamsError> {
+    pub fn pipe_records(
+        &self,
+        records: impl IntoIterator<Item = Record<K, V>>,
+    ) -> Result<(), StreamsError> {
         records.into_iter().try_for_each(|r| self.pipe_record(r))
     }
 }

@@ -80,11 +80,11 @@ impl<'d, K: 'static, V: 'static> TestOutputTopic<'d, K, V> {
         Ok(Record {
             key: self
                 .key_codec
-                .decode_from(p.key.as_deref())
+                .decode_from(p.key())
                 .map_err(|e| error(RecordPart::Key, e))?,
             value: self
                 .value_codec
-                .decode_from(p.value.as_deref())
+                .decode_from(p.value())
                 .map_err(|e| error(RecordPart::Value, e))?,
             timestamp: p.timestamp,
             headers: p.headers,
@@ -114,7 +114,9 @@ impl<'d, K: 'static, V: 'static> TestOutputTopic<'d, K, V> {
 
     /// All remaining records.
     pub fn read_records_to_list(&self) -> Result<Vec<Record<K, V>>, ReadError> {
-        let all: Vec<Produced> = self.driver.with_output(&self.topic, |q| q.drain(..).collect());
+        let all: Vec<Produced> = self
+            .driver
+            .with_output(&self.topic, |q| q.drain(..).collect());
         all.into_iter().map(|p| self.decode(p)).collect()
     }
 
@@ -141,7 +143,11 @@ impl<'d, K: 'static, V: 'static> TestOutputTopic<'d, K, V> {
     where
         K: Eq + Hash,
     {
-        Ok(self.read_records_to_list()?.into_iter().map(|r| (r.key, r.value)).collect())
+        Ok(self
+            .read_records_to_list()?
+            .into_iter()
+            .map(|r| (r.key, r.value))
+            .collect())
     }
 
     /// Whether every record has been read.

@@ -140,7 +140,10 @@ where
     P: IntoIterator,
     P::Item: AsRef<str>,
 {
-    parents.into_iter().map(|p| p.as_ref().to_string()).collect()
+    parents
+        .into_iter()
+        .map(|p| p.as_ref().to_string())
+        .collect()
 }
 
 impl TopologyBuilder {
@@ -168,7 +171,10 @@ impl TopologyBuilder {
     }
 
     /// Adds a source declared with a [`SourceSpec`] (custom timestamp extraction).
-    pub fn add_source_spec<K, V, KC, VC, TE>(&mut self, spec: SourceSpec<K, V, KC, VC, TE>) -> &mut Self
+    pub fn add_source_spec<K, V, KC, VC, TE>(
+        &mut self,
+        spec: SourceSpec<K, V, KC, VC, TE>,
+    ) -> &mut Self
     where
         K: Clone + 'static,
         V: Clone + 'static,
@@ -197,7 +203,12 @@ impl TopologyBuilder {
 
     /// Adds a processor made by `supplier` (e.g. `|| MyProcessor::new()`) for each task,
     /// fed by `parents`.
-    pub fn add_processor<S, P>(&mut self, name: impl Into<String>, supplier: S, parents: P) -> &mut Self
+    pub fn add_processor<S, P>(
+        &mut self,
+        name: impl Into<String>,
+        supplier: S,
+        parents: P,
+    ) -> &mut Self
     where
         S: ProcessorSupplier,
         P: IntoIterator,
@@ -208,8 +219,14 @@ impl TopologyBuilder {
             name: name.into(),
             kind: NodeKind::Processor,
             parents: parent_names(parents),
-            input: Some(TypePair::of::<<Pr<S> as Processor>::KIn, <Pr<S> as Processor>::VIn>()),
-            output: Some(TypePair::of::<<Pr<S> as Processor>::KOut, <Pr<S> as Processor>::VOut>()),
+            input: Some(TypePair::of::<
+                <Pr<S> as Processor>::KIn,
+                <Pr<S> as Processor>::VIn,
+            >()),
+            output: Some(TypePair::of::<
+                <Pr<S> as Processor>::KOut,
+                <Pr<S> as Processor>::VOut,
+            >()),
             factory: Arc::new(ProcessorFactory(supplier)),
         });
         self
@@ -234,7 +251,14 @@ impl TopologyBuilder {
     {
         let topic: String = topic.into();
         let target = SinkTopic::Fixed(Arc::from(topic.as_str()));
-        self.push_sink(name.into(), SinkTarget::Topic(topic), target, key_codec, value_codec, parents)
+        self.push_sink(
+            name.into(),
+            SinkTarget::Topic(topic),
+            target,
+            key_codec,
+            value_codec,
+            parents,
+        )
     }
 
     /// Adds a sink that picks each record's topic with `extractor`, fed by `parents`.
@@ -257,7 +281,14 @@ impl TopologyBuilder {
     {
         let described = SinkTarget::Extractor(short_type_name::<E>());
         let target = SinkTopic::Extractor(Arc::new(extractor));
-        self.push_sink(name.into(), described, target, key_codec, value_codec, parents)
+        self.push_sink(
+            name.into(),
+            described,
+            target,
+            key_codec,
+            value_codec,
+            parents,
+        )
     }
 
     fn push_sink<K, V, KC, VC, P>(
@@ -467,7 +498,11 @@ impl TopologyBuilder {
 
     /// Checks store declarations and returns each node's connected store names, in the order
     /// connected.
-    fn check_stores(&self, index: &HashMap<&str, usize>, errors: &mut Vec<TopologyError>) -> Vec<Vec<String>> {
+    fn check_stores(
+        &self,
+        index: &HashMap<&str, usize>,
+        errors: &mut Vec<TopologyError>,
+    ) -> Vec<Vec<String>> {
         let mut node_stores: Vec<Vec<String>> = vec![Vec::new(); self.nodes.len()];
         let mut seen = HashSet::new();
         for store in &self.stores {

@@ -71,7 +71,9 @@ pub enum TopologyError {
         topic: String,
     },
     /// Two sources read the same topic.
-    #[error("topic `{topic}` is read by both source `{first}` and source `{second}`; a topic can have one source")]
+    #[error(
+        "topic `{topic}` is read by both source `{first}` and source `{second}`; a topic can have one source"
+    )]
     TopicReadTwice {
         /// The topic.
         topic: String,
@@ -113,7 +115,9 @@ pub enum TopologyError {
         store: String,
     },
     /// A store is connected to a node that does not exist or is not a processor.
-    #[error("state store `{store}` is connected to `{node}`, which is not a processor of this topology")]
+    #[error(
+        "state store `{store}` is connected to `{node}`, which is not a processor of this topology"
+    )]
     StoreOnNonProcessor {
         /// The store.
         store: String,

@@ -52,7 +52,9 @@ pub(crate) trait NodeFactory: Send + Sync {
     fn instantiate(&self, info: NodeInfo, children: &[&dyn Any]) -> Result<NodeInstance, String>;
 }
 
-fn typed_children<K: 'static, V: 'static>(children: &[&dyn Any]) -> Result<Vec<Child<K, V>>, String> {
+fn typed_children<K: 'static, V: 'static>(
+    children: &[&dyn Any],
+) -> Result<Vec<Child<K, V>>, String> {
     children
         .iter()
         .map(|c| {
@@ -133,12 +135,16 @@ where
         let node = Rc::new(RefCell::new(ProcessorNode {
             info,
             processor: self.0.get(),
-            children: typed_children::<<P<S> as Processor>::KOut, <P<S> as Processor>::VOut>(children)?,
+            children: typed_children::<<P<S> as Processor>::KOut, <P<S> as Processor>::VOut>(
+                children,
+            )?,
         }));
         Ok(NodeInstance {
-            as_child: Some(as_child::<<P<S> as Processor>::KIn, <P<S> as Processor>::VIn, _>(
-                &name, &node,
-            )),
+            as_child: Some(as_child::<
+                <P<S> as Processor>::KIn,
+                <P<S> as Processor>::VIn,
+                _,
+            >(&name, &node)),
             lifecycle: node,
             raw: None,
         })

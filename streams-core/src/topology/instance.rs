@@ -15,16 +15,22 @@ use crate::state::StoreRegistry;
 use super::Topology;
 use super::factory::NodeInstance;
 
+type SourceInput = (Arc<str>, Rc<RefCell<dyn RawInput>>);
+
 pub(crate) struct TaskGraph {
     /// Live nodes by topology node index, in index (= declaration) order.
     nodes: Vec<(usize, Rc<RefCell<dyn NodeLifecycle>>)>,
-    sources: HashMap<Arc<str>, Rc<RefCell<dyn RawInput>>>,
+    /// (topic, source reading it); few entries, so a linear scan beats hashing.
+    sources: Vec<SourceInput>,
 }
 
 impl TaskGraph {
     /// Instantiates the nodes `members` (one sub-topology, or all nodes for the test driver)
     /// and the stores they use.
-    pub(crate) fn new(topology: &Topology, members: &[usize]) -> Result<(Self, StoreRegistry), String> {
+    pub(crate) fn new(
+        topology: &Topology,
+        members: &[usize],
+    ) -> Result<(Self, StoreRegistry), String> {
         let defs = topology.nodes();
         let in_members: Vec<bool> = {
             let mut v = vec![false; defs.len()];
@@ -66,7 +72,12 @@ impl TaskGraph {
                     instances
                         .get(c)
                         .and_then(|inst| inst.as_child.as_deref())
-                        .ok_or_else(|| format!("child `{}` of `{}` is not a processor or sink", defs[*c].name, def.name))
+                        .ok_or_else(|| {
+                            format!(
+                                "child `{}` of `{}` is not a processor or sink",
+                                defs[*c].name, def.name
+                            )
+                        })
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             let info = NodeInfo {
@@ -81,7 +92,7 @@ impl TaskGraph {
             instances.insert(i, instance);
         }
 
-        let mut sources = HashMap::new();
+        let mut sources = Vec::new();
         let mut nodes = Vec::with_capacity(members.len());
         let mut sorted: Vec<usize> = members.to_vec();
         sorted.sort_unstable();
@@ -92,7 +103,7 @@ impl TaskGraph {
             };
             if let (Some(raw), super::NodeKind::Source { topics }) = (instance.raw, &defs[i].kind) {
                 for topic in topics {
-                    sources.insert(Arc::from(topic.as_str()), Rc::clone(&raw));
+                    sources.push((Arc::from(topic.as_str()), Rc::clone(&raw)));
                 }
             }
             store_names.extend(defs[i].stores.iter().map(String::as_str));
@@ -107,9 +118,19 @@ impl TaskGraph {
         Ok((TaskGraph { nodes, sources }, registry))
     }
 
-    /// The task's own name for `topic`, if one of its sources reads it.
-    pub(crate) fn source_topic(&self, topic: &str) -> Option<Arc<str>> {
-        self.sources.get_key_value(topic).map(|(t, _)| Arc::clone(t))
+    /// The index of the source input for `topic`, if one of the task's sources reads it.
+    pub(crate) fn source_index(&self, topic: &str) -> Option<usize> {
+        self.sources.iter().position(|(t, _)| **t == *topic)
+    }
+
+    /// The topic of a source input.
+    pub(crate) fn source_topic(&self, index: usize) -> &Arc<str> {
+        &self.sources[index].0
+    }
+
+    /// How many (topic, source) inputs the task has.
+    pub(crate) fn source_count(&self) -> usize {
+        self.sources.len()
     }
 
     /// Calls `init` on every node, in declaration order.
@@ -120,16 +141,15 @@ impl TaskGraph {
         Ok(())
     }
 
-    /// Processes one consumed record through the source reading its topic.
-    pub(crate) fn process(&self, raw: RawRecord<'_>, task: &mut TaskState) -> Result<(), StreamsError> {
-        let source = self
-            .sources
-            .get(raw.topic)
-            .ok_or_else(|| StreamsError::UnknownTopic {
-                topic: raw.topic.to_string(),
-                reason: "no source of this task reads it",
-            })?;
-        let result = source.borrow_mut().process_raw(raw, task);
+    /// Processes one consumed record through source input `source` (see
+    /// [`source_index`](Self::source_index)).
+    pub(crate) fn process(
+        &self,
+        source: usize,
+        raw: RawRecord<'_>,
+        task: &mut TaskState,
+    ) -> Result<(), StreamsError> {
+        let result = self.sources[source].1.borrow_mut().process_raw(raw, task);
         task.metadata = None;
         result
     }

@@ -17,7 +17,9 @@ use std::sync::Arc;
 
 pub use crate::processor::node::{RecordContext, TopicNameExtractor};
 pub use builder::{SourceSpec, TopologyBuilder};
-pub use describe::{NodeDescription, NodeKindDescription, SubtopologyDescription, TopologyDescription};
+pub use describe::{
+    NodeDescription, NodeKindDescription, SubtopologyDescription, TopologyDescription,
+};
 pub use error::{TopologyError, TopologyErrors};
 
 use crate::state::StoreBuilder;
@@ -79,7 +81,11 @@ impl Topology {
         TopologyBuilder::new()
     }
 
-    pub(crate) fn new(nodes: Vec<NodeDef>, stores: Vec<StoreDef>, subtopologies: Vec<Group>) -> Self {
+    pub(crate) fn new(
+        nodes: Vec<NodeDef>,
+        stores: Vec<StoreDef>,
+        subtopologies: Vec<Group>,
+    ) -> Self {
         Topology {
             inner: Arc::new(Inner {
                 nodes,

@@ -38,7 +38,11 @@ pub(super) fn copy_capacity(n: usize) -> usize {
 
 /// Sorts `items` (in insertion order) into the iteration order of a Java hash set of them whose
 /// table size is `capacity(len)`; `hash` gives each item's Java hash code.
-pub(super) fn hash_order<T>(items: &mut [T], capacity: fn(usize) -> usize, hash: impl Fn(&T) -> i32) {
+pub(super) fn hash_order<T>(
+    items: &mut [T],
+    capacity: fn(usize) -> usize,
+    hash: impl Fn(&T) -> i32,
+) {
     let cap = capacity(items.len());
     items.sort_by_key(|s| bucket(hash(s), cap));
 }
@@ -150,7 +154,9 @@ impl JavaTreeSet {
 
     fn rotate_left(&mut self, p: Option<usize>) {
         let Some(p) = p else { return };
-        let Some(r) = self.entries[p].right else { return };
+        let Some(r) = self.entries[p].right else {
+            return;
+        };
         self.entries[p].right = self.entries[r].left;
         if let Some(rl) = self.entries[r].left {
             self.entries[rl].parent = Some(p);
@@ -167,7 +173,9 @@ impl JavaTreeSet {
 
     fn rotate_right(&mut self, p: Option<usize>) {
         let Some(p) = p else { return };
-        let Some(l) = self.entries[p].left else { return };
+        let Some(l) = self.entries[p].left else {
+            return;
+        };
         self.entries[p].left = self.entries[l].right;
         if let Some(lr) = self.entries[l].right {
             self.entries[lr].parent = Some(p);

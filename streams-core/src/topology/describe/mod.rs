@@ -106,7 +106,9 @@ fn describe_group(nodes: &[NodeDef], group: &Group) -> SubtopologyDescription {
     let mut succ: HashMap<usize, JavaTreeSet> = HashMap::new();
     let mut pred: HashMap<usize, JavaTreeSet> = HashMap::new();
     let mut wiring: Vec<usize> = members.clone();
-    hash_order(&mut wiring, default_capacity, |&i| java_hash(&nodes[i].name));
+    hash_order(&mut wiring, default_capacity, |&i| {
+        java_hash(&nodes[i].name)
+    });
 
     fn cmp(nodes: &[NodeDef], size: &HashMap<usize, usize>, a: usize, b: usize) -> Ordering {
         if a == b {
@@ -148,8 +150,13 @@ fn describe_group(nodes: &[NodeDef], group: &Group) -> SubtopologyDescription {
             .then_with(|| java_cmp(&nodes[a].name, &nodes[b].name))
     });
     let names_of = |set: Option<&JavaTreeSet>| -> Vec<String> {
-        set.map(|s| s.iter().into_iter().map(|i| nodes[i].name.to_string()).collect())
-            .unwrap_or_default()
+        set.map(|s| {
+            s.iter()
+                .into_iter()
+                .map(|i| nodes[i].name.to_string())
+                .collect()
+        })
+        .unwrap_or_default()
     };
     let described = ordered
         .into_iter()
@@ -208,7 +215,12 @@ impl fmt::Display for NodeDescription {
                 write!(f, "\n      --> {}", list(&self.successors))
             }
             NodeKindDescription::Processor { stores } => {
-                write!(f, "Processor: {} (stores: [{}])", self.name, stores.join(", "))?;
+                write!(
+                    f,
+                    "Processor: {} (stores: [{}])",
+                    self.name,
+                    stores.join(", ")
+                )?;
                 write!(f, "\n      --> {}", list(&self.successors))?;
                 write!(f, "\n      <-- {}", list(&self.predecessors))
             }
