@@ -2,3 +2,6 @@
 
 #[doc(inline)]
 pub use streams_core::*;
+
+#[doc(inline)]
+pub use streams_macros::{processor, topology};

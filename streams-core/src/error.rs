@@ -89,7 +89,7 @@ pub enum StreamsError {
     Processing {
         /// The processor node.
         node: String,
-        /// The input record being processed, `None` during a punctuation.
+        /// The input record being processed; `None` in `init` or a punctuation.
         metadata: Option<RecordMetadata>,
         /// The processor's error.
         source: Box<dyn StdError + Send + Sync>,
@@ -113,12 +113,20 @@ pub enum StreamsError {
     /// A state store could not be opened or used.
     #[error(transparent)]
     Store(#[from] crate::state::StoreError),
+    /// The producer refused a record a sink wrote (a running application only).
+    #[error("cannot produce a record to topic `{topic}`: {reason}")]
+    Production {
+        /// The topic.
+        topic: String,
+        /// The producer's reason.
+        reason: String,
+    },
 }
 
 fn record_suffix(metadata: &Option<RecordMetadata>) -> String {
     match metadata {
         Some(m) => format!(" on the record at {m}"),
-        None => " in a punctuation".to_string(),
+        None => " outside record processing (in init or a punctuation)".to_string(),
     }
 }
 

@@ -6,13 +6,20 @@
 //! macros; the modules are documented here.
 
 pub mod codec;
+pub mod config;
 pub mod error;
+pub mod kafka;
 pub mod processor;
 pub mod record;
+pub mod runtime;
 pub mod state;
 pub mod testing;
 pub mod timestamp;
 pub mod topology;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
 
 /// The names most applications use.
 pub mod prelude {

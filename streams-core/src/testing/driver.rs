@@ -296,8 +296,10 @@ impl TopologyTestDriver {
         f: impl FnOnce(&mut VecDeque<Produced>) -> R,
     ) -> R {
         let mut inner = self.inner.borrow_mut();
-        let i = inner.output_index(topic);
-        f(&mut inner.outputs[i].1)
+        match inner.outputs.iter_mut().find(|(t, _)| **t == *topic) {
+            Some((_, queue)) => f(queue),
+            None => f(&mut VecDeque::new()),
+        }
     }
 }
 

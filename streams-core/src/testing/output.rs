@@ -1,4 +1,4 @@
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::hash::Hash;
 
 use crate::codec::{Codec, CodecError};
@@ -112,12 +112,14 @@ impl<'d, K: 'static, V: 'static> TestOutputTopic<'d, K, V> {
         self.read_record().map(|r| r.value)
     }
 
-    /// All remaining records.
+    /// All remaining records. A record that does not decode stops the read with its error;
+    /// the records after it stay queued.
     pub fn read_records_to_list(&self) -> Result<Vec<Record<K, V>>, ReadError> {
-        let all: Vec<Produced> = self
-            .driver
-            .with_output(&self.topic, |q| q.drain(..).collect());
-        all.into_iter().map(|p| self.decode(p)).collect()
+        let mut all = Vec::with_capacity(self.queue_size());
+        while let Some(p) = self.driver.with_output(&self.topic, VecDeque::pop_front) {
+            all.push(self.decode(p)?);
+        }
+        Ok(all)
     }
 
     /// All remaining keys and values.

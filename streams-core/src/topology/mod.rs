@@ -9,6 +9,7 @@ mod builder;
 mod describe;
 mod error;
 pub(crate) mod factory;
+mod handle;
 pub(crate) mod instance;
 mod render;
 mod subtopology;
@@ -21,6 +22,7 @@ pub use describe::{
     NodeDescription, NodeKindDescription, SubtopologyDescription, TopologyDescription,
 };
 pub use error::{TopologyError, TopologyErrors};
+pub use handle::TopicHandle;
 
 use crate::state::StoreBuilder;
 use factory::NodeFactory;

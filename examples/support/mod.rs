@@ -1,0 +1,165 @@
+//! What the examples share: the cluster (embedded or real), producing input, reading output
+//! with a plain consumer, and stopping on SIGINT/SIGTERM.
+
+use std::error::Error;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::{Message, Offset, TopicPartitionList};
+use streams::kafka::EmbeddedKafka;
+
+pub type Result<T> = std::result::Result<T, Box<dyn Error>>;
+
+/// The command line: `[--bootstrap-servers HOST:PORT] [--lines N] [--threads N]`.
+#[derive(Debug, Default)]
+pub struct Args {
+    pub bootstrap_servers: Option<String>,
+    pub lines: Option<usize>,
+    pub threads: Option<usize>,
+}
+
+impl Args {
+    pub fn parse() -> Result<Self> {
+        let mut args = Args::default();
+        let mut it = std::env::args().skip(1);
+        while let Some(flag) = it.next() {
+            let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+            match flag.as_str() {
+                "--bootstrap-servers" => args.bootstrap_servers = Some(value()?),
+                "--lines" => args.lines = Some(value()?.parse()?),
+                "--threads" => args.threads = Some(value()?.parse()?),
+                other => {
+                    return Err(format!(
+                        "unknown argument `{other}`; usage: [--bootstrap-servers HOST:PORT] \
+                         [--lines N] [--threads N]"
+                    )
+                    .into());
+                }
+            }
+        }
+        Ok(args)
+    }
+}
+
+/// Where the example runs: an in-process broker, or a real cluster.
+pub enum Cluster {
+    Embedded(EmbeddedKafka),
+    Real(String),
+}
+
+impl Cluster {
+    pub fn connect(bootstrap_servers: Option<String>) -> Result<Self> {
+        Ok(match bootstrap_servers {
+            Some(servers) => Cluster::Real(servers),
+            None => Cluster::Embedded(EmbeddedKafka::start()?),
+        })
+    }
+
+    pub fn bootstrap_servers(&self) -> &str {
+        match self {
+            Cluster::Embedded(kafka) => kafka.bootstrap_servers(),
+            Cluster::Real(servers) => servers,
+        }
+    }
+
+    pub fn is_embedded(&self) -> bool {
+        matches!(self, Cluster::Embedded(_))
+    }
+
+    /// Creates the topics (the admin client on a real cluster, the mock API when embedded).
+    pub fn create_topics(&self, topics: &[(&str, i32)]) -> Result<()> {
+        streams::kafka::create_topics(self.bootstrap_servers(), topics, Duration::from_secs(30))?;
+        Ok(())
+    }
+}
+
+/// A suffix that makes topic names and application ids unique per run.
+pub fn run_id() -> String {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    format!("{ms:x}")
+}
+
+/// Set by SIGINT/SIGTERM.
+pub fn stop_on_signal() -> Result<Arc<AtomicBool>> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))?;
+    Ok(stop)
+}
+
+/// Writes (key, value) records to `topic` and waits until all are acknowledged.
+pub fn produce<'a>(
+    bootstrap_servers: &str,
+    topic: &str,
+    records: impl IntoIterator<Item = (Option<&'a [u8]>, &'a [u8])>,
+) -> Result<usize> {
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap_servers)
+        .set("partitioner", "murmur2_random")
+        .set("linger.ms", "5")
+        .create()?;
+    let mut n = 0;
+    for (key, value) in records {
+        let mut record: BaseRecord<'_, [u8], [u8]> = BaseRecord::to(topic).payload(value);
+        if let Some(key) = key {
+            record = record.key(key);
+        }
+        while let Err((e, back)) = producer.send(record) {
+            if !matches!(
+                e.rdkafka_error_code(),
+                Some(rdkafka::types::RDKafkaErrorCode::QueueFull)
+            ) {
+                return Err(e.into());
+            }
+            producer.poll(Duration::from_millis(10));
+            record = back;
+        }
+        n += 1;
+    }
+    producer.flush(Duration::from_secs(60))?;
+    Ok(n)
+}
+
+/// Reads `topic` from the beginning with a plain consumer until `expected` records arrived,
+/// `stop` is set or `timeout` passes; calls `f(key, value)` for each record.
+pub fn read(
+    bootstrap_servers: &str,
+    topic: &str,
+    expected: usize,
+    timeout: Duration,
+    stop: &AtomicBool,
+    mut f: impl FnMut(Option<&[u8]>, Option<&[u8]>),
+) -> Result<usize> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap_servers)
+        .set("group.id", format!("reader-{}", run_id()))
+        .set("enable.auto.commit", "false")
+        .create()?;
+    let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(30))?;
+    let mut tpl = TopicPartitionList::new();
+    for t in metadata.topics() {
+        for p in t.partitions() {
+            tpl.add_partition_offset(topic, p.id(), Offset::Beginning)?;
+        }
+    }
+    consumer.assign(&tpl)?;
+    let deadline = Instant::now() + timeout;
+    let mut n = 0;
+    while n < expected && Instant::now() < deadline && !stop.load(Ordering::SeqCst) {
+        match consumer.poll(Duration::from_millis(100)) {
+            Some(Ok(m)) => {
+                f(m.key(), m.payload());
+                n += 1;
+            }
+            Some(Err(e)) => return Err(e.into()),
+            None => {}
+        }
+    }
+    Ok(n)
+}

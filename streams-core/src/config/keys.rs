@@ -1,0 +1,384 @@
+//! The keys `StreamsConfig` knows, and how each value is checked and stored.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use super::error::ConfigError;
+use super::secret::shown;
+use super::values::{
+    AutoOffsetReset, DESERIALIZATION_HANDLERS, DeserializationHandler, OFFSET_RESETS,
+    PROCESSING_HANDLERS, PRODUCTION_HANDLERS, ProcessingGuarantee, ProcessingHandler,
+    ProductionHandler, accepted, choose,
+};
+
+pub(crate) const APPLICATION_ID: &str = "application.id";
+pub(crate) const BOOTSTRAP_SERVERS: &str = "bootstrap.servers";
+pub(crate) const NUM_STREAM_THREADS: &str = "num.stream.threads";
+pub(crate) const COMMIT_INTERVAL_MS: &str = "commit.interval.ms";
+pub(crate) const MAX_TASK_IDLE_MS: &str = "max.task.idle.ms";
+pub(crate) const AUTO_OFFSET_RESET: &str = "auto.offset.reset";
+pub(crate) const PROCESSING_GUARANTEE: &str = "processing.guarantee";
+pub(crate) const STATE_DIR: &str = "state.dir";
+pub(crate) const POLL_MS: &str = "poll.ms";
+pub(crate) const CLIENT_ID: &str = "client.id";
+pub(crate) const REPLICATION_FACTOR: &str = "replication.factor";
+pub(crate) const DESERIALIZATION_HANDLER: &str = "deserialization.exception.handler";
+pub(crate) const DEFAULT_DESERIALIZATION_HANDLER: &str =
+    "default.deserialization.exception.handler";
+pub(crate) const PRODUCTION_HANDLER: &str = "production.exception.handler";
+pub(crate) const DEFAULT_PRODUCTION_HANDLER: &str = "default.production.exception.handler";
+pub(crate) const PROCESSING_HANDLER: &str = "processing.exception.handler";
+pub(crate) const BUFFERED_RECORDS: &str = "buffered.records.per.partition";
+pub(crate) const API_TIMEOUT_MS: &str = "default.api.timeout.ms";
+pub(crate) const NUM_STANDBY_REPLICAS: &str = "num.standby.replicas";
+
+/// Every streams-level key, for "did you mean".
+pub(crate) const STREAMS_KEYS: &[&str] = &[
+    APPLICATION_ID,
+    BOOTSTRAP_SERVERS,
+    NUM_STREAM_THREADS,
+    COMMIT_INTERVAL_MS,
+    MAX_TASK_IDLE_MS,
+    AUTO_OFFSET_RESET,
+    PROCESSING_GUARANTEE,
+    STATE_DIR,
+    POLL_MS,
+    CLIENT_ID,
+    REPLICATION_FACTOR,
+    DESERIALIZATION_HANDLER,
+    DEFAULT_DESERIALIZATION_HANDLER,
+    PRODUCTION_HANDLER,
+    DEFAULT_PRODUCTION_HANDLER,
+    PROCESSING_HANDLER,
+    BUFFERED_RECORDS,
+    API_TIMEOUT_MS,
+    NUM_STANDBY_REPLICAS,
+    "security.protocol",
+    "consumer.",
+    "producer.",
+    "admin.",
+];
+
+/// Kafka Streams keys this runtime does not implement yet: set them and you get a clear error
+/// rather than a setting that silently does nothing.
+const NOT_YET: &[(&str, &str)] = &[
+    (
+        "statestore.cache.max.bytes",
+        "state stores have no record cache yet; remove the setting",
+    ),
+    (
+        "cache.max.bytes.buffering",
+        "state stores have no record cache yet; remove the setting",
+    ),
+    (
+        "default.key.serde",
+        "codecs are given per source, sink and store in the topology",
+    ),
+    (
+        "default.value.serde",
+        "codecs are given per source, sink and store in the topology",
+    ),
+    (
+        "default.timestamp.extractor",
+        "timestamp extractors are given per source (SourceSpec::timestamp_extractor)",
+    ),
+    (
+        "topology.optimization",
+        "topology optimization is not implemented",
+    ),
+    ("application.server", "interactive queries are not implemented"),
+    ("rocksdb.config.setter", "RocksDB stores are not implemented yet"),
+];
+
+/// Client settings the runtime sets itself (after the client prefix is removed).
+const MANAGED: &[(&str, &str)] = &[
+    ("group.id", "the consumer group is the `application.id`"),
+    ("bootstrap.servers", "set `bootstrap.servers` once, without a prefix"),
+    (
+        "enable.auto.commit",
+        "offsets are committed by the runtime after the outputs are flushed",
+    ),
+    (
+        "enable.auto.offset.store",
+        "offsets are stored by the runtime after records are processed",
+    ),
+    (
+        "partition.assignment.strategy",
+        "tasks need the `range` assignor so co-partitioned topics land together",
+    ),
+    ("isolation.level", "it follows `processing.guarantee`"),
+    ("transactional.id", "exactly-once is not supported yet"),
+];
+
+/// A client setting to pass through, with the key as given (for messages).
+#[derive(Clone)]
+pub(crate) struct ClientSetting {
+    pub(crate) given: String,
+    pub(crate) key: String,
+    pub(crate) value: String,
+}
+
+/// Which client a passthrough setting goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ClientScope {
+    All,
+    Consumer,
+    Producer,
+    Admin,
+}
+
+/// The checked values of a configuration.
+#[derive(Clone)]
+pub(crate) struct Settings {
+    pub(crate) application_id: Option<String>,
+    pub(crate) bootstrap_servers: Option<String>,
+    pub(crate) num_stream_threads: usize,
+    pub(crate) commit_interval: Duration,
+    pub(crate) max_task_idle_ms: i64,
+    pub(crate) auto_offset_reset: AutoOffsetReset,
+    pub(crate) processing_guarantee: ProcessingGuarantee,
+    pub(crate) state_dir: PathBuf,
+    pub(crate) poll: Duration,
+    pub(crate) client_id: Option<String>,
+    pub(crate) replication_factor: i32,
+    pub(crate) deserialization_handler: DeserializationHandler,
+    pub(crate) production_handler: ProductionHandler,
+    pub(crate) processing_handler: ProcessingHandler,
+    pub(crate) buffered_records_per_partition: usize,
+    pub(crate) api_timeout: Duration,
+    pub(crate) clients: Vec<(ClientScope, ClientSetting)>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            application_id: None,
+            bootstrap_servers: None,
+            num_stream_threads: 1,
+            commit_interval: Duration::from_secs(30),
+            max_task_idle_ms: 0,
+            auto_offset_reset: AutoOffsetReset::Earliest,
+            processing_guarantee: ProcessingGuarantee::AtLeastOnce,
+            state_dir: std::env::temp_dir().join("kafka-streams"),
+            poll: Duration::from_millis(100),
+            client_id: None,
+            replication_factor: -1,
+            deserialization_handler: DeserializationHandler::LogAndFail,
+            production_handler: ProductionHandler::Fail,
+            processing_handler: ProcessingHandler::LogAndFail,
+            buffered_records_per_partition: 1000,
+            api_timeout: Duration::from_secs(60),
+            clients: Vec::new(),
+        }
+    }
+}
+
+fn invalid(key: &str, value: &str, reason: impl Into<String>, accepted: impl Into<String>) -> ConfigError {
+    ConfigError::InvalidValue {
+        key: key.to_string(),
+        value: shown(key, value),
+        reason: reason.into(),
+        accepted: accepted.into(),
+    }
+}
+
+fn int<T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy>(
+    key: &str,
+    value: &str,
+    min: T,
+    max: T,
+) -> Result<T, ConfigError> {
+    let range = format!("an integer from {min} to {max}");
+    match value.trim().parse::<T>() {
+        Ok(v) if v >= min && v <= max => Ok(v),
+        Ok(_) => Err(invalid(key, value, "out of range", range)),
+        Err(_) => Err(invalid(key, value, "not an integer", range)),
+    }
+}
+
+fn millis(key: &str, value: &str, min: u64) -> Result<Duration, ConfigError> {
+    int::<u64>(key, value, min, i64::MAX as u64).map(Duration::from_millis)
+}
+
+fn pick<T: Copy>(key: &str, value: &str, names: &[(&str, T)]) -> Result<T, ConfigError> {
+    choose(value, names).ok_or_else(|| invalid(key, value, "unknown value", accepted(names)))
+}
+
+/// Whether `value` is a valid `host:port[,host:port…]` list (optionally `scheme://host:port`).
+fn valid_servers(value: &str) -> bool {
+    !value.trim().is_empty()
+        && value.split(',').all(|server| {
+            let server = server.trim();
+            let server = server.split_once("://").map_or(server, |(_, rest)| rest);
+            match server.rsplit_once(':') {
+                Some((host, port)) => !host.is_empty() && port.parse::<u16>().is_ok_and(|p| p > 0),
+                None => false,
+            }
+        })
+}
+
+fn valid_application_id(value: &str) -> bool {
+    !value.is_empty()
+        && value.len() <= 200
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'_' || b == b'-')
+}
+
+impl Settings {
+    /// Checks one key and value and stores it.
+    pub(crate) fn apply(&mut self, key: &str, value: &str) -> Result<(), ConfigError> {
+        let k = key.trim();
+        match k {
+            APPLICATION_ID => {
+                let v = value.trim();
+                if !valid_application_id(v) {
+                    return Err(invalid(
+                        k,
+                        value,
+                        "it names the consumer group and prefixes internal topics",
+                        "1 to 200 characters from [a-zA-Z0-9._-]",
+                    ));
+                }
+                self.application_id = Some(v.to_string());
+            }
+            BOOTSTRAP_SERVERS => {
+                if !valid_servers(value) {
+                    return Err(invalid(
+                        k,
+                        value,
+                        "not a list of host:port",
+                        "a comma-separated list of host:port, e.g. `localhost:9092,broker2:9092`",
+                    ));
+                }
+                self.bootstrap_servers = Some(value.trim().to_string());
+            }
+            NUM_STREAM_THREADS => self.num_stream_threads = int(k, value, 1usize, 1024)?,
+            COMMIT_INTERVAL_MS => self.commit_interval = millis(k, value, 0)?,
+            MAX_TASK_IDLE_MS => self.max_task_idle_ms = int(k, value, -1i64, i64::MAX)?,
+            AUTO_OFFSET_RESET => self.auto_offset_reset = pick(k, value, OFFSET_RESETS)?,
+            PROCESSING_GUARANTEE => {
+                self.processing_guarantee = match value.trim() {
+                    "at_least_once" => ProcessingGuarantee::AtLeastOnce,
+                    "exactly_once_v2" => {
+                        return Err(ConfigError::NotSupported {
+                            key: k.to_string(),
+                            value: value.trim().to_string(),
+                            reason: "exactly-once processing is not implemented yet; \
+                                     use `at_least_once`",
+                        });
+                    }
+                    _ => {
+                        return Err(invalid(
+                            k,
+                            value,
+                            "unknown value (`exactly_once` and `exactly_once_beta` were removed \
+                             in Kafka Streams 4.0)",
+                            "`at_least_once`, `exactly_once_v2` (not supported yet)",
+                        ));
+                    }
+                }
+            }
+            STATE_DIR => {
+                if value.trim().is_empty() {
+                    return Err(invalid(k, value, "empty", "a directory path"));
+                }
+                self.state_dir = PathBuf::from(value.trim());
+            }
+            POLL_MS => self.poll = millis(k, value, 0)?,
+            CLIENT_ID => self.client_id = Some(value.trim().to_string()),
+            REPLICATION_FACTOR => {
+                let rf = int(k, value, -1i32, i32::from(i16::MAX))?;
+                if rf == 0 {
+                    return Err(invalid(k, value, "zero replicas", "-1 (broker default) or at least 1"));
+                }
+                self.replication_factor = rf;
+            }
+            DESERIALIZATION_HANDLER | DEFAULT_DESERIALIZATION_HANDLER => {
+                self.deserialization_handler = pick(k, value, DESERIALIZATION_HANDLERS)?;
+            }
+            PRODUCTION_HANDLER | DEFAULT_PRODUCTION_HANDLER => {
+                self.production_handler = pick(k, value, PRODUCTION_HANDLERS)?;
+            }
+            PROCESSING_HANDLER => self.processing_handler = pick(k, value, PROCESSING_HANDLERS)?,
+            BUFFERED_RECORDS => self.buffered_records_per_partition = int(k, value, 1usize, usize::MAX)?,
+            API_TIMEOUT_MS => self.api_timeout = millis(k, value, 1)?,
+            NUM_STANDBY_REPLICAS => {
+                if int(k, value, 0u32, 1024)? != 0 {
+                    return Err(ConfigError::NotSupported {
+                        key: k.to_string(),
+                        value: value.trim().to_string(),
+                        reason: "standby replicas are not implemented yet; use 0",
+                    });
+                }
+            }
+            _ => return self.apply_client(k, value),
+        }
+        Ok(())
+    }
+
+    fn apply_client(&mut self, key: &str, value: &str) -> Result<(), ConfigError> {
+        if let Some(&(_, reason)) = NOT_YET.iter().find(|(k, _)| *k == key) {
+            return Err(ConfigError::NotSupported {
+                key: key.to_string(),
+                value: shown(key, value),
+                reason,
+            });
+        }
+        let (scope, client_key) = if let Some(rest) = key
+            .strip_prefix("main.consumer.")
+            .or_else(|| key.strip_prefix("consumer."))
+        {
+            (ClientScope::Consumer, rest)
+        } else if let Some(rest) = key.strip_prefix("producer.") {
+            (ClientScope::Producer, rest)
+        } else if let Some(rest) = key.strip_prefix("admin.") {
+            (ClientScope::Admin, rest)
+        } else if key == "security.protocol" || key.starts_with("sasl.") || key.starts_with("ssl.")
+        {
+            (ClientScope::All, key)
+        } else {
+            return Err(ConfigError::UnknownKey {
+                key: key.to_string(),
+                suggestion: super::suggest::closest(key, STREAMS_KEYS.iter().copied())
+                    .map(str::to_string),
+            });
+        };
+        if client_key.is_empty() {
+            return Err(ConfigError::UnknownKey {
+                key: key.to_string(),
+                suggestion: None,
+            });
+        }
+        if let Some(&(_, reason)) = MANAGED.iter().find(|(k, _)| *k == client_key) {
+            return Err(ConfigError::Managed {
+                key: key.to_string(),
+                reason,
+            });
+        }
+        let setting = ClientSetting {
+            given: key.to_string(),
+            key: client_key.to_string(),
+            value: value.to_string(),
+        };
+        self.clients
+            .retain(|(s, c)| !(*s == scope && c.key == setting.key));
+        self.clients.push((scope, setting));
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn servers() {
+        assert!(valid_servers("localhost:9092"));
+        assert!(valid_servers("a:1, b:2"));
+        assert!(valid_servers("PLAINTEXT://127.0.0.1:9092"));
+        assert!(!valid_servers("localhost"));
+        assert!(!valid_servers("localhost:port"));
+        assert!(!valid_servers(""));
+    }
+}

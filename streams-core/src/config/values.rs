@@ -1,0 +1,149 @@
+//! The enumerated settings: processing guarantee, offset reset and the error handlers.
+
+use std::fmt;
+
+/// `processing.guarantee`: what a crash may do to outputs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum ProcessingGuarantee {
+    /// `at_least_once` (default): outputs are flushed before offsets are committed, so a crash
+    /// replays records since the last commit and may write some outputs twice, never lose them.
+    #[default]
+    AtLeastOnce,
+}
+
+impl fmt::Display for ProcessingGuarantee {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            ProcessingGuarantee::AtLeastOnce => "at_least_once",
+        })
+    }
+}
+
+/// `auto.offset.reset`: where a task starts reading a partition the group has no committed
+/// offset for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum AutoOffsetReset {
+    /// `earliest` (Kafka Streams' default): from the beginning.
+    #[default]
+    Earliest,
+    /// `latest`: only records written from now on.
+    Latest,
+    /// `none`: fail.
+    None,
+}
+
+impl AutoOffsetReset {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            AutoOffsetReset::Earliest => "earliest",
+            AutoOffsetReset::Latest => "latest",
+            AutoOffsetReset::None => "error",
+        }
+    }
+}
+
+impl fmt::Display for AutoOffsetReset {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AutoOffsetReset::Earliest => "earliest",
+            AutoOffsetReset::Latest => "latest",
+            AutoOffsetReset::None => "none",
+        })
+    }
+}
+
+/// What to do with a consumed record that cannot be decoded
+/// (`deserialization.exception.handler`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum DeserializationHandler {
+    /// `log-and-fail` (default): the stream thread stops with the error.
+    #[default]
+    LogAndFail,
+    /// `log-and-continue`: log a warning, count the record as skipped, go on.
+    LogAndContinue,
+}
+
+/// What to do when a processor returns an error (`processing.exception.handler`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum ProcessingHandler {
+    /// `log-and-fail` (default): the stream thread stops with the error.
+    #[default]
+    LogAndFail,
+    /// `log-and-continue`: log a warning, count the record as skipped, go on.
+    LogAndContinue,
+}
+
+/// What to do when the producer cannot deliver a record (`production.exception.handler`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+#[non_exhaustive]
+pub enum ProductionHandler {
+    /// `fail` (default): the stream thread stops with the error, before committing offsets
+    /// past the lost record, so it is processed again after a restart.
+    #[default]
+    Fail,
+    /// `continue`: log an error, count the record as dropped, go on.
+    Continue,
+}
+
+/// A value among named choices; `names` lists (accepted spelling, value).
+pub(crate) fn choose<T: Copy>(value: &str, names: &[(&str, T)]) -> Option<T> {
+    let v = value.trim();
+    names
+        .iter()
+        .find(|(name, _)| name.eq_ignore_ascii_case(v))
+        .map(|&(_, t)| t)
+}
+
+/// The accepted spellings, for error messages.
+pub(crate) fn accepted<T>(names: &[(&str, T)]) -> String {
+    names
+        .iter()
+        .map(|(n, _)| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub(crate) const OFFSET_RESETS: &[(&str, AutoOffsetReset)] = &[
+    ("earliest", AutoOffsetReset::Earliest),
+    ("latest", AutoOffsetReset::Latest),
+    ("none", AutoOffsetReset::None),
+];
+
+pub(crate) const DESERIALIZATION_HANDLERS: &[(&str, DeserializationHandler)] = &[
+    ("log-and-fail", DeserializationHandler::LogAndFail),
+    ("log-and-continue", DeserializationHandler::LogAndContinue),
+    (
+        "org.apache.kafka.streams.errors.LogAndFailExceptionHandler",
+        DeserializationHandler::LogAndFail,
+    ),
+    (
+        "org.apache.kafka.streams.errors.LogAndContinueExceptionHandler",
+        DeserializationHandler::LogAndContinue,
+    ),
+];
+
+pub(crate) const PROCESSING_HANDLERS: &[(&str, ProcessingHandler)] = &[
+    ("log-and-fail", ProcessingHandler::LogAndFail),
+    ("log-and-continue", ProcessingHandler::LogAndContinue),
+    (
+        "org.apache.kafka.streams.errors.LogAndFailProcessingExceptionHandler",
+        ProcessingHandler::LogAndFail,
+    ),
+    (
+        "org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler",
+        ProcessingHandler::LogAndContinue,
+    ),
+];
+
+pub(crate) const PRODUCTION_HANDLERS: &[(&str, ProductionHandler)] = &[
+    ("fail", ProductionHandler::Fail),
+    ("continue", ProductionHandler::Continue),
+    (
+        "org.apache.kafka.streams.errors.DefaultProductionExceptionHandler",
+        ProductionHandler::Fail,
+    ),
+];

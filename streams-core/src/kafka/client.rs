@@ -1,0 +1,103 @@
+//! librdkafka client configurations for a streams application: what Kafka Streams sets for its
+//! consumers, producers and admin client, plus the user's passthrough settings.
+
+use rdkafka::ClientConfig;
+use rdkafka::error::KafkaError;
+
+use crate::config::{ClientScope, ConfigError, StreamsConfig, is_secret};
+
+/// How often consumers report statistics (consumer lag, high watermarks).
+pub(crate) const STATISTICS_INTERVAL_MS: &str = "1000";
+
+fn base(config: &StreamsConfig, client_id: &str, scope: ClientScope) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", config.bootstrap_servers())
+        .set("client.id", client_id);
+    for setting in config.client_settings(scope) {
+        c.set(&setting.key, &setting.value);
+    }
+    c
+}
+
+/// The main consumer of a stream thread: group = application id, `range` assignor so that
+/// co-partitioned topics land on the same member, offsets committed only by the runtime.
+pub(crate) fn consumer(config: &StreamsConfig, client_id: &str) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", config.bootstrap_servers())
+        .set("client.id", client_id)
+        .set("auto.offset.reset", config.auto_offset_reset().as_str())
+        .set("statistics.interval.ms", STATISTICS_INTERVAL_MS);
+    for setting in config.client_settings(ClientScope::Consumer) {
+        c.set(&setting.key, &setting.value);
+    }
+    c.set("group.id", config.application_id())
+        .set("partition.assignment.strategy", "range")
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("isolation.level", "read_uncommitted");
+    c
+}
+
+/// A stream thread's producer: Java's default partitioner (`murmur2_random`) so keys land
+/// where Java producers put them, and Kafka Streams' `linger.ms=100` unless overridden.
+pub(crate) fn producer(config: &StreamsConfig, client_id: &str) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", config.bootstrap_servers())
+        .set("client.id", client_id)
+        .set("partitioner", "murmur2_random")
+        .set("linger.ms", "100");
+    for setting in config.client_settings(ClientScope::Producer) {
+        c.set(&setting.key, &setting.value);
+    }
+    c
+}
+
+/// The admin client (topic checks and creation at start).
+pub(crate) fn admin(config: &StreamsConfig, client_id: &str) -> ClientConfig {
+    base(config, client_id, ClientScope::Admin)
+}
+
+/// Checks the passthrough settings with librdkafka itself, per client.
+pub(crate) fn validate(config: &StreamsConfig) -> Result<(), ConfigError> {
+    for (scope, name) in [
+        (ClientScope::Consumer, "consumer"),
+        (ClientScope::Producer, "producer"),
+        (ClientScope::Admin, "admin client"),
+    ] {
+        let c = base(config, "validate", scope);
+        if let Err(e) = c.create_native_config() {
+            return Err(client_error(config, scope, name, e));
+        }
+    }
+    Ok(())
+}
+
+fn client_error(
+    config: &StreamsConfig,
+    scope: ClientScope,
+    client: &'static str,
+    error: KafkaError,
+) -> ConfigError {
+    let KafkaError::ClientConfig(_, description, key, _) = error else {
+        return ConfigError::Client {
+            key: "?".to_string(),
+            client,
+            reason: error.to_string(),
+        };
+    };
+    let given = config
+        .client_settings(scope)
+        .filter(|s| s.key == key)
+        .last()
+        .map_or_else(|| key.clone(), |s| s.given.clone());
+    let reason = if is_secret(&key) {
+        "invalid value (not shown: it is a secret)".to_string()
+    } else {
+        description
+    };
+    ConfigError::Client {
+        key: given,
+        client,
+        reason,
+    }
+}

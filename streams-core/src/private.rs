@@ -1,0 +1,162 @@
+//! Support for the code `#[processor]` and `topology!` generate. Not a public API: names here
+//! change without notice.
+
+use std::marker::PhantomData;
+
+pub use crate::codec::{Bincode, Bytes, Codec, DefaultCodec, Json, Utf8};
+pub use crate::error::ProcessorError;
+pub use crate::processor::{Processor, ProcessorContext, Punctuation, PunctuationType};
+pub use crate::record::Record;
+pub use crate::state::{KeyValueStore, StoreError, Stores};
+pub use crate::topology::{TopicHandle, Topology, TopologyBuilder, TopologyErrors};
+
+/// A processor's node name (the function name, or `#[processor(name = "...")]`).
+pub trait Named {
+    /// The name.
+    const NAME: &'static str;
+}
+
+/// The stores a `#[processor]` function takes, by parameter name, and their handle types.
+pub trait ProcessorStores {
+    /// Store names, in parameter order.
+    const NAMES: &'static [&'static str];
+    /// The handle types, as a tuple, in parameter order.
+    type Handles;
+}
+
+/// A store handle a `#[processor]` function can take as a parameter.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a state store a processor function can take",
+    note = "store parameters are `&KeyValueStore<K, V>`"
+)]
+pub trait StoreHandle: Sized + 'static {
+    /// Fetches the store connected under `name`.
+    fn fetch<K, V>(ctx: &ProcessorContext<'_, K, V>, name: &str) -> Result<Self, StoreError>;
+}
+
+impl<K: 'static, V: 'static> StoreHandle for KeyValueStore<K, V> {
+    fn fetch<CK, CV>(ctx: &ProcessorContext<'_, CK, CV>, name: &str) -> Result<Self, StoreError> {
+        ctx.key_value_store(name)
+    }
+}
+
+/// Asserts a codec fits the declared type.
+pub fn codec_for<T, C: Codec<T>>(codec: C) -> C {
+    codec
+}
+
+/// Equality of the record types on both sides of an edge.
+#[diagnostic::on_unimplemented(
+    message = "mismatched types: the stage before `->` forwards `{Self}` (key, value), but the stage after it takes `{T}`",
+    label = "this connection does not type-check",
+    note = "each stage's input key and value types must equal the output types of the stage feeding it"
+)]
+pub trait Connects<T> {}
+
+impl<T> Connects<T> for T {}
+
+/// Something records flow out of.
+pub trait Outputs {
+    /// Output key type.
+    type K;
+    /// Output value type.
+    type V;
+}
+
+/// Something records flow into.
+pub trait Inputs {
+    /// Input key type.
+    type K;
+    /// Input value type.
+    type V;
+}
+
+/// A source or sink node of a declared topology, typed by its records.
+pub struct TopicNode<K, V>(PhantomData<fn() -> (K, V)>);
+
+impl<K, V> TopicNode<K, V> {
+    /// The node.
+    pub const fn new() -> Self {
+        TopicNode(PhantomData)
+    }
+}
+
+impl<K, V> Default for TopicNode<K, V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K, V> Outputs for TopicNode<K, V> {
+    type K = K;
+    type V = V;
+}
+
+impl<K, V> Inputs for TopicNode<K, V> {
+    type K = K;
+    type V = V;
+}
+
+impl<P: Processor> Outputs for P {
+    type K = P::KOut;
+    type V = P::VOut;
+}
+
+impl<P: Processor> Inputs for P {
+    type K = P::KIn;
+    type V = P::VIn;
+}
+
+/// Checks (at compile time) that `to` takes what `from` forwards.
+pub fn connect<A: Outputs, B: Inputs>()
+where
+    (A::K, A::V): Connects<(B::K, B::V)>,
+{
+}
+
+/// Equality of a processor's store parameters and the stores connected to it.
+#[diagnostic::on_unimplemented(
+    message = "the stores connected to this processor are `{T}`, but its function takes `{Self}`",
+    label = "connected stores do not match the processor's store parameters",
+    note = "connect the stores the function takes, in parameter order, with the declared key and value types"
+)]
+pub trait StoresMatch<T> {}
+
+impl<T> StoresMatch<T> for T {}
+
+/// Checks the stores connected to a processor node against its store parameters.
+pub fn connect_stores<P: ProcessorStores, Connected>()
+where
+    P::Handles: StoresMatch<Connected>,
+{
+}
+
+/// Whether a processor's store names equal the connected names (for a const assertion).
+pub const fn same_names(a: &[&str], b: &[&str]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        let (x, y) = (a[i].as_bytes(), b[i].as_bytes());
+        if x.len() != y.len() {
+            return false;
+        }
+        let mut j = 0;
+        while j < x.len() {
+            if x[j] != y[j] {
+                return false;
+            }
+            j += 1;
+        }
+        i += 1;
+    }
+    true
+}
+
+/// A `#[processor]` function's processor type for a given input key type: the processor itself,
+/// or, for functions that never see the key, its instance for key type `K`.
+pub trait Stage {
+    /// The processor for input keys of type `K`.
+    type Processor<K: Clone + 'static>: Processor + Named + ProcessorStores + Default;
+}

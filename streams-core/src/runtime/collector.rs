@@ -1,0 +1,127 @@
+//! The producer side of a stream thread: a [`RecordCollector`] over the thread's producer, and
+//! the delivery reports that feed the production error handler.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rdkafka::ClientContext;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, Message, OwnedHeaders};
+use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, ProducerContext};
+use tracing::error;
+
+use crate::config::ProductionHandler;
+use crate::error::StreamsError;
+use crate::processor::task::{OutputRecord, RecordCollector};
+
+/// A thread's producer.
+pub(crate) type Producer = BaseProducer<DeliveryReports>;
+
+/// A record the producer could not deliver.
+#[derive(Debug, Clone)]
+pub(crate) struct DeliveryFailure {
+    pub(crate) topic: String,
+    pub(crate) reason: String,
+}
+
+/// Collects failed deliveries (reported on whichever thread polls the producer).
+#[derive(Default)]
+pub(crate) struct DeliveryReports {
+    failures: Mutex<Vec<DeliveryFailure>>,
+}
+
+impl DeliveryReports {
+    /// The failures reported since the last call.
+    pub(crate) fn take_failures(&self) -> Vec<DeliveryFailure> {
+        std::mem::take(&mut *self.failures.lock().unwrap_or_else(|p| p.into_inner()))
+    }
+}
+
+impl ClientContext for DeliveryReports {}
+
+impl ProducerContext for DeliveryReports {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &DeliveryResult<'_>, _opaque: ()) {
+        if let Err((e, message)) = result {
+            let failure = DeliveryFailure {
+                topic: message.topic().to_string(),
+                reason: e.to_string(),
+            };
+            self.failures
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(failure);
+        }
+    }
+}
+
+/// How long a send waits for room in a full producer queue before giving up.
+const QUEUE_FULL_WAIT: Duration = Duration::from_secs(60);
+
+/// Sends a task's sink records to the thread's producer, with the record's timestamp; the
+/// partition comes from the producer's partitioner (`murmur2_random`).
+pub(crate) struct KafkaCollector {
+    pub(crate) producer: Arc<Producer>,
+    pub(crate) handler: ProductionHandler,
+    /// Records dropped by a `continue` handler, shared with the thread's metrics.
+    pub(crate) dropped: Arc<AtomicU64>,
+}
+
+impl RecordCollector for KafkaCollector {
+    fn send(&mut self, record: OutputRecord<'_>) -> Result<(), StreamsError> {
+        let headers = (!record.headers.is_empty()).then(|| {
+            record
+                .headers
+                .iter()
+                .fold(OwnedHeaders::new_with_capacity(record.headers.len()), |h, header| {
+                    h.insert(Header {
+                        key: &header.key,
+                        value: header.value.as_deref(),
+                    })
+                })
+        });
+        let mut base: BaseRecord<'_, [u8], [u8]> =
+            BaseRecord::to(record.topic).timestamp(record.timestamp);
+        if let Some(key) = record.key {
+            base = base.key(key);
+        }
+        if let Some(value) = record.value {
+            base = base.payload(value);
+        }
+        if let Some(headers) = headers {
+            base = base.headers(headers);
+        }
+        let mut waited = Duration::ZERO;
+        loop {
+            match self.producer.send(base) {
+                Ok(()) => return Ok(()),
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back))
+                    if waited < QUEUE_FULL_WAIT =>
+                {
+                    // Serve delivery reports to make room, then retry.
+                    let step = Duration::from_millis(10);
+                    self.producer.poll(step);
+                    waited += step;
+                    base = back;
+                }
+                Err((e, _)) => {
+                    return match self.handler {
+                        ProductionHandler::Fail => Err(StreamsError::Production {
+                            topic: record.topic.to_string(),
+                            reason: e.to_string(),
+                        }),
+                        ProductionHandler::Continue => {
+                            error!(topic = record.topic, error = %e,
+                                "dropping a record the producer refused \
+                                 (production.exception.handler = continue)");
+                            self.dropped.fetch_add(1, Ordering::Relaxed);
+                            Ok(())
+                        }
+                    };
+                }
+            }
+        }
+    }
+}

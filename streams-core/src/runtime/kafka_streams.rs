@@ -1,0 +1,265 @@
+//! `KafkaStreams`: runs a topology on a Kafka cluster with `num.stream.threads` threads.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use tracing::{info, warn};
+
+use crate::config::StreamsConfig;
+use crate::kafka::admin::Admin;
+use crate::topology::Topology;
+
+use super::metrics::{StreamsMetrics, ThreadMetrics};
+use super::state::{Shared, StreamsState, ThreadState};
+use super::thread::{self, ThreadSetup};
+use super::{RuntimeError, StartError, topics};
+
+/// A running streams application instance — Kafka Streams' `KafkaStreams`.
+///
+/// [`new`](Self::new) takes a topology and a config; [`start`](Self::start) checks the
+/// topics (missing sources, co-partitioning, internal topics to create) and starts
+/// `num.stream.threads` stream threads, which join the consumer group `application.id` and
+/// run one task per (sub-topology, input partition) they are assigned. Start several
+/// instances with the same `application.id` to share the work. [`close`](Self::close)
+/// commits and stops.
+///
+/// ```no_run
+/// use std::time::Duration;
+/// use streams_core::codec::Utf8;
+/// use streams_core::config::StreamsConfig;
+/// use streams_core::runtime::KafkaStreams;
+/// use streams_core::topology::TopologyBuilder;
+///
+/// let mut builder = TopologyBuilder::new();
+/// builder
+///     .add_source("in", ["input"], Utf8, Utf8)
+///     .add_sink("out", "output", Utf8, Utf8, ["in"]);
+/// let config = StreamsConfig::builder()
+///     .application_id("copy")
+///     .bootstrap_servers("localhost:9092")
+///     .build()?;
+/// let streams = KafkaStreams::new(builder.build()?, config)?;
+/// streams.set_state_listener(|new, old| println!("{old:?} -> {new:?}"))?;
+/// streams.start()?;
+/// // ... until asked to stop:
+/// streams.close(Duration::from_secs(30));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub struct KafkaStreams {
+    topology: Topology,
+    config: StreamsConfig,
+    client_id: String,
+    shared: Arc<Shared>,
+    shutdown: Arc<AtomicBool>,
+    threads: Mutex<Vec<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for KafkaStreams {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KafkaStreams")
+            .field("application_id", &self.config.application_id())
+            .field("client_id", &self.client_id)
+            .field("state", &self.state())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A process-unique id for default client ids, like Kafka Streams' process UUID.
+fn process_id() -> String {
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    format!(
+        "{:x}{:08x}-{}",
+        std::process::id(),
+        nanos,
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+impl KafkaStreams {
+    /// An instance in state [`StreamsState::Created`]; nothing connects to Kafka yet.
+    pub fn new(topology: Topology, config: StreamsConfig) -> Result<Self, StartError> {
+        let client_id = match config.client_id() {
+            Some(id) if !id.is_empty() => id.to_string(),
+            _ => format!("{}-{}", config.application_id(), process_id()),
+        };
+        Ok(KafkaStreams {
+            topology,
+            config,
+            client_id,
+            shared: Arc::new(Shared::new()),
+            shutdown: Arc::new(AtomicBool::new(false)),
+            threads: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// The current state.
+    pub fn state(&self) -> StreamsState {
+        self.shared.state()
+    }
+
+    /// Calls `listener(new_state, old_state)` on every state change, on the thread that made
+    /// it. Only before [`start`](Self::start). The listener must not call
+    /// [`close`](Self::close).
+    pub fn set_state_listener(
+        &self,
+        listener: impl Fn(StreamsState, StreamsState) + Send + Sync + 'static,
+    ) -> Result<(), StartError> {
+        let state = self.state();
+        if state != StreamsState::Created {
+            return Err(StartError::IllegalState {
+                operation: "set a state listener",
+                state,
+            });
+        }
+        self.shared.set_listener(Box::new(listener));
+        Ok(())
+    }
+
+    /// Checks the cluster's topics against the topology, creates the internal topics, and
+    /// starts the stream threads. Returns once they are started; they then join the group
+    /// (state [`Rebalancing`](StreamsState::Rebalancing), then
+    /// [`Running`](StreamsState::Running)).
+    ///
+    /// Fails within `default.api.timeout.ms` if no broker answers.
+    pub fn start(&self) -> Result<(), StartError> {
+        let state = self.state();
+        if state != StreamsState::Created {
+            return Err(StartError::IllegalState {
+                operation: "start",
+                state,
+            });
+        }
+        info!(application_id = self.config.application_id(), client_id = %self.client_id,
+            "starting; StreamsConfig values:\n{}", self.config);
+        let admin = Admin::new(&self.config, &format!("{}-admin", self.client_id))?;
+        let existing = admin.partition_counts()?;
+        let plan = topics::plan(&self.topology, &existing)?;
+        for sink in &plan.missing_sinks {
+            warn!(topic = %sink, "output topic does not exist (yet); records written to it \
+                will fail unless the broker creates topics automatically");
+        }
+        admin.create_topics(&plan.create)?;
+        drop(admin);
+
+        let threads = self.config.num_stream_threads();
+        self.shared.update(|inner| {
+            inner.threads = vec![ThreadState::Starting; threads];
+            inner.metrics = (1..=threads)
+                .map(|n| ThreadMetrics::new(self.thread_name(n)))
+                .collect();
+        });
+        if !self.shared.transition(StreamsState::Rebalancing) {
+            return Err(StartError::IllegalState {
+                operation: "start",
+                state: self.state(),
+            });
+        }
+        let mut handles = self.threads.lock().unwrap_or_else(|p| p.into_inner());
+        for n in 1..=threads {
+            let setup = ThreadSetup {
+                index: n - 1,
+                name: self.thread_name(n),
+                topology: self.topology.clone(),
+                config: self.config.clone(),
+                topics: plan.subscribe.clone(),
+                shared: Arc::clone(&self.shared),
+                shutdown: Arc::clone(&self.shutdown),
+            };
+            match thread::spawn(setup) {
+                Ok(handle) => handles.push(handle),
+                Err(e) => {
+                    self.shutdown.store(true, Ordering::Release);
+                    self.shared.update(|inner| {
+                        for t in inner.threads.iter_mut().skip(n - 1) {
+                            *t = ThreadState::Dead;
+                        }
+                    });
+                    return Err(StartError::Spawn(e.to_string()));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn thread_name(&self, n: usize) -> String {
+        format!("{}-StreamThread-{n}", self.client_id)
+    }
+
+    /// Commits and stops every stream thread, waiting at most `timeout`. Returns `true` if
+    /// all stopped in time (state [`NotRunning`](StreamsState::NotRunning), or
+    /// [`Error`](StreamsState::Error) after a failure), `false` if some are still stopping.
+    pub fn close(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        if self.state() == StreamsState::Created {
+            self.shared.transition(StreamsState::PendingShutdown);
+            self.shared.transition(StreamsState::NotRunning);
+            return true;
+        }
+        self.shared.transition(StreamsState::PendingShutdown);
+        self.shutdown.store(true, Ordering::Release);
+        let stopped = self.shared.wait_until(deadline, |inner| {
+            inner.threads.iter().all(|t| *t == ThreadState::Dead)
+        });
+        if !stopped {
+            warn!(?timeout, "stream threads did not stop in time");
+            return false;
+        }
+        let handles: Vec<_> = self
+            .threads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .drain(..)
+            .collect();
+        for handle in handles {
+            let _ = handle.join();
+        }
+        self.shared.transition(StreamsState::NotRunning);
+        info!(state = ?self.state(), "closed");
+        true
+    }
+
+    /// Waits until the state is `state`, or the timeout; returns whether it got there. Stops
+    /// waiting early if the instance reaches [`NotRunning`](StreamsState::NotRunning) or
+    /// [`Error`](StreamsState::Error) instead.
+    pub fn wait_for_state(&self, state: StreamsState, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        self.shared.wait_until(deadline, |inner| {
+            inner.state == state
+                || matches!(inner.state, StreamsState::NotRunning | StreamsState::Error)
+        });
+        self.state() == state
+    }
+
+    /// What made a stream thread fail, if one did.
+    pub fn error(&self) -> Option<Arc<RuntimeError>> {
+        self.shared.lock().error.clone()
+    }
+
+    /// The latest metrics of every stream thread.
+    pub fn metrics(&self) -> StreamsMetrics {
+        StreamsMetrics {
+            threads: self.shared.lock().metrics.clone(),
+        }
+    }
+
+    /// The application's config.
+    pub fn config(&self) -> &StreamsConfig {
+        &self.config
+    }
+}
+
+impl Drop for KafkaStreams {
+    fn drop(&mut self) {
+        if !matches!(
+            self.state(),
+            StreamsState::Created | StreamsState::NotRunning | StreamsState::Error
+        ) {
+            self.close(self.config.api_timeout());
+        }
+    }
+}

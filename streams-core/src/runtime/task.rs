@@ -1,0 +1,296 @@
+//! A stream task: one sub-topology instantiated for one partition number, its input
+//! partitions, their offsets, and the error handlers applied to what it processes.
+
+use std::sync::Arc;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use tracing::warn;
+
+use crate::config::{DeserializationHandler, ProcessingHandler};
+use crate::error::StreamsError;
+use crate::processor::PunctuationType;
+use crate::processor::TaskId;
+use crate::processor::node::RawRecord;
+use crate::processor::task::{RecordCollector, TaskState, WallClock};
+use crate::record::Headers;
+use crate::topology::Topology;
+use crate::topology::instance::TaskGraph;
+
+use super::RuntimeError;
+use super::metrics::{PartitionMetrics, RateMeter, TaskMetrics};
+use super::partition_group::{InputPartition, PartitionGroup};
+
+/// The system clock, for wall-clock punctuations.
+pub(crate) struct SystemClock;
+
+impl WallClock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        system_time_ms()
+    }
+}
+
+pub(crate) fn system_time_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// What to do with records that fail (`*.exception.handler`).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Handlers {
+    pub(crate) deserialization: DeserializationHandler,
+    pub(crate) processing: ProcessingHandler,
+}
+
+impl Handlers {
+    /// `Ok(())` if the error is to be skipped (logged), else the error that stops the thread.
+    fn handle(&self, task: TaskId, error: StreamsError) -> Result<(), RuntimeError> {
+        let skip = match &error {
+            StreamsError::Deserialization { .. } => {
+                self.deserialization == DeserializationHandler::LogAndContinue
+            }
+            StreamsError::Processing { .. } => {
+                self.processing == ProcessingHandler::LogAndContinue
+            }
+            _ => false,
+        };
+        if skip {
+            warn!(%task, %error, "skipping a record (exception handler = log-and-continue)");
+            Ok(())
+        } else {
+            Err(RuntimeError::Task {
+                task,
+                source: error,
+            })
+        }
+    }
+}
+
+/// One consumed record, borrowed or buffered.
+pub(crate) struct Input<'a> {
+    pub(crate) offset: i64,
+    pub(crate) timestamp: i64,
+    pub(crate) key: Option<&'a [u8]>,
+    pub(crate) value: Option<&'a [u8]>,
+    pub(crate) headers: Headers,
+}
+
+pub(crate) struct StreamTask {
+    pub(crate) id: TaskId,
+    graph: TaskGraph,
+    state: TaskState,
+    pub(crate) inputs: PartitionGroup,
+    pub(crate) processed: u64,
+    pub(crate) skipped: u64,
+    rate: RateMeter,
+}
+
+impl StreamTask {
+    /// Instantiates the sub-topology `nodes` for task `id` and calls every `init`.
+    pub(crate) fn new(
+        id: TaskId,
+        topology: &Topology,
+        nodes: &[usize],
+        partitions: &[(Arc<str>, i32)],
+        application_id: Arc<str>,
+        collector: Box<dyn RecordCollector>,
+        max_idle_ms: i64,
+    ) -> Result<Self, RuntimeError> {
+        let instantiate = |reason: String| RuntimeError::Task {
+            task: id,
+            source: StreamsError::Instantiate {
+                task: id.to_string(),
+                reason,
+            },
+        };
+        let (graph, stores) = TaskGraph::new(topology, nodes).map_err(instantiate)?;
+        let inputs = partitions
+            .iter()
+            .map(|(topic, partition)| {
+                graph
+                    .source_index(topic)
+                    .map(|source| InputPartition::new(Arc::clone(topic), *partition, source))
+                    .ok_or_else(|| {
+                        instantiate(format!("no source of the task reads topic `{topic}`"))
+                    })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut state = TaskState::new(id, application_id, Box::new(SystemClock), collector, stores);
+        graph.init(&mut state).map_err(|source| RuntimeError::Task { task: id, source })?;
+        Ok(StreamTask {
+            id,
+            graph,
+            state,
+            inputs: PartitionGroup::new(inputs, max_idle_ms),
+            processed: 0,
+            skipped: 0,
+            rate: RateMeter::new(Instant::now()),
+        })
+    }
+
+    /// The input index of (topic, partition), if the task reads it.
+    pub(crate) fn input_index(&self, topic: &str, partition: i32) -> Option<usize> {
+        self.inputs
+            .partitions
+            .iter()
+            .position(|p| p.partition == partition && *p.topic == *topic)
+    }
+
+    /// Whether a record of input `input` can be processed right away, unbuffered: the task
+    /// has one input and nothing buffered.
+    pub(crate) fn can_process_directly(&self) -> bool {
+        self.inputs.partitions.len() == 1 && self.inputs.partitions[0].queue.is_empty()
+    }
+
+    /// Processes one record of input `input`, then fires due stream-time punctuations.
+    pub(crate) fn process(
+        &mut self,
+        input: usize,
+        record: Input<'_>,
+        handlers: &Handlers,
+    ) -> Result<(), RuntimeError> {
+        let StreamTask {
+            id,
+            graph,
+            state,
+            inputs,
+            ..
+        } = self;
+        let Some(partition) = inputs.partitions.get_mut(input) else {
+            return Ok(());
+        };
+        let raw = RawRecord {
+            topic: &partition.topic,
+            partition: partition.partition,
+            offset: record.offset,
+            timestamp: record.timestamp,
+            key: record.key,
+            value: record.value,
+            headers: record.headers,
+        };
+        let result = graph.process(partition.source, raw, state);
+        // Processed or skipped, the record is done: its offset may be committed.
+        partition.position = Some(record.offset + 1);
+        self.processed += 1;
+        self.rate.record(1);
+        if let Err(e) = result {
+            handlers.handle(*id, e)?;
+            self.skipped += 1;
+        }
+        let stream_time = state.stream_time;
+        if let Err(e) = graph.punctuate(PunctuationType::StreamTime, stream_time, state) {
+            handlers.handle(*id, e)?;
+        }
+        Ok(())
+    }
+
+    /// Processes up to `limit` buffered records, lowest timestamp first; returns how many.
+    pub(crate) fn process_buffered(
+        &mut self,
+        now: Instant,
+        end_offset: &impl Fn(&str, i32) -> Option<i64>,
+        limit: usize,
+        handlers: &Handlers,
+    ) -> Result<usize, RuntimeError> {
+        let mut done = 0;
+        while done < limit {
+            let Some(i) = self.inputs.next_partition(now, end_offset) else {
+                break;
+            };
+            let Some(r) = self.inputs.partitions[i].queue.pop_front() else {
+                break;
+            };
+            let input = Input {
+                offset: r.offset,
+                timestamp: r.timestamp,
+                key: r.key.as_deref(),
+                value: r.value.as_deref(),
+                headers: r.headers,
+            };
+            self.process(i, input, handlers)?;
+            done += 1;
+        }
+        Ok(done)
+    }
+
+    /// Fires due wall-clock punctuations.
+    pub(crate) fn punctuate_wall_clock(
+        &mut self,
+        now_ms: i64,
+        handlers: &Handlers,
+    ) -> Result<(), RuntimeError> {
+        match self
+            .graph
+            .punctuate(PunctuationType::WallClockTime, now_ms, &mut self.state)
+        {
+            Ok(_) => Ok(()),
+            Err(e) => handlers.handle(self.id, e),
+        }
+    }
+
+    /// Whether a processor asked for a commit; clears the request.
+    pub(crate) fn take_commit_request(&mut self) -> bool {
+        std::mem::take(&mut self.state.commit_requested)
+    }
+
+    /// (topic, partition, offset to commit) for inputs processed past their last commit.
+    pub(crate) fn uncommitted(&self) -> impl Iterator<Item = (&str, i32, i64)> + '_ {
+        self.inputs.partitions.iter().filter_map(|p| match p.position {
+            Some(pos) if p.committed.is_none_or(|c| c < pos) => {
+                Some((&*p.topic, p.partition, pos))
+            }
+            _ => None,
+        })
+    }
+
+    /// Records that everything processed is committed.
+    pub(crate) fn mark_committed(&mut self) {
+        for p in &mut self.inputs.partitions {
+            if p.position.is_some() {
+                p.committed = p.position;
+            }
+        }
+    }
+
+    /// Drops buffered records (they will be fetched again from the committed offsets).
+    pub(crate) fn clear_buffers(&mut self) {
+        for p in &mut self.inputs.partitions {
+            p.queue.clear();
+            p.paused = false;
+            p.position = p.committed;
+        }
+    }
+
+    pub(crate) fn close(&mut self) {
+        self.graph.close(&mut self.state);
+    }
+
+    pub(crate) fn metrics(
+        &mut self,
+        now: Instant,
+        end_offset: &impl Fn(&str, i32) -> Option<i64>,
+    ) -> TaskMetrics {
+        TaskMetrics {
+            id: self.id,
+            records_processed: self.processed,
+            process_rate: self.rate.rate(now),
+            partitions: self
+                .inputs
+                .partitions
+                .iter()
+                .map(|p| {
+                    let from = p.position.or(p.committed);
+                    PartitionMetrics {
+                        topic: p.topic.to_string(),
+                        partition: p.partition,
+                        position: p.position,
+                        committed: p.committed,
+                        lag: end_offset(&p.topic, p.partition)
+                            .zip(from)
+                            .map(|(end, pos)| (end - pos).max(0)),
+                    }
+                })
+                .collect(),
+        }
+    }
+}

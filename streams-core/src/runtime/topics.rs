@@ -1,0 +1,254 @@
+//! The topic checks made before processing starts: missing source topics, internal
+//! (repartition) topics to create with the right partition count, co-partitioned inputs.
+//!
+//! A topic the topology both writes and reads is internal when its name ends in
+//! `-repartition`: it is created with the partition count of the source topics of the
+//! sub-topology that writes it (the highest, if several). Any other topic the topology reads
+//! must exist. The inputs of one sub-topology are read together, partition by partition, so
+//! they must have the same partition count.
+
+use std::collections::{BTreeSet, HashMap};
+
+use crate::topology::{NodeKind, SinkTarget, Topology};
+
+use super::StartError;
+
+/// The repartition suffix that marks a topic as internal.
+pub(crate) const REPARTITION_SUFFIX: &str = "-repartition";
+
+/// What start must do about topics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TopicPlan {
+    /// Internal topics to create: (name, partitions).
+    pub(crate) create: Vec<(String, i32)>,
+    /// Every topic the threads subscribe to, sorted.
+    pub(crate) subscribe: Vec<String>,
+    /// Sink topics (by name) that do not exist: worth a warning.
+    pub(crate) missing_sinks: Vec<String>,
+}
+
+/// Per sub-topology: (id, topics read, topics written by name).
+fn group_topics(topology: &Topology) -> Vec<(u32, Vec<String>, Vec<String>)> {
+    let nodes = topology.nodes();
+    topology
+        .groups()
+        .iter()
+        .map(|g| {
+            let mut reads = Vec::new();
+            let mut writes = Vec::new();
+            for &i in &g.nodes {
+                match &nodes[i].kind {
+                    NodeKind::Source { topics } => reads.extend(topics.iter().cloned()),
+                    NodeKind::Sink {
+                        target: SinkTarget::Topic(t),
+                    } => writes.push(t.clone()),
+                    _ => {}
+                }
+            }
+            (g.id, reads, writes)
+        })
+        .collect()
+}
+
+/// Checks the topology's topics against the cluster's (`existing`: name → partitions).
+pub(crate) fn plan(
+    topology: &Topology,
+    existing: &HashMap<String, i32>,
+) -> Result<TopicPlan, StartError> {
+    let groups = group_topics(topology);
+    let read: BTreeSet<&str> = groups
+        .iter()
+        .flat_map(|(_, r, _)| r.iter().map(String::as_str))
+        .collect();
+    let written: BTreeSet<&str> = groups
+        .iter()
+        .flat_map(|(_, _, w)| w.iter().map(String::as_str))
+        .collect();
+    let internal: BTreeSet<&str> = read
+        .intersection(&written)
+        .copied()
+        .filter(|t| t.ends_with(REPARTITION_SUFFIX))
+        .collect();
+
+    let missing: Vec<String> = read
+        .iter()
+        .filter(|t| !internal.contains(*t) && !existing.contains_key(**t))
+        .map(|t| t.to_string())
+        .collect();
+    if !missing.is_empty() {
+        return Err(StartError::MissingSourceTopics { topics: missing });
+    }
+
+    // Partition counts: user topics as they are; internal topics from their writers' inputs,
+    // resolved until nothing changes (a chain of repartitions needs several rounds).
+    let mut counts: HashMap<&str, i32> = read
+        .iter()
+        .filter(|t| !internal.contains(*t))
+        .filter_map(|t| existing.get(*t).map(|&n| (*t, n)))
+        .collect();
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for &topic in &internal {
+            if counts.contains_key(topic) {
+                continue;
+            }
+            let upstream: Option<Vec<i32>> = groups
+                .iter()
+                .filter(|(_, _, w)| w.iter().any(|t| t == topic))
+                .flat_map(|(_, r, _)| r.iter())
+                .map(|t| counts.get(t.as_str()).copied())
+                .collect();
+            if let Some(n) = upstream.and_then(|u| u.into_iter().max()) {
+                counts.insert(topic, n);
+                changed = true;
+            }
+        }
+    }
+    let mut create = Vec::new();
+    for &topic in &internal {
+        let Some(&expected) = counts.get(topic) else {
+            return Err(StartError::CreateTopic {
+                topic: topic.to_string(),
+                reason: "cannot tell its partition count: the sub-topologies that write it \
+                         read only internal topics in a cycle"
+                    .to_string(),
+            });
+        };
+        match existing.get(topic) {
+            None => create.push((topic.to_string(), expected)),
+            Some(&actual) if actual != expected => {
+                return Err(StartError::InternalTopicPartitions {
+                    topic: topic.to_string(),
+                    expected,
+                    actual,
+                });
+            }
+            Some(_) => {}
+        }
+    }
+
+    for (id, reads, _) in &groups {
+        let with_counts: Vec<(String, i32)> = reads
+            .iter()
+            .map(|t| (t.clone(), counts.get(t.as_str()).copied().unwrap_or(0)))
+            .collect();
+        if with_counts.windows(2).any(|w| w[0].1 != w[1].1) {
+            return Err(StartError::CoPartitioning {
+                subtopology: *id,
+                topics: with_counts,
+            });
+        }
+    }
+
+    let missing_sinks = written
+        .iter()
+        .filter(|t| !internal.contains(*t) && !existing.contains_key(**t))
+        .map(|t| t.to_string())
+        .collect();
+    Ok(TopicPlan {
+        create,
+        subscribe: read.iter().map(|t| t.to_string()).collect(),
+        missing_sinks,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::codec::{I64, Utf8};
+    use crate::error::ProcessorError;
+    use crate::processor::{Processor, ProcessorContext};
+    use crate::record::Record;
+    use crate::topology::TopologyBuilder;
+
+    struct Pass;
+    impl Processor for Pass {
+        type KIn = String;
+        type VIn = String;
+        type KOut = String;
+        type VOut = String;
+        fn process(
+            &mut self,
+            r: Record<String, String>,
+            ctx: &mut ProcessorContext<'_, String, String>,
+        ) -> Result<(), ProcessorError> {
+            ctx.forward(r)
+        }
+    }
+
+    fn two_stage(repartition: &str) -> Topology {
+        let mut b = TopologyBuilder::new();
+        b.add_source("in", ["input"], Utf8, Utf8)
+            .add_processor("p", || Pass, ["in"])
+            .add_sink("to-rep", repartition, Utf8, Utf8, ["p"])
+            .add_source("rep", [repartition], Utf8, Utf8)
+            .add_sink("out", "output", Utf8, Utf8, ["rep"]);
+        b.build().expect("valid")
+    }
+
+    fn existing(pairs: &[(&str, i32)]) -> HashMap<String, i32> {
+        pairs.iter().map(|(t, n)| (t.to_string(), *n)).collect()
+    }
+
+    #[test]
+    fn creates_repartition_topics_with_upstream_count() {
+        let plan = plan(
+            &two_stage("app-x-repartition"),
+            &existing(&[("input", 4), ("output", 1)]),
+        )
+        .expect("plan");
+        assert_eq!(plan.create, vec![("app-x-repartition".to_string(), 4)]);
+        assert_eq!(plan.subscribe, vec!["app-x-repartition", "input"]);
+        assert!(plan.missing_sinks.is_empty());
+    }
+
+    #[test]
+    fn existing_internal_topic_with_wrong_count_is_refused() {
+        let err = plan(
+            &two_stage("app-x-repartition"),
+            &existing(&[("input", 4), ("app-x-repartition", 2)]),
+        )
+        .unwrap_err();
+        assert!(matches!(
+            err,
+            StartError::InternalTopicPartitions {
+                expected: 4,
+                actual: 2,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn a_through_topic_not_named_repartition_must_exist() {
+        let err = plan(&two_stage("through"), &existing(&[("input", 4)])).unwrap_err();
+        assert_eq!(
+            err.to_string().split(';').next(),
+            Some("source topic(s) missing on the cluster: `through`")
+        );
+    }
+
+    #[test]
+    fn missing_sources_are_named() {
+        let err = plan(&two_stage("a-repartition"), &existing(&[])).unwrap_err();
+        assert!(matches!(err, StartError::MissingSourceTopics { topics } if topics == ["input"]));
+    }
+
+    #[test]
+    fn merged_inputs_must_be_co_partitioned() {
+        let mut b = TopologyBuilder::new();
+        b.add_source("a", ["left"], Utf8, I64)
+            .add_source("b", ["right"], Utf8, I64)
+            .add_sink("out", "output", Utf8, I64, ["a", "b"]);
+        let topology = b.build().expect("valid");
+        let err = plan(&topology, &existing(&[("left", 4), ("right", 2)])).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the input topics of sub-topology 0 must have the same number of partitions \
+             (a task reads partition N of each): `left` has 4, `right` has 2"
+        );
+        let ok = plan(&topology, &existing(&[("left", 3), ("right", 3)])).expect("plan");
+        assert_eq!(ok.missing_sinks, vec!["output"]);
+    }
+}

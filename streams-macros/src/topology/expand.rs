@@ -1,0 +1,239 @@
+//! Expanding a validated `topology!` into `TopologyBuilder` calls, with compile-time checks
+//! spanned at the user's tokens: the type of every connection (at its arrow), every codec (at
+//! the codec), serde support of `json`/`bincode` types (at the type), and the stores each
+//! processor takes (at the processor).
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::spanned::Spanned;
+use syn::{Ident, Type};
+
+use super::parse::{Codec, Codecs, Declaration};
+use super::validate::{Graph, NodeKind};
+use crate::crate_path::{private, respan};
+
+/// A codec's type, the expression making it, and checks it needs.
+struct CodecParts {
+    ty: TokenStream,
+    expr: TokenStream,
+    span: Span,
+    checks: TokenStream,
+}
+
+fn codec_parts(p: &TokenStream, codec: &Codec, ty: &Type) -> CodecParts {
+    match codec {
+        Codec::Keyword(kw) => {
+            let span = kw.span();
+            let (cty, expr, checks) = match kw.to_string().as_str() {
+                "utf8" => (quote!(#p::Utf8), quote!(#p::Utf8), quote!()),
+                "bytes" => (quote!(#p::Bytes), quote!(#p::Bytes), quote!()),
+                "json" => (
+                    quote!(#p::Json<#ty>),
+                    quote!(#p::Json::<#ty>::new()),
+                    quote!(),
+                ),
+                "bincode" => (
+                    quote!(#p::Bincode<#ty>),
+                    quote!(#p::Bincode::<#ty>::new()),
+                    quote!(),
+                ),
+                _ => (
+                    quote!(<#ty as #p::DefaultCodec>::Codec),
+                    quote!(<#ty as #p::DefaultCodec>::codec()),
+                    quote!(),
+                ),
+            };
+            CodecParts {
+                ty: cty,
+                expr,
+                span,
+                checks,
+            }
+        }
+        Codec::Type(t) => CodecParts {
+            ty: quote!(#t),
+            expr: quote!(<#t as ::core::default::Default>::default()),
+            span: t.span(),
+            checks: quote!(),
+        },
+    }
+}
+
+/// Binds `let #name: CT = codec_for::<T, CT>(expr);` spanned at the codec.
+fn bind_codec(p: &TokenStream, name: &Ident, parts: &CodecParts, ty: &Type) -> TokenStream {
+    let (cty, expr, checks) = (&parts.ty, &parts.expr, &parts.checks);
+    let check = respan(quote!(#p::codec_for::<#ty, #cty>), parts.span);
+    quote! {
+        #checks
+        let #name: #cty = #check(#expr);
+    }
+}
+
+fn key_value_codecs(codecs: &Codecs) -> (&Codec, &Codec) {
+    (&codecs.key, codecs.value.as_ref().unwrap_or(&codecs.key))
+}
+
+pub(super) fn expand(d: &Declaration, g: &Graph<'_>) -> TokenStream {
+    let p = private(d.krate.as_ref());
+    let alias = |i: usize| format_ident!("__Node{}", i);
+    let mut types = TokenStream::new();
+    let mut checks = TokenStream::new();
+    let mut codecs = TokenStream::new();
+    let mut build = TokenStream::new();
+    let mut fields = TokenStream::new();
+    let mut handles = TokenStream::new();
+
+    // The name each node has in the built topology.
+    let node_name = |i: usize| -> TokenStream {
+        let node = &g.nodes[i];
+        if node.named_by_stage {
+            let a = alias(i);
+            quote!(<#a as #p::Named>::NAME)
+        } else {
+            let s = node.ident.to_string();
+            quote!(#s)
+        }
+    };
+
+    for &i in &g.order {
+        let node = &g.nodes[i];
+        let a = alias(i);
+        let parents: Vec<TokenStream> = node.parents.iter().map(|&q| node_name(q)).collect();
+        match &node.kind {
+            NodeKind::Source(decl) | NodeKind::Sink(decl) => {
+                let (k, v) = (&decl.types.key, &decl.types.value);
+                types.extend(quote!(type #a = #p::TopicNode<#k, #v>;));
+                let (kc, vc) = key_value_codecs(&decl.codecs);
+                let (kp, vp) = (codec_parts(&p, kc, k), codec_parts(&p, vc, v));
+                let (kn, vn) = (
+                    format_ident!("__key_codec{}", i),
+                    format_ident!("__value_codec{}", i),
+                );
+                codecs.extend(bind_codec(&p, &kn, &kp, k));
+                codecs.extend(bind_codec(&p, &vn, &vp, v));
+                let name = node.ident.to_string();
+                let topics = &decl.topics;
+                let field = &node.ident;
+                let (kct, vct) = (&kp.ty, &vp.ty);
+                fields.extend(quote!(pub #field: #p::TopicHandle<#k, #v, #kct, #vct>,));
+                handles.extend(quote! {
+                    #field: #p::TopicHandle::<#k, #v, #kct, #vct>::new([#(#topics),*], ::core::clone::Clone::clone(&#kn), ::core::clone::Clone::clone(&#vn)),
+                });
+                if let NodeKind::Source(_) = node.kind {
+                    build.extend(quote! {
+                        __builder.add_source::<#k, #v, #kct, #vct, _>(#name, [#(#topics),*], ::core::clone::Clone::clone(&#kn), ::core::clone::Clone::clone(&#vn));
+                    });
+                } else {
+                    let topic = &topics[0];
+                    build.extend(quote! {
+                        __builder.add_sink::<#k, #v, #kct, #vct, _>(#name, #topic, ::core::clone::Clone::clone(&#kn), ::core::clone::Clone::clone(&#vn), [#(#parents),*]);
+                    });
+                }
+            }
+            NodeKind::Stage(path) => {
+                let first = alias(node.parents[0]);
+                types.extend(quote! {
+                    type #a = <#path as #p::Stage>::Processor<<#first as #p::Outputs>::K>;
+                });
+                let name = node_name(i);
+                build.extend(quote! {
+                    __builder.add_processor(#name, <#a as ::core::default::Default>::default, [#(#parents),*]);
+                });
+                // The stores the function takes must be the ones connected here.
+                let connected = node.stores.clone().unwrap_or_default();
+                let names: Vec<String> = connected.iter().map(ToString::to_string).collect();
+                let store_types: Vec<TokenStream> = connected
+                    .iter()
+                    .filter_map(|s| d.stores.iter().find(|st| st.name == *s))
+                    .map(|st| {
+                        let (k, v) = (&st.types.key, &st.types.value);
+                        quote!(#p::KeyValueStore<#k, #v>)
+                    })
+                    .collect();
+                let span = node.ident.span();
+                let message = format!(
+                    "processor `{}` is connected to stores [{}], but its function takes stores with other names: connect exactly the stores its store parameters name, in order",
+                    node.ident,
+                    names.join(", ")
+                );
+                checks.extend(respan(
+                    quote! {
+                        #p::connect_stores::<#a, (#(#store_types,)*)>();
+                        const _: () = ::core::assert!(
+                            #p::same_names(<#a as #p::ProcessorStores>::NAMES, &[#(#names),*]),
+                            #message
+                        );
+                    },
+                    span,
+                ));
+            }
+            NodeKind::Typed(ty, supplier) => {
+                types.extend(quote!(type #a = #ty;));
+                let name = node.ident.to_string();
+                let supplier = match supplier {
+                    Some(expr) => quote!(#expr),
+                    None => quote!(<#a as ::core::default::Default>::default),
+                };
+                build.extend(quote! {
+                    __builder.add_processor::<_, _>(#name, #supplier, [#(#parents),*]);
+                });
+            }
+        }
+    }
+    for edge in &g.edges {
+        let (pa, ch) = (alias(edge.parent), alias(edge.child));
+        checks.extend(respan(quote!(#p::connect::<#pa, #ch>();), edge.arrow));
+    }
+    for (s, store) in d.stores.iter().enumerate() {
+        let (k, v) = (&store.types.key, &store.types.value);
+        let (kc, vc) = key_value_codecs(&store.codecs);
+        let (kp, vp) = (codec_parts(&p, kc, k), codec_parts(&p, vc, v));
+        let (kn, vn) = (
+            format_ident!("__store_key_codec{}", s),
+            format_ident!("__store_value_codec{}", s),
+        );
+        codecs.extend(bind_codec(&p, &kn, &kp, k));
+        codecs.extend(bind_codec(&p, &vn, &vp, v));
+        let name = store.name.to_string();
+        let users: Vec<TokenStream> = g
+            .nodes
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| {
+                n.stores
+                    .as_ref()
+                    .is_some_and(|st| st.contains(&store.name))
+            })
+            .map(|(i, _)| node_name(i))
+            .collect();
+        build.extend(quote! {
+            __builder.add_state_store(#p::Stores::in_memory_key_value::<#k, #v, _, _>(#name, #kn, #vn), [#(#users),*]);
+        });
+    }
+
+    quote! {{
+        #[allow(non_camel_case_types, non_snake_case, dead_code, clippy::type_complexity)]
+        const _: () = ();
+        #types
+        #[allow(clippy::let_unit_value)]
+        fn __checks() {
+            #checks
+        }
+        #codecs
+        /// The topology `topology!` declared, with a typed handle per source and sink.
+        #[allow(non_snake_case, dead_code)]
+        struct DeclaredTopology {
+            pub topology: #p::Topology,
+            #fields
+        }
+        let mut __builder = #p::TopologyBuilder::new();
+        #build
+        match __builder.build() {
+            ::core::result::Result::Ok(topology) => ::core::result::Result::Ok(DeclaredTopology {
+                #handles
+                topology,
+            }),
+            ::core::result::Result::Err(errors) => ::core::result::Result::<DeclaredTopology, #p::TopologyErrors>::Err(errors),
+        }
+    }}
+}

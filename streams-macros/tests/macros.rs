@@ -1,0 +1,266 @@
+//! The macros end to end: every `#[processor]` shape and `topology!` syntax, run through the
+//! `TopologyTestDriver`, and a macro topology against the same topology built by hand.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use streams::codec::{I64, Utf8};
+use streams::error::ProcessorError;
+use streams::processor::{Processor, ProcessorContext, Punctuation};
+use streams::record::Record;
+use streams::state::{KeyValueStore, Stores};
+use streams::testing::TopologyTestDriver;
+use streams::topology::TopologyBuilder;
+use streams::{processor, topology};
+
+/// Value map.
+#[processor]
+fn shout(line: String) -> String {
+    line.to_uppercase()
+}
+
+/// Value filter.
+#[processor]
+fn not_empty(line: &str) -> bool {
+    !line.trim().is_empty()
+}
+
+/// Value flat map.
+#[processor]
+fn words(line: String) -> impl IntoIterator<Item = String> {
+    line.split_whitespace()
+        .map(str::to_lowercase)
+        .collect::<Vec<_>>()
+}
+
+/// Key-value map.
+#[processor(name = "by-word")]
+fn by_word(_key: String, word: String) -> (String, i64) {
+    (word, 1)
+}
+
+/// Full control with a store and a punctuation.
+#[processor(punctuate(every = Duration::from_millis(100), clock = stream_time, call = emit_total))]
+fn count(
+    record: Record<String, i64>,
+    ctx: &mut ProcessorContext<'_, String, i64>,
+    counts: &KeyValueStore<String, i64>,
+) -> Result<(), ProcessorError> {
+    let total = counts.get(&record.key)?.unwrap_or(0) + record.value;
+    counts.put(&record.key, &total)?;
+    ctx.forward(record.with_value(total))
+}
+
+fn emit_total(
+    punctuation: Punctuation,
+    ctx: &mut ProcessorContext<'_, String, i64>,
+    counts: &KeyValueStore<String, i64>,
+) -> Result<(), ProcessorError> {
+    let total: i64 = counts
+        .all()
+        .map(|e| e.map(|(_, v)| v))
+        .sum::<Result<i64, _>>()?;
+    ctx.forward(Record::new("*".to_string(), total, punctuation.timestamp))
+}
+
+/// Fallible value map.
+#[processor]
+fn parse_amount(text: String) -> Result<i64, std::num::ParseIntError> {
+    text.trim().parse()
+}
+
+/// Key-value filter.
+#[processor]
+fn keyed(key: &str, _value: &i64) -> bool {
+    !key.is_empty()
+}
+
+/// Key-value flat map.
+#[processor]
+fn explode(key: String, n: i64) -> impl IntoIterator<Item = (String, i64)> {
+    (0..n).map(move |i| (format!("{key}-{i}"), i))
+}
+
+#[test]
+fn word_count_from_functions() {
+    let app = topology! {
+        source lines: <String, String> = "text-input" as utf8;
+        sink counts_out: <String, i64> = "word-counts" as utf8, default;
+        store counts: key_value<String, i64> as utf8, default;
+
+        lines -> not_empty -> words -> by_word -> count(counts) -> counts_out;
+    }
+    .expect("valid topology");
+    let driver = TopologyTestDriver::new(app.topology).unwrap();
+    let input = app.lines.input(&driver);
+    let output = app.counts_out.output(&driver);
+    input
+        .pipe_input_at("1".into(), "Hello hello".into(), 10)
+        .unwrap();
+    input.pipe_input_at("2".into(), "   ".into(), 20).unwrap();
+    input
+        .pipe_input_at("3".into(), "world".into(), 150)
+        .unwrap();
+    let got = output.read_key_values_to_list().unwrap();
+    assert_eq!(
+        got,
+        vec![
+            ("hello".to_string(), 1),
+            ("hello".to_string(), 2),
+            // stream time 10 passes the first due time (0): the punctuation follows the record
+            ("*".to_string(), 2),
+            // "   " is filtered out; 150 passes the next due time (100)
+            ("world".to_string(), 1),
+            ("*".to_string(), 3),
+        ]
+    );
+    let store = driver.key_value_store::<String, i64>("counts").unwrap();
+    assert_eq!(store.get(&"hello".to_string()).unwrap(), Some(2));
+}
+
+#[test]
+fn branches_merges_and_fallible_stages() {
+    let app = topology! {
+        source amounts: <String, String> = "amounts" as utf8;
+        source more: <String, String> = ["more-a", "more-b"] as utf8;
+        sink parsed: <String, i64> = "parsed" as utf8, default;
+        sink exploded: <String, i64> = "exploded" as utf8, default;
+        sink loud: <String, String> = "loud" as utf8;
+
+        [amounts, more] -> parse_amount -> keyed -> [parsed, explode -> exploded];
+        amounts -> shout -> loud;
+    }
+    .unwrap();
+    let driver = TopologyTestDriver::new(app.topology).unwrap();
+    app.amounts
+        .input(&driver)
+        .pipe_input("a".into(), "2".into())
+        .unwrap();
+    driver
+        .create_input_topic("more-b", Utf8, Utf8)
+        .pipe_input("b".into(), "1".into())
+        .unwrap();
+    assert_eq!(
+        app.parsed
+            .output(&driver)
+            .read_key_values_to_list()
+            .unwrap(),
+        vec![("a".to_string(), 2), ("b".to_string(), 1)]
+    );
+    assert_eq!(
+        app.exploded
+            .output(&driver)
+            .read_key_values_to_list()
+            .unwrap(),
+        vec![
+            ("a-0".to_string(), 0),
+            ("a-1".to_string(), 1),
+            ("b-0".to_string(), 0)
+        ]
+    );
+    assert_eq!(app.loud.output(&driver).read_value().unwrap(), "2");
+
+    // A fallible stage's error becomes a processing error naming the node and the record.
+    let err = app
+        .amounts
+        .input(&driver)
+        .pipe_input("c".into(), "x".into())
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("parse_amount"), "{text}");
+    assert!(text.contains("amounts-0@1"), "{text}");
+}
+
+/// A hand-written processor, used in `topology!` with `processor NAME: TYPE = supplier`.
+struct Tagger {
+    tag: String,
+}
+
+impl Processor for Tagger {
+    type KIn = String;
+    type VIn = String;
+    type KOut = String;
+    type VOut = String;
+
+    fn process(
+        &mut self,
+        record: Record<String, String>,
+        ctx: &mut ProcessorContext<'_, String, String>,
+    ) -> Result<(), ProcessorError> {
+        let tagged = format!("{}:{}", self.tag, record.value);
+        ctx.forward(record.with_value(tagged))
+    }
+}
+
+#[test]
+fn hand_written_processors_and_aliases() {
+    let app = topology! {
+        source input: <String, String> = "in" as utf8;
+        sink out: <String, String> = "out" as utf8;
+        processor tag: Tagger = || Tagger { tag: "t".to_string() };
+        processor shout_again = shout;
+
+        input -> shout -> tag -> shout_again -> out;
+    }
+    .unwrap();
+    let names: Vec<String> = app.topology.describe().subtopologies()[0]
+        .nodes
+        .iter()
+        .map(|n| n.name.clone())
+        .collect();
+    assert_eq!(names, ["input", "shout", "tag", "shout_again", "out"]);
+    let driver = TopologyTestDriver::new(app.topology).unwrap();
+    app.input
+        .input(&driver)
+        .pipe_input("k".into(), "v".into())
+        .unwrap();
+    assert_eq!(app.out.output(&driver).read_value().unwrap(), "T:V");
+}
+
+/// The word count again, by hand with the builder and hand-written processors.
+fn word_count_by_hand() -> streams::topology::Topology {
+    let mut b = TopologyBuilder::new();
+    b.add_source("lines", ["text-input"], Utf8, Utf8)
+        .add_processor("not_empty", not_empty::<String>::default, ["lines"])
+        .add_processor("words", words::<String>::default, ["not_empty"])
+        .add_processor("by-word", by_word::default, ["words"])
+        .add_processor("count", count::default, ["by-word"])
+        .add_state_store(Stores::in_memory_key_value("counts", Utf8, I64), ["count"])
+        .add_sink("counts_out", "word-counts", Utf8, I64, ["count"]);
+    b.build().unwrap()
+}
+
+#[test]
+fn macro_topology_equals_the_hand_built_one() {
+    let app = topology! {
+        source lines: <String, String> = "text-input" as utf8;
+        sink counts_out: <String, i64> = "word-counts" as utf8, default;
+        store counts: key_value<String, i64> as utf8, default;
+
+        lines -> not_empty -> words -> by_word -> count(counts) -> counts_out;
+    }
+    .unwrap();
+    let by_hand = word_count_by_hand();
+    assert_eq!(
+        app.topology.describe().to_string(),
+        by_hand.describe().to_string()
+    );
+
+    let run = |topology| -> HashMap<String, i64> {
+        let driver = TopologyTestDriver::new(topology).unwrap();
+        let input = driver.create_input_topic("text-input", Utf8, Utf8);
+        for (i, line) in ["a b a", "", "c a b", "b"].iter().enumerate() {
+            input
+                .pipe_input_at(i.to_string(), line.to_string(), i as i64 * 40)
+                .unwrap();
+        }
+        driver
+            .create_output_topic("word-counts", Utf8, I64)
+            .read_key_values_to_map()
+            .unwrap()
+    };
+    let from_macro = run(app.topology);
+    assert_eq!(from_macro, run(by_hand));
+    assert_eq!(from_macro["a"], 3);
+    assert_eq!(from_macro["*"], 7);
+}

@@ -1,0 +1,8 @@
+use streams::processor;
+
+#[processor]
+fn len(value: &String) -> usize {
+    value.len()
+}
+
+fn main() {}
