@@ -7,6 +7,8 @@ need=()
 command -v java >/dev/null || need+=(openjdk-17-jre-headless)
 command -v mvn >/dev/null || need+=(maven)
 command -v cc >/dev/null || need+=(build-essential)
+# libclang: bindgen in librocksdb-sys (the `rocksdb` crate builds RocksDB from source).
+dpkg -s libclang-dev >/dev/null 2>&1 || need+=(libclang-dev)
 
 if ((${#need[@]})); then
   echo "install-deps: installing ${need[*]}" >&2

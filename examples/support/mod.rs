@@ -12,18 +12,18 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use streams::kafka::EmbeddedKafka;
 
-pub type Result<T> = std::result::Result<T, Box<dyn Error>>;
+pub(crate) type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
 /// The command line: `[--bootstrap-servers HOST:PORT] [--lines N] [--threads N]`.
 #[derive(Debug, Default)]
-pub struct Args {
-    pub bootstrap_servers: Option<String>,
-    pub lines: Option<usize>,
-    pub threads: Option<usize>,
+pub(crate) struct Args {
+    pub(crate) bootstrap_servers: Option<String>,
+    pub(crate) lines: Option<usize>,
+    pub(crate) threads: Option<usize>,
 }
 
 impl Args {
-    pub fn parse() -> Result<Self> {
+    pub(crate) fn parse() -> Result<Self> {
         let mut args = Args::default();
         let mut it = std::env::args().skip(1);
         while let Some(flag) = it.next() {
@@ -46,39 +46,39 @@ impl Args {
 }
 
 /// Where the example runs: an in-process broker, or a real cluster.
-pub enum Cluster {
+pub(crate) enum Cluster {
     Embedded(EmbeddedKafka),
     Real(String),
 }
 
 impl Cluster {
-    pub fn connect(bootstrap_servers: Option<String>) -> Result<Self> {
+    pub(crate) fn connect(bootstrap_servers: Option<String>) -> Result<Self> {
         Ok(match bootstrap_servers {
             Some(servers) => Cluster::Real(servers),
             None => Cluster::Embedded(EmbeddedKafka::start()?),
         })
     }
 
-    pub fn bootstrap_servers(&self) -> &str {
+    pub(crate) fn bootstrap_servers(&self) -> &str {
         match self {
             Cluster::Embedded(kafka) => kafka.bootstrap_servers(),
             Cluster::Real(servers) => servers,
         }
     }
 
-    pub fn is_embedded(&self) -> bool {
+    pub(crate) fn is_embedded(&self) -> bool {
         matches!(self, Cluster::Embedded(_))
     }
 
     /// Creates the topics (the admin client on a real cluster, the mock API when embedded).
-    pub fn create_topics(&self, topics: &[(&str, i32)]) -> Result<()> {
+    pub(crate) fn create_topics(&self, topics: &[(&str, i32)]) -> Result<()> {
         streams::kafka::create_topics(self.bootstrap_servers(), topics, Duration::from_secs(30))?;
         Ok(())
     }
 }
 
 /// A suffix that makes topic names and application ids unique per run.
-pub fn run_id() -> String {
+pub(crate) fn run_id() -> String {
     let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());
@@ -86,7 +86,7 @@ pub fn run_id() -> String {
 }
 
 /// Set by SIGINT/SIGTERM.
-pub fn stop_on_signal() -> Result<Arc<AtomicBool>> {
+pub(crate) fn stop_on_signal() -> Result<Arc<AtomicBool>> {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     ctrlc::set_handler(move || flag.store(true, Ordering::SeqCst))?;
@@ -94,7 +94,7 @@ pub fn stop_on_signal() -> Result<Arc<AtomicBool>> {
 }
 
 /// Writes (key, value) records to `topic` and waits until all are acknowledged.
-pub fn produce<'a>(
+pub(crate) fn produce<'a>(
     bootstrap_servers: &str,
     topic: &str,
     records: impl IntoIterator<Item = (Option<&'a [u8]>, &'a [u8])>,
@@ -128,7 +128,7 @@ pub fn produce<'a>(
 
 /// Reads `topic` from the beginning with a plain consumer until `expected` records arrived,
 /// `stop` is set or `timeout` passes; calls `f(key, value)` for each record.
-pub fn read(
+pub(crate) fn read(
     bootstrap_servers: &str,
     topic: &str,
     expected: usize,

@@ -7,7 +7,10 @@ pub use crate::codec::{Bincode, Bytes, Codec, DefaultCodec, Json, Utf8};
 pub use crate::error::ProcessorError;
 pub use crate::processor::{Processor, ProcessorContext, Punctuation, PunctuationType};
 pub use crate::record::Record;
-pub use crate::state::{KeyValueStore, StoreError, Stores};
+pub use crate::state::{
+    KeyValueStore, SessionStore, StoreError, Stores, TimestampedKeyValueStore, ValueAndTimestamp,
+    ValueAndTimestampCodec, WindowStore,
+};
 pub use crate::topology::{TopicHandle, Topology, TopologyBuilder, TopologyErrors};
 
 /// A processor's node name (the function name, or `#[processor(name = "...")]`).
@@ -27,7 +30,7 @@ pub trait ProcessorStores {
 /// A store handle a `#[processor]` function can take as a parameter.
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is not a state store a processor function can take",
-    note = "store parameters are `&KeyValueStore<K, V>`"
+    note = "store parameters are `&KeyValueStore<K, V>`, `&TimestampedKeyValueStore<K, V>`, `&WindowStore<K, V>` or `&SessionStore<K, V>`"
 )]
 pub trait StoreHandle: Sized + 'static {
     /// Fetches the store connected under `name`.
@@ -37,6 +40,18 @@ pub trait StoreHandle: Sized + 'static {
 impl<K: 'static, V: 'static> StoreHandle for KeyValueStore<K, V> {
     fn fetch<CK, CV>(ctx: &ProcessorContext<'_, CK, CV>, name: &str) -> Result<Self, StoreError> {
         ctx.key_value_store(name)
+    }
+}
+
+impl<K: 'static, V: 'static> StoreHandle for WindowStore<K, V> {
+    fn fetch<CK, CV>(ctx: &ProcessorContext<'_, CK, CV>, name: &str) -> Result<Self, StoreError> {
+        ctx.window_store(name)
+    }
+}
+
+impl<K: 'static, V: 'static> StoreHandle for SessionStore<K, V> {
+    fn fetch<CK, CV>(ctx: &ProcessorContext<'_, CK, CV>, name: &str) -> Result<Self, StoreError> {
+        ctx.session_store(name)
     }
 }
 

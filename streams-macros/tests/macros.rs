@@ -193,6 +193,24 @@ impl Processor for Tagger {
 }
 
 #[test]
+fn topic_names_computed_at_run_time() {
+    let app_id = "orders-app".to_string();
+    let app = topology! {
+        source input: <String, String> = { format!("{app_id}-input") } as utf8;
+        sink out: <String, String> = { format!("{app_id}-output") } as utf8;
+        input -> shout -> out;
+    }
+    .unwrap();
+    assert_eq!(app.input.topic(), "orders-app-input");
+    let driver = TopologyTestDriver::new(app.topology).unwrap();
+    app.input
+        .input(&driver)
+        .pipe_input("k".into(), "v".into())
+        .unwrap();
+    assert_eq!(app.out.output(&driver).read_value().unwrap(), "V");
+}
+
+#[test]
 fn hand_written_processors_and_aliases() {
     let app = topology! {
         source input: <String, String> = "in" as utf8;

@@ -86,14 +86,23 @@ const NOT_YET: &[(&str, &str)] = &[
         "topology.optimization",
         "topology optimization is not implemented",
     ),
-    ("application.server", "interactive queries are not implemented"),
-    ("rocksdb.config.setter", "RocksDB stores are not implemented yet"),
+    (
+        "application.server",
+        "interactive queries are not implemented",
+    ),
+    (
+        "rocksdb.config.setter",
+        "RocksDB stores are not implemented yet",
+    ),
 ];
 
 /// Client settings the runtime sets itself (after the client prefix is removed).
 const MANAGED: &[(&str, &str)] = &[
     ("group.id", "the consumer group is the `application.id`"),
-    ("bootstrap.servers", "set `bootstrap.servers` once, without a prefix"),
+    (
+        "bootstrap.servers",
+        "set `bootstrap.servers` once, without a prefix",
+    ),
     (
         "enable.auto.commit",
         "offsets are committed by the runtime after the outputs are flushed",
@@ -173,7 +182,12 @@ impl Default for Settings {
     }
 }
 
-fn invalid(key: &str, value: &str, reason: impl Into<String>, accepted: impl Into<String>) -> ConfigError {
+fn invalid(
+    key: &str,
+    value: &str,
+    reason: impl Into<String>,
+    accepted: impl Into<String>,
+) -> ConfigError {
     ConfigError::InvalidValue {
         key: key.to_string(),
         value: shown(key, value),
@@ -290,7 +304,12 @@ impl Settings {
             REPLICATION_FACTOR => {
                 let rf = int(k, value, -1i32, i32::from(i16::MAX))?;
                 if rf == 0 {
-                    return Err(invalid(k, value, "zero replicas", "-1 (broker default) or at least 1"));
+                    return Err(invalid(
+                        k,
+                        value,
+                        "zero replicas",
+                        "-1 (broker default) or at least 1",
+                    ));
                 }
                 self.replication_factor = rf;
             }
@@ -301,7 +320,9 @@ impl Settings {
                 self.production_handler = pick(k, value, PRODUCTION_HANDLERS)?;
             }
             PROCESSING_HANDLER => self.processing_handler = pick(k, value, PROCESSING_HANDLERS)?,
-            BUFFERED_RECORDS => self.buffered_records_per_partition = int(k, value, 1usize, usize::MAX)?,
+            BUFFERED_RECORDS => {
+                self.buffered_records_per_partition = int(k, value, 1usize, usize::MAX)?
+            }
             API_TIMEOUT_MS => self.api_timeout = millis(k, value, 1)?,
             NUM_STANDBY_REPLICAS => {
                 if int(k, value, 0u32, 1024)? != 0 {
@@ -354,6 +375,14 @@ impl Settings {
             return Err(ConfigError::Managed {
                 key: key.to_string(),
                 reason,
+            });
+        }
+        if client_key == "sasl.jaas.config" {
+            return Err(ConfigError::NotSupported {
+                key: key.to_string(),
+                value: shown(key, value),
+                reason: "librdkafka has no JAAS; use `sasl.mechanism`, `sasl.username` and \
+                         `sasl.password` (or `sasl.oauthbearer.*`)",
             });
         }
         let setting = ClientSetting {

@@ -131,7 +131,10 @@ impl StreamsConfig {
 
     /// `bootstrap.servers`.
     pub fn bootstrap_servers(&self) -> &str {
-        self.settings.bootstrap_servers.as_deref().unwrap_or_default()
+        self.settings
+            .bootstrap_servers
+            .as_deref()
+            .unwrap_or_default()
     }
 
     /// `num.stream.threads`.

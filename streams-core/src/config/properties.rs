@@ -141,6 +141,9 @@ mod tests {
     #[test]
     fn errors_name_the_line() {
         let err = parse("a=1\n=2\n", Path::new("app.properties")).unwrap_err();
-        assert_eq!(err.to_string(), "app.properties:2: a line with a value but no key");
+        assert_eq!(
+            err.to_string(),
+            "app.properties:2: a line with a value but no key"
+        );
     }
 }

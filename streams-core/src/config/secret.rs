@@ -7,9 +7,9 @@ pub(crate) fn is_secret(key: &str) -> bool {
     let key = key.to_ascii_lowercase();
     key.contains("password")
         || key.contains("secret")
-        || key == "sasl.jaas.config"
-        || key.starts_with("ssl.key.pem")
-        || key == "ssl_key"
+        || key.ends_with("sasl.jaas.config")
+        || key.contains("ssl.key.pem")
+        || key.ends_with("ssl_key")
         || key.ends_with("ssl.keystore.key")
         || key.ends_with("sasl.oauthbearer.config")
 }

@@ -44,7 +44,10 @@ mod tests {
     #[test]
     fn suggests_near_misses_only() {
         let keys = ["num.stream.threads", "commit.interval.ms", "application.id"];
-        assert_eq!(closest("num.streams.threads", keys), Some("num.stream.threads"));
+        assert_eq!(
+            closest("num.streams.threads", keys),
+            Some("num.stream.threads")
+        );
         assert_eq!(closest("aplication.id", keys), Some("application.id"));
         assert_eq!(closest("something.else.entirely", keys), None);
     }

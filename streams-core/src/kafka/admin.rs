@@ -156,7 +156,10 @@ impl Admin {
                     reason: format!("not visible in the metadata after {:?}", self.timeout),
                 });
             }
-            warn!(?missing, "waiting for created topics to appear in the metadata");
+            warn!(
+                ?missing,
+                "waiting for created topics to appear in the metadata"
+            );
             std::thread::sleep(Duration::from_millis(100));
         }
     }

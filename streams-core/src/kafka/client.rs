@@ -78,7 +78,7 @@ fn client_error(
     client: &'static str,
     error: KafkaError,
 ) -> ConfigError {
-    let KafkaError::ClientConfig(_, description, key, _) = error else {
+    let KafkaError::ClientConfig(_, description, key, value) = error else {
         return ConfigError::Client {
             key: "?".to_string(),
             client,
@@ -90,8 +90,8 @@ fn client_error(
         .filter(|s| s.key == key)
         .last()
         .map_or_else(|| key.clone(), |s| s.given.clone());
-    let reason = if is_secret(&key) {
-        "invalid value (not shown: it is a secret)".to_string()
+    let reason = if is_secret(&key) && !value.is_empty() {
+        description.replace(&value, "[redacted]")
     } else {
         description
     };

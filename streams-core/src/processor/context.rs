@@ -2,7 +2,9 @@ use std::time::Duration;
 
 use crate::error::ProcessorError;
 use crate::record::{Record, RecordMetadata};
-use crate::state::{KeyValueStore, StoreError};
+use crate::state::{
+    KeyValueStore, SessionStore, StoreError, TimestampedKeyValueStore, WindowStore,
+};
 
 use super::node::{Child, NodeInfo, forward_all};
 use super::punctuation::{PunctuationId, PunctuationType};
@@ -128,6 +130,36 @@ impl<'a, K, V> ProcessorContext<'a, K, V> {
         &self,
         name: &str,
     ) -> Result<KeyValueStore<SK, SV>, StoreError> {
+        self.store_handle(name)
+    }
+
+    /// A timestamped key-value store connected to this processor (values with the timestamp of
+    /// the record that wrote them, as KTables keep them).
+    pub fn timestamped_key_value_store<SK: 'static, SV: 'static>(
+        &self,
+        name: &str,
+    ) -> Result<TimestampedKeyValueStore<SK, SV>, StoreError> {
+        self.store_handle(name)
+    }
+
+    /// A window store connected to this processor, typed as declared.
+    pub fn window_store<SK: 'static, SV: 'static>(
+        &self,
+        name: &str,
+    ) -> Result<WindowStore<SK, SV>, StoreError> {
+        self.store_handle(name)
+    }
+
+    /// A session store connected to this processor, typed as declared.
+    pub fn session_store<SK: 'static, SV: 'static>(
+        &self,
+        name: &str,
+    ) -> Result<SessionStore<SK, SV>, StoreError> {
+        self.store_handle(name)
+    }
+
+    /// A store handle of type `H`, if the store is connected to this processor and of that type.
+    fn store_handle<H: Clone + 'static>(&self, name: &str) -> Result<H, StoreError> {
         if !self.info.stores.iter().any(|s| s == name) {
             return Err(StoreError::NotConnected {
                 processor: self.info.name.to_string(),
@@ -138,11 +170,11 @@ impl<'a, K, V> ProcessorContext<'a, K, V> {
         self.task
             .stores
             .get(name)
-            .and_then(|store| store.downcast_ref::<KeyValueStore<SK, SV>>())
+            .and_then(|store| store.downcast_ref::<H>())
             .cloned()
             .ok_or_else(|| StoreError::WrongType {
                 store: name.to_string(),
-                requested: std::any::type_name::<KeyValueStore<SK, SV>>().to_string(),
+                requested: std::any::type_name::<H>().to_string(),
             })
     }
 }

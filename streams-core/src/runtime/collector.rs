@@ -72,15 +72,15 @@ pub(crate) struct KafkaCollector {
 impl RecordCollector for KafkaCollector {
     fn send(&mut self, record: OutputRecord<'_>) -> Result<(), StreamsError> {
         let headers = (!record.headers.is_empty()).then(|| {
-            record
-                .headers
-                .iter()
-                .fold(OwnedHeaders::new_with_capacity(record.headers.len()), |h, header| {
+            record.headers.iter().fold(
+                OwnedHeaders::new_with_capacity(record.headers.len()),
+                |h, header| {
                     h.insert(Header {
                         key: &header.key,
                         value: header.value.as_deref(),
                     })
-                })
+                },
+            )
         });
         let mut base: BaseRecord<'_, [u8], [u8]> =
             BaseRecord::to(record.topic).timestamp(record.timestamp);

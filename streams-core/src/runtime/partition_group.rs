@@ -157,7 +157,10 @@ mod tests {
         // Partition b has records past its position: wait.
         assert_eq!(g.next_partition(now, |t, _| (t == "b").then_some(5)), None);
         // Partition b is empty on the broker: go.
-        assert_eq!(g.next_partition(now, |t, _| (t == "b").then_some(0)), Some(0));
+        assert_eq!(
+            g.next_partition(now, |t, _| (t == "b").then_some(0)),
+            Some(0)
+        );
     }
 
     #[test]

@@ -49,9 +49,7 @@ impl Handlers {
             StreamsError::Deserialization { .. } => {
                 self.deserialization == DeserializationHandler::LogAndContinue
             }
-            StreamsError::Processing { .. } => {
-                self.processing == ProcessingHandler::LogAndContinue
-            }
+            StreamsError::Processing { .. } => self.processing == ProcessingHandler::LogAndContinue,
             _ => false,
         };
         if skip {
@@ -115,8 +113,11 @@ impl StreamTask {
                     })
             })
             .collect::<Result<Vec<_>, _>>()?;
-        let mut state = TaskState::new(id, application_id, Box::new(SystemClock), collector, stores);
-        graph.init(&mut state).map_err(|source| RuntimeError::Task { task: id, source })?;
+        let mut state =
+            TaskState::new(id, application_id, Box::new(SystemClock), collector, stores);
+        graph
+            .init(&mut state)
+            .map_err(|source| RuntimeError::Task { task: id, source })?;
         Ok(StreamTask {
             id,
             graph,
@@ -235,12 +236,15 @@ impl StreamTask {
 
     /// (topic, partition, offset to commit) for inputs processed past their last commit.
     pub(crate) fn uncommitted(&self) -> impl Iterator<Item = (&str, i32, i64)> + '_ {
-        self.inputs.partitions.iter().filter_map(|p| match p.position {
-            Some(pos) if p.committed.is_none_or(|c| c < pos) => {
-                Some((&*p.topic, p.partition, pos))
-            }
-            _ => None,
-        })
+        self.inputs
+            .partitions
+            .iter()
+            .filter_map(|p| match p.position {
+                Some(pos) if p.committed.is_none_or(|c| c < pos) => {
+                    Some((&*p.topic, p.partition, pos))
+                }
+                _ => None,
+            })
     }
 
     /// Records that everything processed is committed.
@@ -252,12 +256,21 @@ impl StreamTask {
         }
     }
 
-    /// Drops buffered records (they will be fetched again from the committed offsets).
+    /// Drops buffered records; they are fetched again if the task resumes.
     pub(crate) fn clear_buffers(&mut self) {
         for p in &mut self.inputs.partitions {
             p.queue.clear();
             p.paused = false;
-            p.position = p.committed;
+        }
+    }
+
+    /// Where to resume (topic, partition) if the task processed past its last commit: the
+    /// task's state reflects every record before that offset.
+    pub(crate) fn resume_offset(&self, topic: &str, partition: i32) -> Option<i64> {
+        let p = &self.inputs.partitions[self.input_index(topic, partition)?];
+        match (p.position, p.committed) {
+            (Some(pos), committed) if committed != Some(pos) => Some(pos),
+            _ => None,
         }
     }
 

@@ -136,7 +136,10 @@ impl TaskManager {
 
     fn route(&self, topic: &str, partition: i32) -> Option<(usize, usize)> {
         let (_, slots) = self.routes.iter().find(|(t, _)| **t == *topic)?;
-        slots.get(usize::try_from(partition).ok()?).copied().flatten()
+        slots
+            .get(usize::try_from(partition).ok()?)
+            .copied()
+            .flatten()
     }
 
     fn rebuild_routes(&mut self) {
@@ -170,8 +173,11 @@ impl TaskManager {
         consumer: &StreamConsumer,
     ) -> Result<(), RuntimeError> {
         let Some((t, i)) = self.route(message.topic(), message.partition()) else {
-            debug!(topic = message.topic(), partition = message.partition(),
-                "dropping a record of a partition no longer assigned");
+            debug!(
+                topic = message.topic(),
+                partition = message.partition(),
+                "dropping a record of a partition no longer assigned"
+            );
             return Ok(());
         };
         let headers = message.headers().map_or_else(Headers::new, |h| {
@@ -234,7 +240,8 @@ impl TaskManager {
         let mut commit_requested = false;
         for task in &mut self.active {
             if task.inputs.buffered() > 0 {
-                processed += task.process_buffered(now, &end_offset, PROCESS_LIMIT, &self.handlers)?;
+                processed +=
+                    task.process_buffered(now, &end_offset, PROCESS_LIMIT, &self.handlers)?;
             }
             task.punctuate_wall_clock(system_time_ms(), &self.handlers)?;
             commit_requested |= task.take_commit_request();
@@ -252,7 +259,9 @@ impl TaskManager {
         self.rate.record(processed as u64);
         self.producer.poll(Duration::ZERO);
         self.check_deliveries()?;
-        if commit_requested || now.saturating_duration_since(self.last_commit) >= self.commit_interval {
+        if commit_requested
+            || now.saturating_duration_since(self.last_commit) >= self.commit_interval
+        {
             self.commit(consumer)?;
         }
         if now.saturating_duration_since(self.last_publish) >= Duration::from_secs(1) {
@@ -334,15 +343,17 @@ impl TaskManager {
 
     /// Rebalance: partitions are being taken away. Commit, then suspend the affected tasks
     /// (kept, in case they come back in the next assignment).
-    pub(crate) fn on_revoked(&mut self, consumer: &StreamConsumer, partitions: &TopicPartitionList) {
+    pub(crate) fn on_revoked(
+        &mut self,
+        consumer: &StreamConsumer,
+        partitions: &TopicPartitionList,
+    ) {
         info!(thread = %self.name, partitions = partitions.count(), "partitions revoked");
-        self.shared.set_thread_state(self.thread, ThreadState::PartitionsRevoked);
+        self.shared
+            .set_thread_state(self.thread, ThreadState::PartitionsRevoked);
         if self.failed || std::thread::panicking() || consumer.assignment_lost() {
             warn!(thread = %self.name, "closing tasks without committing");
-            for mut task in self.active.drain(..).chain(self.suspended.drain(..)) {
-                task.close();
-            }
-            self.rebuild_routes();
+            self.close_all();
             return;
         }
         if let Err(e) = self.commit(consumer) {
@@ -370,12 +381,18 @@ impl TaskManager {
             self.suspended.push(task);
         }
         self.rebuild_routes();
+        self.publish(consumer, None);
     }
 
     /// Rebalance: partitions were assigned. Resume suspended tasks that are ours again,
     /// close the others, create the new ones.
-    pub(crate) fn on_assigned(&mut self, _consumer: &StreamConsumer, partitions: &TopicPartitionList) {
-        self.shared.set_thread_state(self.thread, ThreadState::PartitionsAssigned);
+    pub(crate) fn on_assigned(
+        &mut self,
+        consumer: &StreamConsumer,
+        partitions: &TopicPartitionList,
+    ) {
+        self.shared
+            .set_thread_state(self.thread, ThreadState::PartitionsAssigned);
         let mut wanted: BTreeMap<TaskId, Vec<(Arc<str>, i32)>> = BTreeMap::new();
         let groups = self.topology.groups();
         for e in partitions.elements() {
@@ -405,8 +422,7 @@ impl TaskManager {
                     self.active.push(task);
                     continue;
                 }
-                let mut task = task;
-                task.close();
+                self.retire(task);
             }
             match self.create_task(id, &parts) {
                 Ok(task) => self.active.push(task),
@@ -418,18 +434,50 @@ impl TaskManager {
                 }
             }
         }
-        for mut task in self.suspended.drain(..) {
-            debug!(task = %task.id, "closing task (not assigned any more)");
-            task.close();
+        let gone: Vec<StreamTask> = self.suspended.drain(..).collect();
+        for task in gone {
+            self.retire(task);
         }
         self.active.sort_by_key(|t| t.id);
         self.rebuild_routes();
+        self.seek_resumed(consumer, partitions);
         info!(thread = %self.name, tasks = ?self.active.iter().map(|t| t.id.to_string()).collect::<Vec<_>>(),
             "partitions assigned");
-        self.shared.set_thread_state(self.thread, ThreadState::Running);
+        self.shared
+            .set_thread_state(self.thread, ThreadState::Running);
+        self.publish(consumer, None);
     }
 
-    fn create_task(&self, id: TaskId, partitions: &[(Arc<str>, i32)]) -> Result<StreamTask, RuntimeError> {
+    /// A resumed task whose revocation commit failed (e.g. the group was already
+    /// rebalancing) has processed past the committed offsets: fetch from its own position, so
+    /// its in-memory state does not see those records twice.
+    fn seek_resumed(&mut self, consumer: &StreamConsumer, partitions: &TopicPartitionList) {
+        let mut tpl = TopicPartitionList::new();
+        let mut any = false;
+        for e in partitions.elements() {
+            let resume = self
+                .route(e.topic(), e.partition())
+                .and_then(|(t, _)| self.active[t].resume_offset(e.topic(), e.partition()));
+            any |= resume.is_some();
+            let offset = resume.map_or(Offset::Invalid, Offset::Offset);
+            if let Err(err) = tpl.add_partition_offset(e.topic(), e.partition(), offset) {
+                warn!(error = %err, "cannot build the resume assignment");
+                return;
+            }
+        }
+        if any {
+            info!(thread = %self.name, "resuming tasks from their own positions (last commit failed)");
+            if let Err(err) = consumer.assign(&tpl) {
+                warn!(thread = %self.name, error = %err, "cannot resume from the tasks' positions");
+            }
+        }
+    }
+
+    fn create_task(
+        &self,
+        id: TaskId,
+        partitions: &[(Arc<str>, i32)],
+    ) -> Result<StreamTask, RuntimeError> {
         let group = self
             .topology
             .groups()
@@ -458,10 +506,22 @@ impl TaskManager {
 
     /// Closes every task (after the final commit, or dirty after a failure).
     pub(crate) fn close_all(&mut self) {
-        for mut task in self.active.drain(..).chain(self.suspended.drain(..)) {
-            task.close();
+        let tasks: Vec<StreamTask> = self
+            .active
+            .drain(..)
+            .chain(self.suspended.drain(..))
+            .collect();
+        for task in tasks {
+            self.retire(task);
         }
         self.routes.clear();
+    }
+
+    /// Closes a task, keeping its counts in the thread's.
+    fn retire(&mut self, mut task: StreamTask) {
+        debug!(task = %task.id, "closing task");
+        task.close();
+        self.skipped += task.skipped;
     }
 
     /// Flushes the producer at the end (not after a failure).

@@ -1,10 +1,23 @@
 use std::any::Any;
+use std::fmt;
 use std::marker::PhantomData;
+use std::rc::Rc;
+use std::time::Duration;
 
 use crate::codec::Codec;
 
+use super::bytes::{BytesStore, RestoreRecord};
+use super::cache::CachingStore;
+use super::context::StoreContext;
+use super::error::StoreError;
 use super::key_value::KeyValueStore;
-use super::memory::InMemoryKeyValue;
+use super::logging::{LoggingStore, ValueFormat};
+use super::memory::InMemoryStore;
+use super::rocks::{RocksDb, RocksFamily};
+use super::segments::{KeySchema, MemorySegments, RocksSegments, SegmentedStore};
+use super::session::SessionStore;
+use super::timestamped::{ValueAndTimestamp, ValueAndTimestampCodec};
+use super::window::WindowStore;
 
 /// The kind of a state store, as shown by `describe()` and checked on access.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -12,10 +25,26 @@ use super::memory::InMemoryKeyValue;
 pub enum StoreKind {
     /// Key → value.
     KeyValue,
+    /// Key → value and timestamp (what KTables keep).
+    TimestampedKeyValue,
+    /// (Key, window start) → value, with retention.
+    Window,
+    /// (Key, session window) → aggregate, with retention.
+    Session,
+}
+
+impl StoreKind {
+    /// Whether entries expire with time (window and session stores).
+    pub fn is_windowed(self) -> bool {
+        matches!(self, StoreKind::Window | StoreKind::Session)
+    }
 }
 
 /// Declares a state store in a topology and makes one instance of it per task — Kafka
 /// Streams' `StoreBuilder`.
+///
+/// The runtime reads the declaration (kind, logging, caching, retention) to create changelog
+/// topics before processing, and calls [`build`](Self::build) once per task.
 pub trait StoreBuilder: Send + Sync + 'static {
     /// The store's name, unique in the topology.
     fn name(&self) -> &str;
@@ -23,15 +52,496 @@ pub trait StoreBuilder: Send + Sync + 'static {
     /// The store's kind.
     fn kind(&self) -> StoreKind;
 
-    /// A new, empty store instance for one task; the processor-facing handle, boxed.
-    fn build(&self) -> Box<dyn Any>;
+    /// Whether the store is persistent (RocksDB) rather than in-memory.
+    fn persistent(&self) -> bool;
+
+    /// Whether writes are logged to the changelog topic
+    /// (`<application.id>-<store>-changelog`).
+    fn logging(&self) -> bool;
+
+    /// Whether writes go through the thread's record cache.
+    fn caching(&self) -> bool;
+
+    /// How long windowed stores keep windows; `None` for key-value stores.
+    fn retention(&self) -> Option<Duration>;
+
+    /// The changelog topic's name: `<application.id>-<store>-changelog`.
+    fn changelog_topic(&self, application_id: &str) -> String {
+        format!("{application_id}-{}-changelog", self.name())
+    }
+
+    /// The changelog topic's `cleanup.policy`: `compact`, or `compact,delete` for windowed
+    /// stores (whose `retention.ms` is the store's retention plus one day, as Kafka Streams'
+    /// `windowstore.changelog.additional.retention.ms`).
+    fn changelog_cleanup_policy(&self) -> &'static str {
+        if self.kind().is_windowed() {
+            "compact,delete"
+        } else {
+            "compact"
+        }
+    }
+
+    /// A new store instance for one task, opened in `ctx` (persistent stores open or create
+    /// their RocksDB directory there).
+    fn build(&self, ctx: &StoreContext) -> Result<BuiltStore, StoreError>;
+}
+
+/// What the runtime does with a built store instance besides handing it to processors —
+/// Kafka Streams' `StateStore`: flush on commit, restore from the changelog, close.
+pub trait StateStore {
+    /// The store's name.
+    fn name(&self) -> &str;
+
+    /// Flushes the record cache (forwarding to the flush listener and writing to the store and
+    /// its changelog), then the engine (RocksDB memtables). The runtime calls it on commit,
+    /// before writing checkpoints.
+    fn flush(&self) -> Result<(), StoreError>;
+
+    /// Flushes the record cache only (what the test driver does after each record).
+    fn flush_cache(&self) -> Result<(), StoreError>;
+
+    /// Writes changelog records into the store, bypassing cache and logging, as one batch
+    /// (RocksDB: write-ahead log off). Records are in changelog order; a `None` value deletes.
+    fn restore_batch(&self, records: &[RestoreRecord<'_>]) -> Result<(), StoreError>;
+
+    /// Flushes and closes the store.
+    fn close(&self) -> Result<(), StoreError>;
+}
+
+/// A built store instance: the typed handle processors fetch (boxed, downcast on access) and
+/// its lifecycle for the runtime.
+pub struct BuiltStore {
+    pub(crate) handle: Box<dyn Any>,
+    pub(crate) store: Rc<dyn StateStore>,
+}
+
+impl BuiltStore {
+    /// Pairs a typed handle with its lifecycle.
+    pub fn new(handle: impl Any, store: Rc<dyn StateStore>) -> Self {
+        BuiltStore {
+            handle: Box::new(handle),
+            store,
+        }
+    }
+
+    /// The typed handle, if it is an `H` (e.g. `KeyValueStore<String, i64>`): how to use a
+    /// store outside a topology.
+    ///
+    /// ```
+    /// use streams_core::codec::{I64, Utf8};
+    /// use streams_core::processor::TaskId;
+    /// use streams_core::state::{KeyValueStore, StoreBuilder, StoreContext, Stores};
+    ///
+    /// let task = TaskId { subtopology: 0, partition: 0 };
+    /// let ctx = StoreContext::new(task, "app", std::env::temp_dir());
+    /// let built = Stores::in_memory_key_value("kv", Utf8, I64).build(&ctx).unwrap();
+    /// let kv: KeyValueStore<String, i64> = built.handle().unwrap();
+    /// kv.put(&"a".to_string(), &1).unwrap();
+    /// built.state_store().flush().unwrap();
+    /// ```
+    pub fn handle<H: Clone + 'static>(&self) -> Option<H> {
+        self.handle.downcast_ref::<H>().cloned()
+    }
+
+    /// The store's lifecycle (flush, restore, close).
+    pub fn state_store(&self) -> &Rc<dyn StateStore> {
+        &self.store
+    }
+}
+
+impl fmt::Debug for BuiltStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("BuiltStore")
+            .field("name", &self.store.name())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The lifecycle of a store stack.
+struct Lifecycle {
+    name: String,
+    top: Rc<dyn BytesStore>,
+}
+
+impl StateStore for Lifecycle {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.top.flush()
+    }
+
+    fn flush_cache(&self) -> Result<(), StoreError> {
+        self.top.flush_cache()
+    }
+
+    fn restore_batch(&self, records: &[RestoreRecord<'_>]) -> Result<(), StoreError> {
+        self.top.restore(records)
+    }
+
+    fn close(&self) -> Result<(), StoreError> {
+        self.top.close()
+    }
+}
+
+/// A store stack's top layer and its lifecycle.
+type Opened = (Rc<dyn BytesStore>, Rc<dyn StateStore>);
+
+/// What every builder records besides codecs.
+#[derive(Debug, Clone)]
+struct Spec {
+    name: String,
+    kind: StoreKind,
+    persistent: bool,
+    logging: bool,
+    caching: bool,
+    retention: Option<Duration>,
+    window_size: Option<Duration>,
+}
+
+impl Spec {
+    fn new(name: String, kind: StoreKind, persistent: bool) -> Self {
+        Spec {
+            name,
+            kind,
+            persistent,
+            logging: true,
+            caching: false,
+            retention: None,
+            window_size: None,
+        }
+    }
+
+    /// Opens the engine and stacks logging and caching on it.
+    fn open(&self, ctx: &StoreContext) -> Result<Opened, StoreError> {
+        let name = self.name.as_str();
+        let base: Rc<dyn BytesStore> = match self.kind {
+            StoreKind::KeyValue | StoreKind::TimestampedKeyValue => {
+                if self.persistent {
+                    let db = RocksDb::open(name, &ctx.store_dir(name), ctx.rocksdb_memory())?;
+                    Rc::new(RocksFamily::default_of(db))
+                } else {
+                    Rc::new(InMemoryStore::new(name))
+                }
+            }
+            StoreKind::Window | StoreKind::Session => {
+                let schema = if self.kind == StoreKind::Window {
+                    KeySchema::Window
+                } else {
+                    KeySchema::Session
+                };
+                let retention_ms = retention_param(name, self.retention.unwrap_or_default())?;
+                if let Some(size) = self.window_size {
+                    window_params(name, self.retention.unwrap_or_default(), size)?;
+                }
+                if self.persistent {
+                    let db = RocksDb::open(name, &ctx.store_dir(name), ctx.rocksdb_memory())?;
+                    Rc::new(SegmentedStore::open(
+                        name,
+                        schema,
+                        retention_ms,
+                        SegmentedStore::default_segment_interval(retention_ms),
+                        Box::new(RocksSegments { db }),
+                    )?)
+                } else {
+                    in_memory_segments(name, schema, retention_ms)?
+                }
+            }
+        };
+        let mut top = base;
+        if self.logging {
+            let format = if self.kind == StoreKind::TimestampedKeyValue {
+                ValueFormat::TimestampPrefixed
+            } else {
+                ValueFormat::Plain
+            };
+            top = Rc::new(LoggingStore::new(
+                name,
+                top,
+                ctx.changelog().cloned(),
+                format,
+            ));
+        }
+        if self.caching
+            && let Some(cache) = ctx.record_cache()
+        {
+            let namespace = format!("{}-{name}", ctx.task_id());
+            let keep_clean = !self.kind.is_windowed();
+            top = Rc::new(CachingStore::new(
+                name,
+                namespace,
+                cache.clone(),
+                top,
+                keep_clean,
+            )?);
+        }
+        let lifecycle: Rc<dyn StateStore> = Rc::new(Lifecycle {
+            name: self.name.clone(),
+            top: Rc::clone(&top),
+        });
+        Ok((top, lifecycle))
+    }
+}
+
+fn duration_ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+pub(crate) fn retention_param(name: &str, retention: Duration) -> Result<i64, StoreError> {
+    let ms = duration_ms(retention);
+    if ms <= 0 {
+        return Err(StoreError::InvalidConfig {
+            store: name.to_string(),
+            message: "the retention period must be at least 1 ms".to_string(),
+        });
+    }
+    Ok(ms)
+}
+
+pub(crate) fn window_params(
+    name: &str,
+    retention: Duration,
+    window_size: Duration,
+) -> Result<(i64, i64), StoreError> {
+    let retention_ms = retention_param(name, retention)?;
+    let size_ms = duration_ms(window_size);
+    if size_ms <= 0 || size_ms > retention_ms {
+        return Err(StoreError::InvalidConfig {
+            store: name.to_string(),
+            message: format!(
+                "the window size ({size_ms} ms) must be at least 1 ms and at most the retention period ({retention_ms} ms)"
+            ),
+        });
+    }
+    Ok((retention_ms, size_ms))
+}
+
+pub(crate) fn in_memory_segments(
+    name: &str,
+    schema: KeySchema,
+    retention_ms: i64,
+) -> Result<Rc<dyn BytesStore>, StoreError> {
+    Ok(Rc::new(SegmentedStore::open(
+        name,
+        schema,
+        retention_ms,
+        SegmentedStore::default_segment_interval(retention_ms),
+        Box::new(MemorySegments {
+            name: name.to_string(),
+        }),
+    )?))
+}
+
+/// The logging and caching options every builder has.
+macro_rules! options {
+    ($builder:ident) => {
+        impl<K, V, KC, VC> $builder<K, V, KC, VC> {
+            /// Logs every write to the changelog topic (the default), so the store can be
+            /// restored after a failure or a move to another instance.
+            pub fn with_logging_enabled(mut self) -> Self {
+                self.spec.logging = true;
+                self
+            }
+
+            /// Keeps no changelog: the store's contents are lost with its local state.
+            pub fn with_logging_disabled(mut self) -> Self {
+                self.spec.logging = false;
+                self
+            }
+
+            /// Puts the thread's record cache in front of the store: writes are folded per key
+            /// and flushed on commit or eviction.
+            pub fn with_caching_enabled(mut self) -> Self {
+                self.spec.caching = true;
+                self
+            }
+
+            /// Writes go straight to the store (the default).
+            pub fn with_caching_disabled(mut self) -> Self {
+                self.spec.caching = false;
+                self
+            }
+        }
+
+        impl<K, V, KC, VC> fmt::Debug for $builder<K, V, KC, VC> {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.debug_struct(stringify!($builder))
+                    .field("spec", &self.spec)
+                    .finish_non_exhaustive()
+            }
+        }
+    };
+}
+
+/// The [`StoreBuilder`] methods that only read the spec.
+macro_rules! spec_methods {
+    () => {
+        fn name(&self) -> &str {
+            &self.spec.name
+        }
+
+        fn kind(&self) -> StoreKind {
+            self.spec.kind
+        }
+
+        fn persistent(&self) -> bool {
+            self.spec.persistent
+        }
+
+        fn logging(&self) -> bool {
+            self.spec.logging
+        }
+
+        fn caching(&self) -> bool {
+            self.spec.caching
+        }
+
+        fn retention(&self) -> Option<Duration> {
+            self.spec.retention
+        }
+    };
+}
+
+/// Builds key-value stores (plain or timestamped); see [`Stores`].
+pub struct KeyValueStoreBuilder<K, V, KC, VC> {
+    spec: Spec,
+    key_codec: KC,
+    value_codec: VC,
+    types: PhantomData<fn() -> (K, V)>,
+}
+
+options!(KeyValueStoreBuilder);
+
+/// Builds timestamped key-value stores; see [`Stores::in_memory_timestamped_key_value`].
+pub type TimestampedKeyValueStoreBuilder<K, V, KC, VC> =
+    KeyValueStoreBuilder<K, ValueAndTimestamp<V>, KC, ValueAndTimestampCodec<VC>>;
+
+impl<K, V, KC, VC> StoreBuilder for KeyValueStoreBuilder<K, V, KC, VC>
+where
+    K: 'static,
+    V: 'static,
+    KC: Codec<K>,
+    VC: Codec<V>,
+{
+    spec_methods!();
+
+    fn build(&self, ctx: &StoreContext) -> Result<BuiltStore, StoreError> {
+        let (top, lifecycle) = self.spec.open(ctx)?;
+        let handle = KeyValueStore::<K, V>::new(
+            &self.spec.name,
+            top,
+            self.key_codec.clone(),
+            self.value_codec.clone(),
+        );
+        Ok(BuiltStore::new(handle, lifecycle))
+    }
+}
+
+/// Builds window stores; see [`Stores::in_memory_window_store`].
+pub struct WindowStoreBuilder<K, V, KC, VC> {
+    spec: Spec,
+    key_codec: KC,
+    value_codec: VC,
+    types: PhantomData<fn() -> (K, V)>,
+}
+
+options!(WindowStoreBuilder);
+
+impl<K, V, KC, VC> StoreBuilder for WindowStoreBuilder<K, V, KC, VC>
+where
+    K: 'static,
+    V: 'static,
+    KC: Codec<K>,
+    VC: Codec<V>,
+{
+    spec_methods!();
+
+    fn build(&self, ctx: &StoreContext) -> Result<BuiltStore, StoreError> {
+        let (top, lifecycle) = self.spec.open(ctx)?;
+        let size = duration_ms(self.spec.window_size.unwrap_or_default());
+        let handle = WindowStore::<K, V>::new(
+            &self.spec.name,
+            top,
+            size,
+            self.key_codec.clone(),
+            self.value_codec.clone(),
+        );
+        Ok(BuiltStore::new(handle, lifecycle))
+    }
+}
+
+/// Builds session stores; see [`Stores::in_memory_session_store`].
+pub struct SessionStoreBuilder<K, V, KC, VC> {
+    spec: Spec,
+    key_codec: KC,
+    value_codec: VC,
+    types: PhantomData<fn() -> (K, V)>,
+}
+
+options!(SessionStoreBuilder);
+
+impl<K, V, KC, VC> StoreBuilder for SessionStoreBuilder<K, V, KC, VC>
+where
+    K: 'static,
+    V: 'static,
+    KC: Codec<K>,
+    VC: Codec<V>,
+{
+    spec_methods!();
+
+    fn build(&self, ctx: &StoreContext) -> Result<BuiltStore, StoreError> {
+        let (top, lifecycle) = self.spec.open(ctx)?;
+        let handle = SessionStore::<K, V>::new(
+            &self.spec.name,
+            top,
+            self.key_codec.clone(),
+            self.value_codec.clone(),
+        );
+        Ok(BuiltStore::new(handle, lifecycle))
+    }
 }
 
 /// Factories for store builders — Kafka Streams' `Stores`.
+///
+/// Every builder starts with logging on and caching off (Kafka Streams' defaults for
+/// `Stores.*Builder`); change them with `with_logging_disabled()` / `with_caching_enabled()`.
+/// Persistent stores use RocksDB under `<state.dir>/<application.id>/<task>/rocksdb/<store>`.
+///
+/// ```
+/// use std::time::Duration;
+/// use streams_core::codec::{I64, Utf8};
+/// use streams_core::state::{StoreBuilder, StoreKind, Stores};
+///
+/// let counts = Stores::persistent_key_value("counts", Utf8, I64).with_caching_enabled();
+/// assert!(counts.persistent() && counts.caching() && counts.logging());
+///
+/// let clicks = Stores::in_memory_window_store(
+///     "clicks", Duration::from_secs(86_400), Duration::from_secs(300), Utf8, I64,
+/// ).with_logging_disabled();
+/// assert_eq!(clicks.kind(), StoreKind::Window);
+/// assert_eq!(clicks.retention(), Some(Duration::from_secs(86_400)));
+/// assert_eq!(clicks.changelog_cleanup_policy(), "compact,delete");
+/// ```
 #[derive(Debug)]
 pub struct Stores;
 
 impl Stores {
+    fn key_value<K, V, KC, VC>(
+        name: impl Into<String>,
+        kind: StoreKind,
+        persistent: bool,
+        key_codec: KC,
+        value_codec: VC,
+    ) -> KeyValueStoreBuilder<K, V, KC, VC> {
+        KeyValueStoreBuilder {
+            spec: Spec::new(name.into(), kind, persistent),
+            key_codec,
+            value_codec,
+            types: PhantomData,
+        }
+    }
+
     /// An in-memory key-value store, ordered by the key's encoded bytes.
     pub fn in_memory_key_value<K, V, KC, VC>(
         name: impl Into<String>,
@@ -42,56 +552,143 @@ impl Stores {
         KC: Codec<K>,
         VC: Codec<V>,
     {
-        KeyValueStoreBuilder {
-            name: name.into(),
+        Self::key_value(name, StoreKind::KeyValue, false, key_codec, value_codec)
+    }
+
+    /// A persistent (RocksDB) key-value store, ordered by the key's encoded bytes.
+    pub fn persistent_key_value<K, V, KC, VC>(
+        name: impl Into<String>,
+        key_codec: KC,
+        value_codec: VC,
+    ) -> KeyValueStoreBuilder<K, V, KC, VC>
+    where
+        KC: Codec<K>,
+        VC: Codec<V>,
+    {
+        Self::key_value(name, StoreKind::KeyValue, true, key_codec, value_codec)
+    }
+
+    /// An in-memory timestamped key-value store (values are [`ValueAndTimestamp`]s).
+    pub fn in_memory_timestamped_key_value<K, V, KC, VC>(
+        name: impl Into<String>,
+        key_codec: KC,
+        value_codec: VC,
+    ) -> TimestampedKeyValueStoreBuilder<K, V, KC, VC>
+    where
+        KC: Codec<K>,
+        VC: Codec<V>,
+    {
+        let vc = ValueAndTimestampCodec(value_codec);
+        Self::key_value(name, StoreKind::TimestampedKeyValue, false, key_codec, vc)
+    }
+
+    /// A persistent (RocksDB) timestamped key-value store.
+    pub fn persistent_timestamped_key_value<K, V, KC, VC>(
+        name: impl Into<String>,
+        key_codec: KC,
+        value_codec: VC,
+    ) -> TimestampedKeyValueStoreBuilder<K, V, KC, VC>
+    where
+        KC: Codec<K>,
+        VC: Codec<V>,
+    {
+        let vc = ValueAndTimestampCodec(value_codec);
+        Self::key_value(name, StoreKind::TimestampedKeyValue, true, key_codec, vc)
+    }
+
+    fn window<K, V, KC, VC>(
+        name: impl Into<String>,
+        persistent: bool,
+        retention: Duration,
+        window_size: Duration,
+        key_codec: KC,
+        value_codec: VC,
+    ) -> WindowStoreBuilder<K, V, KC, VC> {
+        let mut spec = Spec::new(name.into(), StoreKind::Window, persistent);
+        spec.retention = Some(retention);
+        spec.window_size = Some(window_size);
+        WindowStoreBuilder {
+            spec,
             key_codec,
             value_codec,
             types: PhantomData,
         }
     }
-}
 
-/// Builds key-value stores; see [`Stores::in_memory_key_value`].
-pub struct KeyValueStoreBuilder<K, V, KC, VC> {
-    name: String,
-    key_codec: KC,
-    value_codec: VC,
-    types: PhantomData<fn() -> (K, V)>,
-}
-
-impl<K, V, KC: std::fmt::Debug, VC: std::fmt::Debug> std::fmt::Debug
-    for KeyValueStoreBuilder<K, V, KC, VC>
-{
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KeyValueStoreBuilder")
-            .field("name", &self.name)
-            .field("key_codec", &self.key_codec)
-            .field("value_codec", &self.value_codec)
-            .finish()
-    }
-}
-
-impl<K, V, KC, VC> StoreBuilder for KeyValueStoreBuilder<K, V, KC, VC>
-where
-    K: 'static,
-    V: 'static,
-    KC: Codec<K>,
-    VC: Codec<V>,
-{
-    fn name(&self) -> &str {
-        &self.name
+    /// An in-memory window store keeping windows of `window_size` for `retention` (which must
+    /// be at least the window size; checked when the store is built).
+    pub fn in_memory_window_store<K, V, KC, VC>(
+        name: impl Into<String>,
+        retention: Duration,
+        window_size: Duration,
+        key_codec: KC,
+        value_codec: VC,
+    ) -> WindowStoreBuilder<K, V, KC, VC>
+    where
+        KC: Codec<K>,
+        VC: Codec<V>,
+    {
+        Self::window(name, false, retention, window_size, key_codec, value_codec)
     }
 
-    fn kind(&self) -> StoreKind {
-        StoreKind::KeyValue
+    /// A persistent (RocksDB) window store, segmented by time: a column family per segment of
+    /// `max(retention / 2, 1 min)`, dropped whole when it expires.
+    pub fn persistent_window_store<K, V, KC, VC>(
+        name: impl Into<String>,
+        retention: Duration,
+        window_size: Duration,
+        key_codec: KC,
+        value_codec: VC,
+    ) -> WindowStoreBuilder<K, V, KC, VC>
+    where
+        KC: Codec<K>,
+        VC: Codec<V>,
+    {
+        Self::window(name, true, retention, window_size, key_codec, value_codec)
     }
 
-    fn build(&self) -> Box<dyn Any> {
-        Box::new(KeyValueStore::<K, V>::new(
-            self.name.clone(),
-            Box::new(InMemoryKeyValue::default()),
-            self.key_codec.clone(),
-            self.value_codec.clone(),
-        ))
+    fn session<K, V, KC, VC>(
+        name: impl Into<String>,
+        persistent: bool,
+        retention: Duration,
+        key_codec: KC,
+        value_codec: VC,
+    ) -> SessionStoreBuilder<K, V, KC, VC> {
+        let mut spec = Spec::new(name.into(), StoreKind::Session, persistent);
+        spec.retention = Some(retention);
+        SessionStoreBuilder {
+            spec,
+            key_codec,
+            value_codec,
+            types: PhantomData,
+        }
+    }
+
+    /// An in-memory session store keeping sessions for `retention` after they end.
+    pub fn in_memory_session_store<K, V, KC, VC>(
+        name: impl Into<String>,
+        retention: Duration,
+        key_codec: KC,
+        value_codec: VC,
+    ) -> SessionStoreBuilder<K, V, KC, VC>
+    where
+        KC: Codec<K>,
+        VC: Codec<V>,
+    {
+        Self::session(name, false, retention, key_codec, value_codec)
+    }
+
+    /// A persistent (RocksDB) session store, segmented by session end time.
+    pub fn persistent_session_store<K, V, KC, VC>(
+        name: impl Into<String>,
+        retention: Duration,
+        key_codec: KC,
+        value_codec: VC,
+    ) -> SessionStoreBuilder<K, V, KC, VC>
+    where
+        KC: Codec<K>,
+        VC: Codec<V>,
+    {
+        Self::session(name, true, retention, key_codec, value_codec)
     }
 }

@@ -1,3 +1,5 @@
+use std::path::PathBuf;
+
 use crate::codec::CodecError;
 
 /// An error from a state store.
@@ -35,4 +37,73 @@ pub enum StoreError {
         /// The codec's error.
         source: CodecError,
     },
+    /// The storage engine (RocksDB) failed.
+    #[error("state store `{store}`: RocksDB: {message}")]
+    Backend {
+        /// The store.
+        store: String,
+        /// The engine's message.
+        message: String,
+    },
+    /// A file-system operation on the state directory failed.
+    #[error("state store `{store}`: cannot {action} `{}`: {source}", path.display())]
+    Io {
+        /// The store.
+        store: String,
+        /// What was attempted (`"create"`, `"remove"`, …).
+        action: &'static str,
+        /// The path.
+        path: PathBuf,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// The store was declared with settings it cannot run with.
+    #[error("state store `{store}`: {message}")]
+    InvalidConfig {
+        /// The store.
+        store: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The store was used again while one of its own calls was still running (e.g. a cache
+    /// flush listener that writes back into the store being flushed).
+    #[error(
+        "state store `{store}` was re-entered while busy: a cache flush listener or a processor it \
+         forwards to must not write to the store being flushed"
+    )]
+    Reentrant {
+        /// The store.
+        store: String,
+    },
+    /// Bytes in the store do not have the layout of this store kind (e.g. a window key without
+    /// its timestamp).
+    #[error("state store `{store}`: corrupt entry: {message}")]
+    Corrupt {
+        /// The store.
+        store: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl StoreError {
+    pub(crate) fn backend(store: &str, error: impl std::fmt::Display) -> Self {
+        StoreError::Backend {
+            store: store.to_string(),
+            message: error.to_string(),
+        }
+    }
+
+    pub(crate) fn reentrant(store: &str) -> Self {
+        StoreError::Reentrant {
+            store: store.to_string(),
+        }
+    }
+
+    pub(crate) fn corrupt(store: &str, message: impl Into<String>) -> Self {
+        StoreError::Corrupt {
+            store: store.to_string(),
+            message: message.into(),
+        }
+    }
 }

@@ -1,53 +1,105 @@
+//! The in-memory engine: a `BTreeMap` of bytes.
+
+use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::ops::Bound;
 
-/// A key-value store of bytes, ordered by key bytes: what the typed [`KeyValueStore`]
-/// (super::KeyValueStore) sits on.
-pub(crate) trait BytesKeyValue {
-    fn get(&self, key: &[u8]) -> Option<&[u8]>;
-    fn put(&mut self, key: &[u8], value: &[u8]) -> Option<Vec<u8>>;
-    fn delete(&mut self, key: &[u8]) -> Option<Vec<u8>>;
-    /// The entries in a key range, copied out (a snapshot, as Kafka Streams' in-memory store).
-    fn range(&self, from: Bound<&[u8]>, to: Bound<&[u8]>) -> Vec<(Vec<u8>, Vec<u8>)>;
-    fn len(&self) -> usize;
-}
+use super::bytes::{ByteRange, BytesStore, Entry, RestoreRecord};
+use super::error::StoreError;
 
-/// The in-memory key-value store: a `BTreeMap` of bytes.
+type Map = BTreeMap<Vec<u8>, Vec<u8>>;
+
+/// The in-memory key-value engine, ordered by key bytes (as Kafka Streams' in-memory store).
 #[derive(Debug, Default)]
-pub(crate) struct InMemoryKeyValue {
-    map: BTreeMap<Vec<u8>, Vec<u8>>,
+pub(crate) struct InMemoryStore {
+    name: String,
+    map: RefCell<Map>,
 }
 
-impl BytesKeyValue for InMemoryKeyValue {
-    fn get(&self, key: &[u8]) -> Option<&[u8]> {
-        self.map.get(key).map(Vec::as_slice)
-    }
-
-    fn put(&mut self, key: &[u8], value: &[u8]) -> Option<Vec<u8>> {
-        if let Some(slot) = self.map.get_mut(key) {
-            return Some(std::mem::replace(slot, value.to_vec()));
+impl InMemoryStore {
+    pub(crate) fn new(name: &str) -> Self {
+        InMemoryStore {
+            name: name.to_string(),
+            map: RefCell::default(),
         }
-        self.map.insert(key.to_vec(), value.to_vec())
     }
 
-    fn delete(&mut self, key: &[u8]) -> Option<Vec<u8>> {
-        self.map.remove(key)
-    }
-
-    fn range(&self, from: Bound<&[u8]>, to: Bound<&[u8]>) -> Vec<(Vec<u8>, Vec<u8>)> {
-        if let (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) =
-            (from, to)
-            && a > b
-        {
-            return Vec::new();
-        }
+    fn map_mut(&self) -> Result<std::cell::RefMut<'_, Map>, StoreError> {
         self.map
-            .range::<[u8], _>((from, to))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
+            .try_borrow_mut()
+            .map_err(|_| StoreError::reentrant(&self.name))
     }
 
-    fn len(&self) -> usize {
-        self.map.len()
+    fn map(&self) -> Result<std::cell::Ref<'_, Map>, StoreError> {
+        self.map
+            .try_borrow()
+            .map_err(|_| StoreError::reentrant(&self.name))
+    }
+}
+
+impl BytesStore for InMemoryStore {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.map()?.get(key).cloned())
+    }
+
+    fn put(
+        &self,
+        key: &[u8],
+        value: Option<&[u8]>,
+        _timestamp: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let mut map = self.map_mut()?;
+        match value {
+            Some(value) => match map.get_mut(key) {
+                Some(slot) => {
+                    slot.clear();
+                    slot.extend_from_slice(value);
+                }
+                None => {
+                    map.insert(key.to_vec(), value.to_vec());
+                }
+            },
+            None => {
+                map.remove(key);
+            }
+        }
+        Ok(())
+    }
+
+    fn scan(
+        &self,
+        range: &ByteRange,
+        reverse: bool,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StoreError> {
+        if range.is_empty() {
+            return Ok(Vec::new());
+        }
+        let map = self.map()?;
+        let iter = map.range::<[u8], _>(range.bounds());
+        let clone = |(k, v): (&Vec<u8>, &Vec<u8>)| (k.clone(), v.clone());
+        Ok(if reverse {
+            iter.rev().take(limit).map(clone).collect()
+        } else {
+            iter.take(limit).map(clone).collect()
+        })
+    }
+
+    fn approximate_num_entries(&self) -> Result<u64, StoreError> {
+        Ok(self.map()?.len() as u64)
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn restore(&self, batch: &[RestoreRecord<'_>]) -> Result<(), StoreError> {
+        let mut map = self.map_mut()?;
+        for record in batch {
+            match record.value {
+                Some(value) => map.insert(record.key.to_vec(), value.to_vec()),
+                None => map.remove(record.key),
+            };
+        }
+        Ok(())
     }
 }

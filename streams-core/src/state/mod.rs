@@ -3,10 +3,32 @@
 //! A store is declared in the topology with a [`StoreBuilder`] (made by [`Stores`]) and connected
 //! to the processors that use it; each task gets its own instance. A processor reaches only the
 //! stores connected to it, through
-//! [`ProcessorContext::key_value_store`](crate::processor::ProcessorContext::key_value_store).
+//! [`ProcessorContext::key_value_store`](crate::processor::ProcessorContext::key_value_store) and
+//! its siblings for the other kinds.
 //!
-//! Stores hold bytes, in the key codec's byte order, as in Kafka Streams: a typed
-//! [`KeyValueStore`] encodes and decodes through the codecs it was declared with.
+//! | kind | handle | in-memory | persistent (RocksDB) |
+//! |---|---|---|---|
+//! | key-value | [`KeyValueStore`] | [`Stores::in_memory_key_value`] | [`Stores::persistent_key_value`] |
+//! | timestamped key-value | [`TimestampedKeyValueStore`] | [`Stores::in_memory_timestamped_key_value`] | [`Stores::persistent_timestamped_key_value`] |
+//! | window | [`WindowStore`] | [`Stores::in_memory_window_store`] | [`Stores::persistent_window_store`] |
+//! | session | [`SessionStore`] | [`Stores::in_memory_session_store`] | [`Stores::persistent_session_store`] |
+//!
+//! Stores hold bytes, in the key codec's byte order, as in Kafka Streams: a typed handle encodes
+//! and decodes through the codecs it was declared with. Under a handle, a store is a stack:
+//!
+//! ```text
+//! typed handle ─ record cache (with_caching_enabled) ─ changelog logging (with_logging_enabled)
+//!              ─ segments (window, session) ─ engine (BTreeMap or RocksDB)
+//! ```
+//!
+//! - **Record cache** ([`RecordCache`]): one per stream thread, `statestore.cache.max.bytes`;
+//!   folds writes per key, flushes dirty entries on commit ([`StoreRegistry::flush_all`]) or
+//!   eviction, down the stack and to the store's flush listener.
+//! - **Logging**: every write reaching it goes to the task's [`ChangelogSink`].
+//! - **Restoration**: [`StoreRegistry::restore_batch`] replays changelog records
+//!   ([`RestoreRecord`]) below cache and logging, as one RocksDB write batch with the WAL off.
+//! - **Memory**: every RocksDB store of the process shares one [`RocksDbMemory`] budget (block
+//!   cache + memtables, 64 MiB by default).
 //!
 //! ```
 //! use streams_core::codec::{I64, Utf8};
@@ -17,12 +39,37 @@
 //! ```
 
 mod builder;
+mod bytes;
+mod cache;
+mod context;
 mod error;
 mod key_value;
+mod logging;
 mod memory;
 mod registry;
+mod rocks;
+mod segments;
+mod session;
+mod timestamped;
+mod typed;
+mod window;
 
-pub use builder::{KeyValueStoreBuilder, StoreBuilder, StoreKind, Stores};
+#[cfg(test)]
+mod tests;
+
+pub use builder::{
+    BuiltStore, KeyValueStoreBuilder, SessionStoreBuilder, StateStore, StoreBuilder, StoreKind,
+    Stores, TimestampedKeyValueStoreBuilder, WindowStoreBuilder,
+};
+pub use bytes::RestoreRecord;
+pub use cache::{CacheStats, RecordCache};
+pub use context::StoreContext;
+pub(crate) use context::TempDir;
 pub use error::StoreError;
-pub use key_value::{KeyValueIter, KeyValueStore};
-pub(crate) use registry::StoreRegistry;
+pub use key_value::{CacheFlush, KeyValueIter, KeyValueStore};
+pub use logging::{ChangelogRecord, ChangelogSink};
+pub use registry::StoreRegistry;
+pub use rocks::RocksDbMemory;
+pub use session::{SessionIter, SessionStore};
+pub use timestamped::{TimestampedKeyValueStore, ValueAndTimestamp, ValueAndTimestampCodec};
+pub use window::{Window, WindowIter, WindowStore, Windowed, WindowedIter};

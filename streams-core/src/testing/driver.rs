@@ -11,7 +11,10 @@ use crate::processor::TaskId;
 use crate::processor::node::RawRecord;
 use crate::processor::task::{OutputRecord, RecordCollector, TaskState, WallClock};
 use crate::record::Headers;
-use crate::state::KeyValueStore;
+use crate::state::{
+    KeyValueStore, RecordCache, SessionStore, StoreContext, TempDir, TimestampedKeyValueStore,
+    WindowStore,
+};
 use crate::topology::Topology;
 use crate::topology::instance::TaskGraph;
 
@@ -111,6 +114,8 @@ pub(crate) struct Inner {
     task: TaskState,
     clock: Rc<Cell<i64>>,
     produced: Rc<RefCell<Vec<Produced>>>,
+    /// An empty buffer with capacity, swapped with `produced` on each capture.
+    spare: Vec<Produced>,
     /// Records written per topic; few topics, so a scan beats hashing.
     outputs: Vec<(Arc<str>, VecDeque<Produced>)>,
     /// Next offset per source input of the graph.
@@ -142,11 +147,19 @@ impl TopologyTestDriver {
             partition: 0,
         };
         let all: Vec<usize> = (0..topology.nodes().len()).collect();
-        let (graph, stores) =
-            TaskGraph::new(&topology, &all).map_err(|reason| StreamsError::Instantiate {
-                task: id.to_string(),
-                reason,
-            })?;
+        let instantiate = |reason: String| StreamsError::Instantiate {
+            task: id.to_string(),
+            reason,
+        };
+        // Stores live in a temporary state directory, removed when the driver drops; caching
+        // stores share one record cache, flushed after every input record as Kafka Streams'
+        // driver commits after each.
+        let dir = TempDir::new("streams-driver").map_err(|e| instantiate(e.to_string()))?;
+        let store_context = StoreContext::new(id, options.application_id.as_str(), dir.path())
+            .with_record_cache(RecordCache::new(RecordCache::DEFAULT_MAX_BYTES));
+        let (graph, mut stores) =
+            TaskGraph::with_stores(&topology, &all, &store_context).map_err(instantiate)?;
+        stores.set_temp_dir(dir);
         let clock = Rc::new(Cell::new(options.wall_clock_start_ms));
         let collector = Collector::default();
         let produced = Rc::clone(&collector.produced);
@@ -162,6 +175,7 @@ impl TopologyTestDriver {
             task,
             clock,
             produced,
+            spare: Vec::new(),
             outputs: Vec::new(),
             offsets: vec![0; graph.source_count()],
             graph,
@@ -236,6 +250,7 @@ impl TopologyTestDriver {
         inner.clock.set(now);
         let Inner { graph, task, .. } = &mut *inner;
         graph.punctuate(PunctuationType::WallClockTime, now, task)?;
+        inner.task.stores.flush_caches()?;
         inner.capture_and_reprocess()
     }
 
@@ -274,6 +289,35 @@ impl TopologyTestDriver {
             .stores
             .get(name)
             .and_then(|s| s.downcast_ref::<KeyValueStore<K, V>>())
+            .cloned()
+    }
+
+    /// A timestamped key-value store of the topology; `None` if no such store with these types
+    /// exists.
+    pub fn timestamped_key_value_store<K: 'static, V: 'static>(
+        &self,
+        name: &str,
+    ) -> Option<TimestampedKeyValueStore<K, V>> {
+        self.store_handle(name)
+    }
+
+    /// A window store of the topology; `None` if no such store with these types exists.
+    pub fn window_store<K: 'static, V: 'static>(&self, name: &str) -> Option<WindowStore<K, V>> {
+        self.store_handle(name)
+    }
+
+    /// A session store of the topology; `None` if no such store with these types exists.
+    pub fn session_store<K: 'static, V: 'static>(&self, name: &str) -> Option<SessionStore<K, V>> {
+        self.store_handle(name)
+    }
+
+    fn store_handle<H: Clone + 'static>(&self, name: &str) -> Option<H> {
+        let inner = self.inner.borrow();
+        inner
+            .task
+            .stores
+            .get(name)
+            .and_then(|s| s.downcast_ref::<H>())
             .cloned()
     }
 
@@ -352,26 +396,31 @@ impl Inner {
         self.graph
             .punctuate(PunctuationType::StreamTime, stream_time, &mut self.task)?;
         self.task.commit_requested = false;
+        self.task.stores.flush_caches()?;
         self.capture_and_reprocess()
     }
 
     /// Moves what sinks wrote into the output topics, and feeds records written to topics the
     /// topology reads back into it, depth first, as Kafka Streams' driver does.
+    ///
+    /// If processing a fed-back record fails, the records written before the failure are all
+    /// still captured; the error is returned after them.
     fn capture_and_reprocess(&mut self) -> Result<(), StreamsError> {
-        let produced = std::mem::take(&mut *self.produced.borrow_mut());
-        for record in produced {
-            let again = self
-                .graph
-                .source_index(&record.topic)
-                .is_some()
+        // Swap in the spare buffer so the sinks' next writes reuse its capacity.
+        let mut batch = std::mem::take(&mut self.spare);
+        std::mem::swap(&mut batch, &mut *self.produced.borrow_mut());
+        let mut result = Ok(());
+        for record in batch.drain(..) {
+            let again = (result.is_ok() && self.graph.source_index(&record.topic).is_some())
                 .then(|| record.clone());
             let i = self.output_index(&record.topic);
             self.outputs[i].1.push_back(record);
             if let Some(r) = again {
                 let headers = r.headers.clone();
-                self.process(&r.topic, r.key(), r.value(), r.timestamp, headers)?;
+                result = self.process(&r.topic, r.key(), r.value(), r.timestamp, headers);
             }
         }
-        Ok(())
+        self.spare = batch;
+        result
     }
 }

@@ -1,4 +1,4 @@
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::hash::Hash;
 
 use crate::codec::{Codec, CodecError};
@@ -115,9 +115,20 @@ impl<'d, K: 'static, V: 'static> TestOutputTopic<'d, K, V> {
     /// All remaining records. A record that does not decode stops the read with its error;
     /// the records after it stay queued.
     pub fn read_records_to_list(&self) -> Result<Vec<Record<K, V>>, ReadError> {
-        let mut all = Vec::with_capacity(self.queue_size());
-        while let Some(p) = self.driver.with_output(&self.topic, VecDeque::pop_front) {
-            all.push(self.decode(p)?);
+        let mut queued = self.driver.with_output(&self.topic, std::mem::take);
+        let mut all = Vec::with_capacity(queued.len());
+        while let Some(p) = queued.pop_front() {
+            match self.decode(p) {
+                Ok(record) => all.push(record),
+                Err(e) => {
+                    // Put the rest back, ahead of anything written meanwhile (nothing can be).
+                    self.driver.with_output(&self.topic, |q| {
+                        queued.append(q);
+                        *q = queued;
+                    });
+                    return Err(e);
+                }
+            }
         }
         Ok(all)
     }

@@ -8,7 +8,7 @@ use quote::{format_ident, quote};
 use syn::spanned::Spanned;
 use syn::{Ident, Type};
 
-use super::parse::{Codec, Codecs, Declaration};
+use super::parse::{Codec, Codecs, Declaration, StoreDecl, StoreKind};
 use super::validate::{Graph, NodeKind};
 use crate::crate_path::{private, respan};
 
@@ -145,10 +145,7 @@ pub(super) fn expand(d: &Declaration, g: &Graph<'_>) -> TokenStream {
                 let store_types: Vec<TokenStream> = connected
                     .iter()
                     .filter_map(|s| d.stores.iter().find(|st| st.name == *s))
-                    .map(|st| {
-                        let (k, v) = (&st.types.key, &st.types.value);
-                        quote!(#p::KeyValueStore<#k, #v>)
-                    })
+                    .map(|st| store_handle(&p, st))
                     .collect();
                 let span = node.ident.span();
                 let message = format!(
@@ -199,15 +196,12 @@ pub(super) fn expand(d: &Declaration, g: &Graph<'_>) -> TokenStream {
             .nodes
             .iter()
             .enumerate()
-            .filter(|(_, n)| {
-                n.stores
-                    .as_ref()
-                    .is_some_and(|st| st.contains(&store.name))
-            })
+            .filter(|(_, n)| n.stores.as_ref().is_some_and(|st| st.contains(&store.name)))
             .map(|(i, _)| node_name(i))
             .collect();
+        let store_builder = store_builder(&p, store, &name, &kn, &vn);
         build.extend(quote! {
-            __builder.add_state_store(#p::Stores::in_memory_key_value::<#k, #v, _, _>(#name, #kn, #vn), [#(#users),*]);
+            __builder.add_state_store(#store_builder, [#(#users),*]);
         });
     }
 
@@ -236,4 +230,46 @@ pub(super) fn expand(d: &Declaration, g: &Graph<'_>) -> TokenStream {
             ::core::result::Result::Err(errors) => ::core::result::Result::<DeclaredTopology, #p::TopologyErrors>::Err(errors),
         }
     }}
+}
+
+/// The handle type a processor function takes for a declared store.
+fn store_handle(p: &TokenStream, store: &StoreDecl) -> TokenStream {
+    let (k, v) = (&store.types.key, &store.types.value);
+    match store.kind {
+        StoreKind::KeyValue => quote!(#p::KeyValueStore<#k, #v>),
+        StoreKind::TimestampedKeyValue => quote!(#p::TimestampedKeyValueStore<#k, #v>),
+        StoreKind::Window { .. } => quote!(#p::WindowStore<#k, #v>),
+        StoreKind::Session { .. } => quote!(#p::SessionStore<#k, #v>),
+    }
+}
+
+/// The `Stores::...` call building a declared store.
+fn store_builder(
+    p: &TokenStream,
+    store: &StoreDecl,
+    name: &str,
+    kn: &Ident,
+    vn: &Ident,
+) -> TokenStream {
+    let (k, v) = (&store.types.key, &store.types.value);
+    let engine = if store.persistent {
+        "persistent"
+    } else {
+        "in_memory"
+    };
+    let ms = |e: &syn::Expr| quote!(::core::time::Duration::from_millis(#e));
+    let (factory, times) = match &store.kind {
+        StoreKind::KeyValue => (format!("{engine}_key_value"), quote!()),
+        StoreKind::TimestampedKeyValue => (format!("{engine}_timestamped_key_value"), quote!()),
+        StoreKind::Window { retention, size } => {
+            let (r, s) = (ms(retention), ms(size));
+            (format!("{engine}_window_store"), quote!(#r, #s,))
+        }
+        StoreKind::Session { retention } => {
+            let r = ms(retention);
+            (format!("{engine}_session_store"), quote!(#r,))
+        }
+    };
+    let factory = format_ident!("{}", factory);
+    quote!(#p::Stores::#factory::<#k, #v, _, _>(#name, #times #kn, #vn))
 }

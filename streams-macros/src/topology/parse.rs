@@ -2,14 +2,18 @@
 //!
 //! ```text
 //! [crate = path;]
-//! source NAME: <K, V> = "topic" | ["t1", "t2"] as CODEC[, CODEC];
+//! source NAME: <K, V> = TOPIC | [TOPIC, TOPIC, ...] as CODEC[, CODEC];
+//!        where TOPIC = "literal" | { expression giving a String or &str }
 //! sink NAME: <K, V> = "topic" as CODEC[, CODEC];
-//! store NAME: key_value<K, V> as CODEC[, CODEC];
+//! store NAME: STORE_KIND as CODEC[, CODEC];
 //! processor NAME = PATH;                 // another node of a #[processor] stage
 //! processor NAME: TYPE [= SUPPLIER];     // a hand-written Processor (Default if no supplier)
 //! CHAIN;   where CHAIN = ELEMENT (-> ELEMENT)*,
 //!          ELEMENT = NODE[(store, ...)] | [CHAIN, CHAIN, ...]
 //! CODEC = utf8 | bytes | json | bincode | default | TYPE (a user codec with Default)
+//! STORE_KIND = [persistent_]key_value<K, V> | [persistent_]timestamped_key_value<K, V>
+//!            | [persistent_]window<K, V>(RETENTION_MS, SIZE_MS)
+//!            | [persistent_]session<K, V>(RETENTION_MS)
 //! ```
 
 use syn::parse::{Parse, ParseStream};
@@ -84,17 +88,118 @@ impl Parse for KeyValueTypes {
     }
 }
 
+/// A topic name: a literal (checked at compile time) or `{ expression }` (a `String` or `&str`
+/// computed at run time, checked when the topology is built).
+pub(super) enum Topic {
+    Literal(LitStr),
+    Expr(Box<Expr>),
+}
+
+impl quote::ToTokens for Topic {
+    fn to_tokens(&self, tokens: &mut proc_macro2::TokenStream) {
+        match self {
+            Topic::Literal(lit) => lit.to_tokens(tokens),
+            Topic::Expr(expr) => {
+                tokens.extend(quote::quote!(::std::string::String::from(#expr)));
+            }
+        }
+    }
+}
+
+impl Parse for Topic {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        if input.peek(syn::token::Brace) {
+            let content;
+            syn::braced!(content in input);
+            Ok(Topic::Expr(Box::new(content.parse()?)))
+        } else {
+            Ok(Topic::Literal(input.parse()?))
+        }
+    }
+}
+
 pub(super) struct TopicDecl {
     pub(super) name: Ident,
     pub(super) types: KeyValueTypes,
-    pub(super) topics: Vec<LitStr>,
+    pub(super) topics: Vec<Topic>,
     pub(super) codecs: Codecs,
 }
 
 pub(super) struct StoreDecl {
     pub(super) name: Ident,
+    pub(super) kind: StoreKind,
+    /// `persistent_...`: RocksDB rather than in-memory.
+    pub(super) persistent: bool,
     pub(super) types: KeyValueTypes,
     pub(super) codecs: Codecs,
+}
+
+/// What kind of store, with its time parameters (ms expressions).
+pub(super) enum StoreKind {
+    KeyValue,
+    TimestampedKeyValue,
+    Window {
+        retention: Box<Expr>,
+        size: Box<Expr>,
+    },
+    Session {
+        retention: Box<Expr>,
+    },
+}
+
+const STORE_KINDS: &str = "`key_value<K, V>`, `timestamped_key_value<K, V>`, `window<K, V>(retention_ms, size_ms)`, `session<K, V>(retention_ms)`, each also with a `persistent_` prefix";
+
+fn parse_store(input: ParseStream<'_>) -> syn::Result<StoreDecl> {
+    let name = input.parse()?;
+    input.parse::<Token![:]>()?;
+    let kind_ident: Ident = input.parse()?;
+    let kind_name = kind_ident.to_string();
+    let (persistent, base) = match kind_name.strip_prefix("persistent_") {
+        Some(base) => (true, base),
+        None => (false, kind_name.as_str()),
+    };
+    let types = input.parse()?;
+    let kind = match base {
+        "key_value" => StoreKind::KeyValue,
+        "timestamped_key_value" => StoreKind::TimestampedKeyValue,
+        "window" | "session" => {
+            let content;
+            parenthesized!(content in input);
+            let args = Punctuated::<Expr, Token![,]>::parse_terminated(&content)?;
+            let mut args = args.into_iter().map(Box::new);
+            let expected = if base == "window" { 2 } else { 1 };
+            match (args.next(), args.next(), args.next()) {
+                (Some(retention), Some(size), None) if expected == 2 => {
+                    StoreKind::Window { retention, size }
+                }
+                (Some(retention), None, None) if expected == 1 => StoreKind::Session { retention },
+                _ => {
+                    return Err(syn::Error::new(
+                        kind_ident.span(),
+                        if expected == 2 {
+                            "a window store takes `(retention_ms, window_size_ms)`"
+                        } else {
+                            "a session store takes `(retention_ms)`"
+                        },
+                    ));
+                }
+            }
+        }
+        _ => {
+            return Err(syn::Error::new(
+                kind_ident.span(),
+                format!("unknown store kind `{kind_name}`; supported: {STORE_KINDS}"),
+            ));
+        }
+    };
+    let codecs = input.parse()?;
+    Ok(StoreDecl {
+        name,
+        kind,
+        persistent,
+        types,
+        codecs,
+    })
 }
 
 pub(super) enum ProcessorDecl {
@@ -183,11 +288,11 @@ pub(super) struct Declaration {
     pub(super) chains: Vec<Chain>,
 }
 
-fn parse_topics(input: ParseStream<'_>) -> syn::Result<Vec<LitStr>> {
+fn parse_topics(input: ParseStream<'_>) -> syn::Result<Vec<Topic>> {
     if input.peek(syn::token::Bracket) {
         let content;
         bracketed!(content in input);
-        let topics = Punctuated::<LitStr, Token![,]>::parse_terminated(&content)?;
+        let topics = Punctuated::<Topic, Token![,]>::parse_terminated(&content)?;
         Ok(topics.into_iter().collect())
     } else {
         Ok(vec![input.parse()?])
@@ -225,22 +330,7 @@ impl Parse for Declaration {
                 d.sinks.push(parse_topic_decl(input)?);
             } else if input.peek(kw::store) && input.peek2(Ident) {
                 input.parse::<kw::store>()?;
-                let name = input.parse()?;
-                input.parse::<Token![:]>()?;
-                let kind: Ident = input.parse()?;
-                if kind != "key_value" {
-                    return Err(syn::Error::new(
-                        kind.span(),
-                        format!("unknown store kind `{kind}`; supported: `key_value`"),
-                    ));
-                }
-                let types = input.parse()?;
-                let codecs = input.parse()?;
-                d.stores.push(StoreDecl {
-                    name,
-                    types,
-                    codecs,
-                });
+                d.stores.push(parse_store(input)?);
             } else if input.peek(kw::processor) && input.peek2(Ident) {
                 input.parse::<kw::processor>()?;
                 let name: Ident = input.parse()?;

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use proc_macro2::Span;
 use syn::{Error, Expr, Ident, Path, Type};
 
-use super::parse::{Chain, Declaration, Element, NodeRef, ProcessorDecl, TopicDecl};
+use super::parse::{Chain, Declaration, Element, NodeRef, ProcessorDecl, Topic, TopicDecl};
 
 pub(super) enum NodeKind<'a> {
     Source(&'a TopicDecl),
@@ -222,6 +222,13 @@ impl<'a> Builder<'a> {
     }
 }
 
+fn literal(topic: &Topic) -> Option<&syn::LitStr> {
+    match topic {
+        Topic::Literal(lit) => Some(lit),
+        Topic::Expr(_) => None,
+    }
+}
+
 fn path_key(path: &Path) -> String {
     path.segments
         .iter()
@@ -249,7 +256,7 @@ pub(super) fn validate(d: &Declaration) -> syn::Result<Graph<'_>> {
     let mut readers: HashMap<String, Ident> = HashMap::new();
     for source in &d.sources {
         b.declare(&source.name, NodeKind::Source(source));
-        for topic in &source.topics {
+        for topic in source.topics.iter().filter_map(literal) {
             if let Some(first) = readers.insert(topic.value(), source.name.clone()) {
                 b.errors.push(
                     topic.span(),
@@ -266,7 +273,7 @@ pub(super) fn validate(d: &Declaration) -> syn::Result<Graph<'_>> {
         }
     }
     for decl in d.sources.iter().chain(&d.sinks) {
-        for topic in &decl.topics {
+        for topic in decl.topics.iter().filter_map(literal) {
             if !valid_topic(&topic.value()) {
                 b.errors.push(
                     topic.span(),
@@ -310,11 +317,10 @@ pub(super) fn validate(d: &Declaration) -> syn::Result<Graph<'_>> {
         }
     }
     for store in &d.stores {
-        let used = b.nodes.iter().any(|n| {
-            n.stores
-                .as_ref()
-                .is_some_and(|s| s.contains(&store.name))
-        });
+        let used = b
+            .nodes
+            .iter()
+            .any(|n| n.stores.as_ref().is_some_and(|s| s.contains(&store.name)));
         if !used {
             b.errors.push(
                 store.name.span(),

@@ -1,0 +1,219 @@
+//! Word count on Kafka, Kafka Streams' classic first application, built with the low-level
+//! `TopologyBuilder` and Processor API.
+//!
+//! Lines from `<app>-input` are split into words and re-keyed by word into the repartition
+//! topic `<app>-words-repartition` (created by the runtime, with the input's partition count),
+//! so that every occurrence of a word reaches the same task; that task keeps a count per word in
+//! an in-memory key-value store and writes each new count to `<app>-output`. A plain consumer
+//! then reads the output and the example prints the final counts.
+//!
+//! Delivery guarantee: at-least-once (`processing.guarantee=at_least_once`): outputs are
+//! flushed before input offsets are committed; after a crash some counts may be written twice,
+//! none is lost. The counts are kept in memory only (no changelog yet), so they start over
+//! if the application restarts.
+//!
+//! ```text
+//! cargo run --release --example wordcount                       # in-process broker, sample text
+//! cargo run --release --example wordcount -- --bootstrap-servers HOST:PORT [--lines N] [--threads N]
+//! ```
+//!
+//! With no arguments it starts an embedded broker (librdkafka's mock cluster), so no Kafka is
+//! needed. `--lines N` generates N lines of input instead of the sample text and prints the
+//! end-to-end throughput; SIGINT/SIGTERM stop it gracefully.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use streams::codec::{Codec, I64, Nullable, Utf8};
+use streams::config::StreamsConfig;
+use streams::error::ProcessorError;
+use streams::processor::{Processor, ProcessorContext};
+use streams::record::Record;
+use streams::runtime::KafkaStreams;
+use streams::state::{KeyValueStore, Stores};
+use streams::topology::{Topology, TopologyBuilder};
+
+use support::{Args, Cluster, Result};
+
+const SAMPLE: &[&str] = &[
+    "all streams lead to kafka",
+    "hello kafka streams",
+    "join kafka summit",
+    "streams of records flow through kafka",
+    "a stream is an unbounded sequence of records",
+];
+
+/// Splits a line into lower-case words, each forwarded with the word as key and value.
+struct Split;
+
+impl Processor for Split {
+    type KIn = Option<String>;
+    type VIn = String;
+    type KOut = String;
+    type VOut = String;
+
+    fn process(
+        &mut self,
+        line: Record<Option<String>, String>,
+        ctx: &mut ProcessorContext<'_, String, String>,
+    ) -> std::result::Result<(), ProcessorError> {
+        for word in line.value.split_whitespace() {
+            let word = word.to_lowercase();
+            ctx.forward(Record::new(word.clone(), word, line.timestamp))?;
+        }
+        Ok(())
+    }
+}
+
+/// Counts occurrences per word in the `counts` store and forwards each new count.
+#[derive(Default)]
+struct Count {
+    store: Option<KeyValueStore<String, i64>>,
+}
+
+impl Processor for Count {
+    type KIn = String;
+    type VIn = String;
+    type KOut = String;
+    type VOut = i64;
+
+    fn init(
+        &mut self,
+        ctx: &mut ProcessorContext<'_, String, i64>,
+    ) -> std::result::Result<(), ProcessorError> {
+        self.store = Some(ctx.key_value_store("counts")?);
+        Ok(())
+    }
+
+    fn process(
+        &mut self,
+        word: Record<String, String>,
+        ctx: &mut ProcessorContext<'_, String, i64>,
+    ) -> std::result::Result<(), ProcessorError> {
+        let store = self
+            .store
+            .as_ref()
+            .ok_or_else(|| ProcessorError::msg("store not initialised"))?;
+        let count = store.get(&word.key)?.unwrap_or(0) + 1;
+        store.put(&word.key, &count)?;
+        ctx.forward(word.with_value(count))
+    }
+}
+
+fn topology(app: &str) -> Result<Topology> {
+    let input = format!("{app}-input");
+    let repartition = format!("{app}-words-repartition");
+    let output = format!("{app}-output");
+    let mut builder = TopologyBuilder::new();
+    builder
+        .add_source("lines", [input], Nullable(Utf8), Utf8)
+        .add_processor("split", || Split, ["lines"])
+        .add_sink("to-words", repartition.clone(), Utf8, Utf8, ["split"])
+        .add_source("words", [repartition], Utf8, Utf8)
+        .add_processor("count", Count::default, ["words"])
+        .add_state_store(Stores::in_memory_key_value("counts", Utf8, I64), ["count"])
+        .add_sink("to-output", output, Utf8, I64, ["count"]);
+    Ok(builder.build()?)
+}
+
+fn main() -> Result<()> {
+    let args = Args::parse()?;
+    let stop = support::stop_on_signal()?;
+    let cluster = Cluster::connect(args.bootstrap_servers.clone())?;
+    let app = if cluster.is_embedded() {
+        "wordcount".to_string()
+    } else {
+        format!("wordcount-{}", support::run_id())
+    };
+    let (input, output) = (format!("{app}-input"), format!("{app}-output"));
+    let partitions = 4;
+    cluster.create_topics(&[(&input, partitions), (&output, partitions)])?;
+
+    let lines: Vec<String> = match args.lines {
+        None => SAMPLE.iter().map(|s| s.to_string()).collect(),
+        Some(n) => (0..n)
+            .map(|i| {
+                format!(
+                    "the quick brown fox {} jumps over the lazy dog {}",
+                    i % 1000,
+                    i % 7
+                )
+            })
+            .collect(),
+    };
+    let mut expected: BTreeMap<String, i64> = BTreeMap::new();
+    for word in lines.iter().flat_map(|l| l.split_whitespace()) {
+        *expected.entry(word.to_lowercase()).or_default() += 1;
+    }
+    let words: i64 = expected.values().sum();
+    support::produce(
+        cluster.bootstrap_servers(),
+        &input,
+        lines.iter().map(|l| (None, l.as_bytes())),
+    )?;
+    println!("wrote {} lines ({words} words) to {input}", lines.len());
+
+    let config = StreamsConfig::builder()
+        .application_id(app.as_str())
+        .bootstrap_servers(cluster.bootstrap_servers())
+        .num_stream_threads(args.threads.unwrap_or(2))
+        .commit_interval(Duration::from_millis(1000))
+        .build()?;
+    let streams = KafkaStreams::new(topology(&app)?, config)?;
+    streams.set_state_listener(|new, old| println!("state: {old:?} -> {new:?}"))?;
+    let started = Instant::now();
+    streams.start()?;
+
+    let mut counts: BTreeMap<String, i64> = BTreeMap::new();
+    let read = support::read(
+        cluster.bootstrap_servers(),
+        &output,
+        usize::try_from(words)?,
+        Duration::from_secs(120),
+        &stop,
+        |key, value| {
+            if let (Some(k), Some(v)) = (key, value)
+                && let (Ok(word), Ok(count)) = (Utf8.decode(k), I64.decode(v))
+            {
+                let slot = counts.entry(word).or_default();
+                *slot = (*slot).max(count);
+            }
+        },
+    )?;
+    let elapsed = started.elapsed();
+    println!("read {read} count updates from {output} in {elapsed:.2?}");
+    if args.lines.is_some() {
+        let secs = elapsed.as_secs_f64();
+        println!(
+            "throughput: {:.0} lines/s, {:.0} words/s (end to end: start, process, read back)",
+            lines.len() as f64 / secs,
+            words as f64 / secs
+        );
+    }
+    let mut by_count: Vec<(&String, &i64)> = counts.iter().collect();
+    by_count.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+    for (word, count) in by_count.iter().take(20) {
+        println!("{word:>12} {count}");
+    }
+    if by_count.len() > 20 {
+        println!("... and {} more words", by_count.len() - 20);
+    }
+    let closed = streams.close(Duration::from_secs(30));
+    println!("closed cleanly: {closed}");
+    if stop.load(std::sync::atomic::Ordering::SeqCst) {
+        println!("stopped by signal");
+        return Ok(());
+    }
+    if counts != expected {
+        return Err(format!(
+            "counts differ from the expected ones ({} words counted, {} expected)",
+            counts.len(),
+            expected.len()
+        )
+        .into());
+    }
+    println!("all {} counts match", expected.len());
+    Ok(())
+}

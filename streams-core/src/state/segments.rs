@@ -1,0 +1,412 @@
+//! Time-segmented stores for windows and sessions, as Kafka Streams' segmented bytes stores:
+//! entries live in the segment of their timestamp, and whole segments are dropped once stream
+//! time has moved past them by the retention period.
+//!
+//! Keys keep one record key's windows contiguous: window stores use
+//! `[key][window start]`, session stores `[key][session end][session start]`, timestamps as
+//! 8 big-endian bytes with the sign bit flipped (so byte order is numeric order).
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use super::bytes::{ByteRange, BytesStore, Entry, RestoreRecord, merge_pages};
+use super::error::StoreError;
+use super::memory::InMemoryStore;
+use super::rocks::{RocksDb, RocksFamily};
+
+/// A timestamp as 8 bytes whose byte order is numeric order.
+pub(crate) fn encode_time(t: i64) -> [u8; 8] {
+    ((t as u64) ^ (1 << 63)).to_be_bytes()
+}
+
+pub(crate) fn decode_time(bytes: &[u8]) -> Option<i64> {
+    let array: [u8; 8] = bytes.try_into().ok()?;
+    Some((u64::from_be_bytes(array) ^ (1 << 63)) as i64)
+}
+
+/// Where a composite key keeps the timestamp its segment is chosen by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeySchema {
+    /// `[key][start]`: segmented by window start.
+    Window,
+    /// `[key][end][start]`: segmented by session end.
+    Session,
+}
+
+impl KeySchema {
+    /// Bytes after the record key.
+    pub(crate) fn suffix_len(self) -> usize {
+        match self {
+            KeySchema::Window => 8,
+            KeySchema::Session => 16,
+        }
+    }
+
+    /// The segment timestamp of a composite key.
+    pub(crate) fn segment_time(self, key: &[u8]) -> Option<i64> {
+        let at = key.len().checked_sub(self.suffix_len())?;
+        decode_time(key.get(at..at + 8)?)
+    }
+}
+
+/// Opens and drops the segments of one store.
+pub(crate) trait SegmentBackend {
+    fn open(&self, id: i64) -> Result<Rc<dyn BytesStore>, StoreError>;
+    fn drop_segment(&self, id: i64) -> Result<(), StoreError>;
+    /// Segment ids that exist already (a reopened persistent store).
+    fn existing(&self) -> Result<Vec<i64>, StoreError>;
+    /// The stream time saved by [`save_observed`](Self::save_observed), if any.
+    fn load_observed(&self) -> Result<Option<i64>, StoreError> {
+        Ok(None)
+    }
+    /// Saves the stream time (on flush and close), so a reopened store expires the same windows.
+    fn save_observed(&self, observed: i64) -> Result<(), StoreError> {
+        let _ = observed;
+        Ok(())
+    }
+    fn close(&self) -> Result<(), StoreError>;
+}
+
+/// In-memory segments.
+pub(crate) struct MemorySegments {
+    pub(crate) name: String,
+}
+
+impl SegmentBackend for MemorySegments {
+    fn open(&self, _id: i64) -> Result<Rc<dyn BytesStore>, StoreError> {
+        Ok(Rc::new(InMemoryStore::new(&self.name)))
+    }
+
+    fn drop_segment(&self, _id: i64) -> Result<(), StoreError> {
+        Ok(())
+    }
+
+    fn existing(&self) -> Result<Vec<i64>, StoreError> {
+        Ok(Vec::new())
+    }
+
+    fn close(&self) -> Result<(), StoreError> {
+        Ok(())
+    }
+}
+
+/// RocksDB segments: a column family `segment-<id>` each, in one database per store.
+pub(crate) struct RocksSegments {
+    pub(crate) db: Rc<RocksDb>,
+}
+
+const SEGMENT_PREFIX: &str = "segment-";
+
+impl SegmentBackend for RocksSegments {
+    fn open(&self, id: i64) -> Result<Rc<dyn BytesStore>, StoreError> {
+        let family = RocksFamily::open(Rc::clone(&self.db), format!("{SEGMENT_PREFIX}{id}"))?;
+        Ok(Rc::new(family))
+    }
+
+    fn drop_segment(&self, id: i64) -> Result<(), StoreError> {
+        self.db.drop_family(&format!("{SEGMENT_PREFIX}{id}"))
+    }
+
+    fn existing(&self) -> Result<Vec<i64>, StoreError> {
+        Ok(self
+            .db
+            .families_with_prefix(SEGMENT_PREFIX)?
+            .iter()
+            .filter_map(|id| id.parse().ok())
+            .collect())
+    }
+
+    fn load_observed(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .db
+            .get_meta(OBSERVED_KEY)?
+            .and_then(|bytes| decode_time(&bytes)))
+    }
+
+    fn save_observed(&self, observed: i64) -> Result<(), StoreError> {
+        self.db.put_meta(OBSERVED_KEY, &encode_time(observed))
+    }
+
+    fn close(&self) -> Result<(), StoreError> {
+        self.db.close()
+    }
+}
+
+/// Where a RocksDB segmented store keeps its stream time (default column family).
+const OBSERVED_KEY: &[u8] = b"observed-stream-time";
+
+struct State {
+    segments: BTreeMap<i64, Rc<dyn BytesStore>>,
+    /// The highest segment timestamp written: the store's view of stream time.
+    observed: i64,
+}
+
+/// A bytes store split into time segments; see the [module docs](self).
+pub(crate) struct SegmentedStore {
+    name: String,
+    schema: KeySchema,
+    retention_ms: i64,
+    segment_interval_ms: i64,
+    backend: Box<dyn SegmentBackend>,
+    state: RefCell<State>,
+}
+
+impl SegmentedStore {
+    /// Kafka Streams' default segment interval: half the retention, at least a minute.
+    pub(crate) fn default_segment_interval(retention_ms: i64) -> i64 {
+        (retention_ms / 2).max(60_000)
+    }
+
+    pub(crate) fn open(
+        name: &str,
+        schema: KeySchema,
+        retention_ms: i64,
+        segment_interval_ms: i64,
+        backend: Box<dyn SegmentBackend>,
+    ) -> Result<Self, StoreError> {
+        let mut segments = BTreeMap::new();
+        for id in backend.existing()? {
+            segments.insert(id, backend.open(id)?);
+        }
+        let observed = match backend.load_observed()? {
+            Some(t) => t,
+            None => segments
+                .keys()
+                .next_back()
+                .map_or(i64::MIN, |id| id.saturating_mul(segment_interval_ms)),
+        };
+        Ok(SegmentedStore {
+            name: name.to_string(),
+            schema,
+            retention_ms,
+            segment_interval_ms: segment_interval_ms.max(1),
+            backend,
+            state: RefCell::new(State { segments, observed }),
+        })
+    }
+
+    fn segment_id(&self, t: i64) -> i64 {
+        t.div_euclid(self.segment_interval_ms)
+    }
+
+    /// Entries at or before this time are expired.
+    fn expired_up_to(observed: i64, retention_ms: i64) -> i64 {
+        observed.saturating_sub(retention_ms)
+    }
+
+    fn time_of(&self, key: &[u8]) -> Result<i64, StoreError> {
+        self.schema
+            .segment_time(key)
+            .ok_or_else(|| StoreError::corrupt(&self.name, "key too short for its timestamp"))
+    }
+
+    fn state(&self) -> Result<std::cell::RefMut<'_, State>, StoreError> {
+        self.state
+            .try_borrow_mut()
+            .map_err(|_| StoreError::reentrant(&self.name))
+    }
+
+    /// Advances stream time to `t` and drops segments that fell out of retention.
+    fn observe(&self, state: &mut State, t: i64) -> Result<(), StoreError> {
+        if t <= state.observed {
+            return Ok(());
+        }
+        state.observed = t;
+        let min_live = Self::expired_up_to(t, self.retention_ms).saturating_add(1);
+        let first_live = self.segment_id(min_live);
+        let dead: Vec<i64> = state
+            .segments
+            .range(..first_live)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in dead {
+            if let Some(segment) = state.segments.remove(&id) {
+                segment.close()?;
+            }
+            self.backend.drop_segment(id)?;
+        }
+        Ok(())
+    }
+
+    /// The live segment for time `t`, created if needed; `None` if `t` is expired.
+    fn segment_for(
+        &self,
+        state: &mut State,
+        t: i64,
+    ) -> Result<Option<Rc<dyn BytesStore>>, StoreError> {
+        self.observe(state, t)?;
+        if t <= Self::expired_up_to(state.observed, self.retention_ms) {
+            return Ok(None);
+        }
+        let id = self.segment_id(t);
+        if let Some(segment) = state.segments.get(&id) {
+            return Ok(Some(Rc::clone(segment)));
+        }
+        let segment = self.backend.open(id)?;
+        state.segments.insert(id, Rc::clone(&segment));
+        Ok(Some(segment))
+    }
+
+    fn live(&self, t: i64, observed: i64) -> bool {
+        t > Self::expired_up_to(observed, self.retention_ms)
+    }
+}
+
+impl BytesStore for SegmentedStore {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let t = self.time_of(key)?;
+        let segment = {
+            let state = self.state()?;
+            if !self.live(t, state.observed) {
+                return Ok(None);
+            }
+            state.segments.get(&self.segment_id(t)).cloned()
+        };
+        match segment {
+            Some(segment) => segment.get(key),
+            None => Ok(None),
+        }
+    }
+
+    fn put(
+        &self,
+        key: &[u8],
+        value: Option<&[u8]>,
+        timestamp: Option<i64>,
+    ) -> Result<(), StoreError> {
+        let t = self.time_of(key)?;
+        let segment = {
+            let mut state = self.state()?;
+            self.segment_for(&mut state, t)?
+        };
+        match segment {
+            Some(segment) => segment.put(key, value, timestamp),
+            None => {
+                tracing::debug!(store = %self.name, time = t, "skipping a write to an expired window");
+                Ok(())
+            }
+        }
+    }
+
+    fn scan(
+        &self,
+        range: &ByteRange,
+        reverse: bool,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StoreError> {
+        let (segments, observed) = {
+            let state = self.state()?;
+            let segments: Vec<_> = state.segments.values().cloned().collect();
+            (segments, state.observed)
+        };
+        let mut range = range.clone();
+        let mut out: Vec<Entry> = Vec::new();
+        while out.len() < limit && !range.is_empty() {
+            let want = limit - out.len();
+            let mut pages = Vec::with_capacity(segments.len());
+            for segment in &segments {
+                let page = segment.scan(&range, reverse, want)?;
+                let full = page.len() == want;
+                let page = page.into_iter().map(|(k, v)| (k, Some(v))).collect();
+                pages.push((page, full));
+            }
+            let (merged, boundary) = merge_pages(pages, reverse);
+            out.extend(merged.into_iter().filter(|(k, _)| {
+                self.schema
+                    .segment_time(k)
+                    .is_some_and(|t| self.live(t, observed))
+            }));
+            // Complete up to `boundary`; read on past it (expired entries may have been
+            // filtered out, or several segments filled their pages).
+            match boundary {
+                Some(b) => {
+                    if reverse {
+                        range.to = std::ops::Bound::Excluded(b);
+                    } else {
+                        range.from = std::ops::Bound::Excluded(b);
+                    }
+                }
+                None => break,
+            }
+        }
+        out.truncate(limit);
+        Ok(out)
+    }
+
+    fn approximate_num_entries(&self) -> Result<u64, StoreError> {
+        let segments: Vec<_> = self.state()?.segments.values().cloned().collect();
+        let mut total = 0u64;
+        for segment in segments {
+            total = total.saturating_add(segment.approximate_num_entries()?);
+        }
+        Ok(total)
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        let (segments, observed) = {
+            let state = self.state()?;
+            let segments: Vec<_> = state.segments.values().cloned().collect();
+            (segments, state.observed)
+        };
+        if observed > i64::MIN {
+            self.backend.save_observed(observed)?;
+        }
+        segments.iter().try_for_each(|s| s.flush())
+    }
+
+    fn restore(&self, batch: &[RestoreRecord<'_>]) -> Result<(), StoreError> {
+        let mut by_segment: Vec<(Rc<dyn BytesStore>, Vec<RestoreRecord<'_>>)> = Vec::new();
+        {
+            let mut state = self.state()?;
+            for record in batch {
+                let t = self.time_of(record.key)?;
+                let Some(segment) = self.segment_for(&mut state, t)? else {
+                    continue;
+                };
+                match by_segment.iter_mut().find(|(s, _)| Rc::ptr_eq(s, &segment)) {
+                    Some((_, records)) => records.push(*record),
+                    None => by_segment.push((segment, vec![*record])),
+                }
+            }
+            // A later record may have expired segments an earlier one was routed to.
+            let live: Vec<_> = state.segments.values().cloned().collect();
+            by_segment.retain(|(s, _)| live.iter().any(|l| Rc::ptr_eq(l, s)));
+        }
+        for (segment, records) in by_segment {
+            segment.restore(&records)?;
+        }
+        Ok(())
+    }
+
+    fn close(&self) -> Result<(), StoreError> {
+        let (segments, observed) = {
+            let state = self.state()?;
+            let segments: Vec<_> = state.segments.values().cloned().collect();
+            (segments, state.observed)
+        };
+        if observed > i64::MIN {
+            self.backend.save_observed(observed)?;
+        }
+        for segment in segments {
+            segment.close()?;
+        }
+        self.backend.close()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn time_bytes_sort_numerically() {
+        let times = [i64::MIN, -5, -1, 0, 1, 1_000, i64::MAX];
+        for pair in times.windows(2) {
+            assert!(encode_time(pair[0]) < encode_time(pair[1]));
+        }
+        for t in times {
+            assert_eq!(decode_time(&encode_time(t)), Some(t));
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! Window stores: values per (key, window start), with retention.
+
+use std::fmt;
+use std::ops::Bound;
+use std::rc::Rc;
+
+use crate::codec::Codec;
+
+use super::bytes::{ByteRange, BytesStore, Pages};
+use super::error::StoreError;
+use super::segments::{KeySchema, encode_time};
+use super::typed::Core;
+
+/// A time window: `[start_ms, end_ms)` for time windows; for sessions both ends are the first
+/// and last record times, inclusive (as Kafka Streams' `TimeWindow` and `SessionWindow`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Window {
+    /// Start (ms).
+    pub start_ms: i64,
+    /// End (ms).
+    pub end_ms: i64,
+}
+
+/// A key and its window — Kafka Streams' `Windowed<K>`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Windowed<K> {
+    /// The record key.
+    pub key: K,
+    /// The window.
+    pub window: Window,
+}
+
+/// A typed window store, as a processor sees it — Kafka Streams' `WindowStore<K, V>`: one value
+/// per key and window start.
+///
+/// Entries are kept for the store's retention period, measured against the store's stream time
+/// (the latest window start written): a window that starts at or before
+/// `stream time − retention` is expired — writes to it are dropped, reads no longer see it, and
+/// its segment is deleted once every window in it has expired. The windows of one key are
+/// stored contiguously (`[key bytes][window start]`), so `fetch(key, from, to)` is one seek.
+///
+/// ```
+/// use std::time::Duration;
+/// use streams_core::codec::{I64, Utf8};
+/// use streams_core::state::WindowStore;
+///
+/// let store: WindowStore<String, i64> = WindowStore::in_memory(
+///     "clicks", Duration::from_secs(3600), Duration::from_secs(60), Utf8, I64,
+/// ).unwrap();
+/// let alice = "alice".to_string();
+/// store.put(&alice, &3, 0).unwrap();
+/// store.put(&alice, &5, 60_000).unwrap();
+/// let windows: Vec<(i64, i64)> = store.fetch(&alice, 0, 60_000).unwrap()
+///     .collect::<Result<_, _>>().unwrap();
+/// assert_eq!(windows, [(0, 3), (60_000, 5)]);
+/// ```
+pub struct WindowStore<K, V> {
+    core: Rc<Core<K, V>>,
+    window_size_ms: i64,
+}
+
+impl<K, V> Clone for WindowStore<K, V> {
+    fn clone(&self) -> Self {
+        WindowStore {
+            core: Rc::clone(&self.core),
+            window_size_ms: self.window_size_ms,
+        }
+    }
+}
+
+impl<K, V> fmt::Debug for WindowStore<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WindowStore")
+            .field("name", &self.core.name)
+            .field("window_size_ms", &self.window_size_ms)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<K: 'static, V: 'static> WindowStore<K, V> {
+    pub(crate) fn new(
+        name: &str,
+        store: Rc<dyn BytesStore>,
+        window_size_ms: i64,
+        key_codec: impl Codec<K>,
+        value_codec: impl Codec<V>,
+    ) -> Self {
+        WindowStore {
+            core: Rc::new(Core::new(name, store, key_codec, value_codec)),
+            window_size_ms,
+        }
+    }
+
+    /// A standalone in-memory window store, outside any topology (for tests and examples).
+    pub fn in_memory(
+        name: &str,
+        retention: std::time::Duration,
+        window_size: std::time::Duration,
+        key_codec: impl Codec<K>,
+        value_codec: impl Codec<V>,
+    ) -> Result<Self, StoreError> {
+        let (retention_ms, size_ms) = super::builder::window_params(name, retention, window_size)?;
+        let store = super::builder::in_memory_segments(name, KeySchema::Window, retention_ms)?;
+        Ok(Self::new(name, store, size_ms, key_codec, value_codec))
+    }
+
+    /// The store's name.
+    pub fn name(&self) -> &str {
+        &self.core.name
+    }
+
+    /// The window size (ms): a window starting at `s` ends at `s + size`.
+    pub fn window_size_ms(&self) -> i64 {
+        self.window_size_ms
+    }
+
+    /// Sets the value of `key` in the window starting at `window_start_ms`; a null value deletes
+    /// it. A write to an expired window is dropped.
+    pub fn put(&self, key: &K, value: &V, window_start_ms: i64) -> Result<(), StoreError> {
+        let core = &self.core;
+        core.with_key(key, &encode_time(window_start_ms), |k| {
+            core.put_raw(k, value)
+        })
+    }
+
+    /// The value of `key` in the window starting at `window_start_ms`.
+    pub fn fetch_one(&self, key: &K, window_start_ms: i64) -> Result<Option<V>, StoreError> {
+        let core = &self.core;
+        let bytes = core.with_key(key, &encode_time(window_start_ms), |k| core.store.get(k))?;
+        bytes.map(|v| core.decode_value(&v)).transpose()
+    }
+
+    /// The windows of `key` starting from `from_ms` to `to_ms` (both included), oldest first, as
+    /// (window start, value).
+    pub fn fetch(&self, key: &K, from_ms: i64, to_ms: i64) -> Result<WindowIter<K, V>, StoreError> {
+        self.fetch_key(key, from_ms, to_ms, false)
+    }
+
+    /// As [`fetch`](Self::fetch), newest first.
+    pub fn backward_fetch(
+        &self,
+        key: &K,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<WindowIter<K, V>, StoreError> {
+        self.fetch_key(key, from_ms, to_ms, true)
+    }
+
+    fn fetch_key(
+        &self,
+        key: &K,
+        from_ms: i64,
+        to_ms: i64,
+        reverse: bool,
+    ) -> Result<WindowIter<K, V>, StoreError> {
+        let key = self.core.encode_key(key)?;
+        let range = ByteRange::inclusive(
+            [key.as_slice(), &encode_time(from_ms)].concat(),
+            [key.as_slice(), &encode_time(to_ms)].concat(),
+        );
+        Ok(WindowIter {
+            inner: self.windowed(range, reverse, Some(key.len()), (from_ms, to_ms)),
+        })
+    }
+
+    /// The windows of keys from `key_from` to `key_to` (key byte order) starting in
+    /// `[from_ms, to_ms]`, in store order (see [`fetch_all`](Self::fetch_all)).
+    pub fn fetch_key_range(
+        &self,
+        key_from: &K,
+        key_to: &K,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<WindowedIter<K, V>, StoreError> {
+        let lo = self.core.encode_key(key_from)?;
+        let hi = self.core.encode_key(key_to)?;
+        let range = ByteRange {
+            from: Bound::Included([lo.as_slice(), &encode_time(i64::MIN)].concat()),
+            to: Bound::Included([hi.as_slice(), &encode_time(i64::MAX)].concat()),
+        };
+        let lo_hi = (lo, hi);
+        let mut iter = self.windowed(range, false, None, (from_ms, to_ms));
+        iter.key_bounds = Some(lo_hi);
+        Ok(iter)
+    }
+
+    /// Every window starting in `[from_ms, to_ms]`, of every key, in store order: by the bytes
+    /// `[key][window start]`, so one key's windows are together, oldest first, but a key that is
+    /// a byte prefix of another (`a`, `ab`) can sort after it, as in Kafka Streams.
+    pub fn fetch_all(&self, from_ms: i64, to_ms: i64) -> WindowedIter<K, V> {
+        self.windowed(ByteRange::all(), false, None, (from_ms, to_ms))
+    }
+
+    /// Every live window of every key, in store order.
+    pub fn all(&self) -> WindowedIter<K, V> {
+        self.fetch_all(i64::MIN, i64::MAX)
+    }
+
+    fn windowed(
+        &self,
+        range: ByteRange,
+        reverse: bool,
+        key_len: Option<usize>,
+        times: (i64, i64),
+    ) -> WindowedIter<K, V> {
+        WindowedIter {
+            core: Rc::clone(&self.core),
+            pages: Pages::new(Rc::clone(&self.core.store), range, reverse),
+            key_len,
+            key_bounds: None,
+            times,
+            size: self.window_size_ms,
+        }
+    }
+}
+
+/// The windows of one key: (window start, value), from [`WindowStore::fetch`].
+pub struct WindowIter<K, V> {
+    inner: WindowedIter<K, V>,
+}
+
+impl<K: 'static, V: 'static> Iterator for WindowIter<K, V> {
+    type Item = Result<(i64, V), StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (_, start, value) = match self.inner.next_raw()? {
+            Ok(entry) => entry,
+            Err(e) => return Some(Err(e)),
+        };
+        Some(self.inner.core.decode_value(&value).map(|v| (start, v)))
+    }
+}
+
+impl<K, V> fmt::Debug for WindowIter<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WindowIter")
+            .field("store", &self.inner.core.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Key bytes, window start, value bytes.
+type RawWindow = (Vec<u8>, i64, Vec<u8>);
+
+/// Windows of several keys: (windowed key, value), from [`WindowStore::fetch_all`] and
+/// [`WindowStore::fetch_key_range`].
+pub struct WindowedIter<K, V> {
+    core: Rc<Core<K, V>>,
+    pages: Pages,
+    /// Only keys of exactly this many bytes (a single-key fetch).
+    key_len: Option<usize>,
+    /// Only keys within these bytes, both included (a key-range fetch).
+    key_bounds: Option<(Vec<u8>, Vec<u8>)>,
+    times: (i64, i64),
+    size: i64,
+}
+
+impl<K: 'static, V: 'static> WindowedIter<K, V> {
+    /// The next entry in the time and key bounds, as (key bytes, window start, value bytes).
+    fn next_raw(&mut self) -> Option<Result<RawWindow, StoreError>> {
+        loop {
+            let (mut key, value) = match self.pages.next_entry()? {
+                Ok(entry) => entry,
+                Err(e) => return Some(Err(e)),
+            };
+            let Some(start) = KeySchema::Window.segment_time(&key) else {
+                return Some(Err(StoreError::corrupt(
+                    &self.core.name,
+                    "window key without its 8-byte window start",
+                )));
+            };
+            key.truncate(key.len() - 8);
+            // Keys are variable-length: `[key][time]` ranges can hold longer keys sharing a
+            // prefix, so check the exact key (as Kafka Streams' window key schema does).
+            if self.key_len.is_some_and(|n| n != key.len())
+                || self
+                    .key_bounds
+                    .as_ref()
+                    .is_some_and(|(lo, hi)| key < *lo || key > *hi)
+                || start < self.times.0
+                || start > self.times.1
+            {
+                continue;
+            }
+            return Some(Ok((key, start, value)));
+        }
+    }
+}
+
+impl<K: 'static, V: 'static> Iterator for WindowedIter<K, V> {
+    type Item = Result<(Windowed<K>, V), StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let (key, start, value) = match self.next_raw()? {
+            Ok(entry) => entry,
+            Err(e) => return Some(Err(e)),
+        };
+        let window = Window {
+            start_ms: start,
+            end_ms: start.saturating_add(self.size),
+        };
+        let core = &self.core;
+        Some(
+            core.decode_key(&key)
+                .and_then(|key| Ok((Windowed { key, window }, core.decode_value(&value)?))),
+        )
+    }
+}
+
+impl<K, V> fmt::Debug for WindowedIter<K, V> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WindowedIter")
+            .field("store", &self.core.name)
+            .finish_non_exhaustive()
+    }
+}

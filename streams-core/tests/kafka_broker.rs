@@ -1,0 +1,296 @@
+//! Integration tests on a real Apache Kafka broker (issue 4, item 9 a–e). The broker comes
+//! from `KAFKA_BOOTSTRAP` (set by `scripts/test-all.sh`) or is started with
+//! `scripts/kafka-broker.sh start`. Every test uses its own topics and application id.
+
+mod kafka_support;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use kafka_support::*;
+use streams_core::codec::{I64, Utf8};
+use streams_core::config::{ConfigError, StreamsConfig};
+use streams_core::processor::TaskId;
+use streams_core::runtime::{KafkaStreams, StartError, StreamsState};
+use streams_core::topology::TopologyBuilder;
+
+fn config(app: &str, threads: usize) -> StreamsConfig {
+    StreamsConfig::builder()
+        .application_id(app)
+        .bootstrap_servers(bootstrap())
+        .num_stream_threads(threads)
+        .commit_interval(Duration::from_millis(200))
+        .set("consumer.session.timeout.ms", "10000")
+        .build()
+        .expect("valid config")
+}
+
+fn all_tasks(partitions: i32, subtopologies: u32) -> BTreeSet<TaskId> {
+    (0..subtopologies)
+        .flat_map(|s| {
+            (0..partitions).map(move |p| TaskId {
+                subtopology: s,
+                partition: p,
+            })
+        })
+        .collect()
+}
+
+/// (a) Word count end to end: 4 input partitions, 2 stream threads.
+#[test]
+fn wordcount_end_to_end_four_partitions_two_threads() {
+    let kafka = bootstrap();
+    let app = unique("wc");
+    let (input, output) = (format!("{app}-in"), format!("{app}-out"));
+    create_topics(&kafka, &[(&input, 4), (&output, 4)]);
+    let (records, expected) = lines(400);
+    produce(&kafka, &input, &records);
+
+    let streams = KafkaStreams::new(wordcount(&app, &input, &output), config(&app, 2)).unwrap();
+    streams.start().unwrap();
+    wait_running(&streams);
+
+    let reader = Reader::new(&kafka, &output);
+    let total: i64 = expected.values().sum();
+    let mut out = Vec::new();
+    let complete = reader.read_until(&mut out, Duration::from_secs(60), |r| {
+        final_counts(r) == expected
+    });
+    assert!(
+        complete,
+        "counts after 60 s: {:?}, expected {expected:?}; error: {:?}",
+        final_counts(&out),
+        streams.error()
+    );
+    assert_eq!(
+        out.len() as i64,
+        total,
+        "one update per word, no duplicates in a clean run"
+    );
+
+    // Tasks 0_0..0_3 and 1_0..1_3 spread over the two threads, all processing.
+    let spread = || {
+        let metrics = streams.metrics();
+        metrics.threads.len() == 2
+            && metrics.threads.iter().all(|t| !t.tasks.is_empty())
+            && metrics.task_ids() == all_tasks(4, 2).into_iter().collect::<Vec<_>>()
+    };
+    assert!(
+        eventually(Duration::from_secs(10), spread),
+        "{:#?}",
+        streams.metrics()
+    );
+    assert!(eventually(Duration::from_secs(10), || {
+        streams.metrics().records_processed() >= 400 + total as u64
+    }));
+    assert!(streams.close(Duration::from_secs(30)));
+    assert_eq!(streams.state(), StreamsState::NotRunning);
+    let metrics = streams.metrics();
+    assert!(
+        metrics.threads.iter().map(|t| t.commits).sum::<u64>() > 0,
+        "{metrics:#?}"
+    );
+}
+
+/// (b) Two instances with one application id split the tasks and together count right.
+#[test]
+fn two_instances_split_the_partitions() {
+    let kafka = bootstrap();
+    let app = unique("wc2");
+    let (input, output) = (format!("{app}-in"), format!("{app}-out"));
+    create_topics(&kafka, &[(&input, 4), (&output, 4)]);
+
+    let a = KafkaStreams::new(wordcount(&app, &input, &output), config(&app, 1)).unwrap();
+    let b = KafkaStreams::new(wordcount(&app, &input, &output), config(&app, 1)).unwrap();
+    a.start().unwrap();
+    b.start().unwrap();
+    // Both in the group with their share of the tasks before any input arrives (the counts
+    // are in memory: a task that moved would start from zero).
+    assert!(
+        eventually(Duration::from_secs(60), || {
+            let (ta, tb) = (a.metrics().task_ids(), b.metrics().task_ids());
+            a.state() == StreamsState::Running
+                && b.state() == StreamsState::Running
+                && !ta.is_empty()
+                && !tb.is_empty()
+                && ta.len() + tb.len() == 8
+        }),
+        "a: {:?} {:?}, b: {:?} {:?}",
+        a.state(),
+        a.metrics().task_ids(),
+        b.state(),
+        b.metrics().task_ids()
+    );
+    let (ta, tb): (BTreeSet<_>, BTreeSet<_>) = (
+        a.metrics().task_ids().into_iter().collect(),
+        b.metrics().task_ids().into_iter().collect(),
+    );
+    assert!(ta.is_disjoint(&tb), "a: {ta:?}, b: {tb:?}");
+    assert_eq!(&ta | &tb, all_tasks(4, 2));
+
+    let (records, expected) = lines(400);
+    produce(&kafka, &input, &records);
+    let reader = Reader::new(&kafka, &output);
+    let mut out = Vec::new();
+    assert!(
+        reader.read_until(&mut out, Duration::from_secs(60), |r| final_counts(r)
+            == expected),
+        "counts: {:?}, expected {expected:?}",
+        final_counts(&out)
+    );
+    assert!(eventually(Duration::from_secs(10), || {
+        a.metrics().records_processed() > 0 && b.metrics().records_processed() > 0
+    }));
+    assert!(a.close(Duration::from_secs(30)));
+    assert!(b.close(Duration::from_secs(30)));
+}
+
+/// (c) One of two instances closes mid-run: the other takes over every task and no record is
+/// lost (at-least-once: duplicates are allowed, and counted).
+#[test]
+fn survivor_takes_over_when_an_instance_closes() {
+    let kafka = bootstrap();
+    let app = unique("failover");
+    let (input, output) = (format!("{app}-in"), format!("{app}-out"));
+    create_topics(&kafka, &[(&input, 4), (&output, 4)]);
+    let n = 20_000;
+    let records: Vec<(Option<String>, Vec<u8>)> = (0..n)
+        .map(|i| (Some(format!("k{i}")), format!("{i}").into_bytes()))
+        .collect();
+
+    let a = KafkaStreams::new(copy(&input, &output), config(&app, 1)).unwrap();
+    let b = KafkaStreams::new(copy(&input, &output), config(&app, 1)).unwrap();
+    a.start().unwrap();
+    b.start().unwrap();
+    assert!(eventually(Duration::from_secs(60), || {
+        !a.metrics().task_ids().is_empty() && !b.metrics().task_ids().is_empty()
+    }));
+    produce(&kafka, &input, &records);
+
+    // Close `a` while records are still flowing.
+    let reader = Reader::new(&kafka, &output);
+    let mut out = Vec::new();
+    reader.read_until(&mut out, Duration::from_secs(30), |r| r.len() >= n / 10);
+    assert!(a.close(Duration::from_secs(30)));
+    assert_eq!(a.state(), StreamsState::NotRunning);
+
+    let all: BTreeSet<String> = (0..n).map(|i| format!("seen:{i}")).collect();
+    let seen = |r: &[(Vec<u8>, Vec<u8>)]| -> BTreeSet<String> {
+        r.iter()
+            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+            .collect()
+    };
+    assert!(
+        reader.read_until(&mut out, Duration::from_secs(90), |r| seen(r).len() == n),
+        "lost records: {} of {n} seen; b: {:?}, error {:?}, metrics {:#?}",
+        seen(&out).len(),
+        b.state(),
+        b.error(),
+        b.metrics()
+    );
+    assert_eq!(seen(&out), all);
+    let duplicates = out.len() - n;
+    println!("at-least-once: {n} records, {duplicates} duplicates after the failover");
+    assert!(eventually(Duration::from_secs(30), || b
+        .metrics()
+        .task_ids()
+        .len()
+        == 4));
+    assert!(b.close(Duration::from_secs(30)));
+}
+
+/// (d) Bad config and an unreachable broker: clear, typed errors within a bounded time.
+#[test]
+fn bad_config_and_unreachable_broker_fail_fast() {
+    let typo = StreamsConfig::from_properties([
+        ("application.id", "x"),
+        ("bootstrap.servers", "localhost:9092"),
+        ("commit.interval.msec", "10"),
+    ])
+    .unwrap_err();
+    assert!(
+        matches!(&typo, ConfigError::UnknownKey { key, suggestion: Some(s) }
+            if key == "commit.interval.msec" && s == "commit.interval.ms"),
+        "{typo}"
+    );
+    let bad = StreamsConfig::from_properties([("num.stream.threads", "two")]).unwrap_err();
+    assert_eq!(
+        bad.to_string(),
+        "invalid value \"two\" for config key `num.stream.threads`: not an integer; \
+         accepted: an integer from 1 to 1024"
+    );
+    let eos =
+        StreamsConfig::from_properties([("processing.guarantee", "exactly_once_v2")]).unwrap_err();
+    assert!(matches!(eos, ConfigError::NotSupported { .. }), "{eos}");
+
+    // Nothing listens on port 1.
+    let config = StreamsConfig::builder()
+        .application_id(unique("dead"))
+        .bootstrap_servers("127.0.0.1:1")
+        .api_timeout(Duration::from_secs(3))
+        .build()
+        .unwrap();
+    let mut b = TopologyBuilder::new();
+    b.add_source("in", ["input"], Utf8, Utf8)
+        .add_sink("out", "output", Utf8, Utf8, ["in"]);
+    let streams = KafkaStreams::new(b.build().unwrap(), config).unwrap();
+    let start = Instant::now();
+    let err = streams.start().unwrap_err();
+    assert!(
+        start.elapsed() < Duration::from_secs(15),
+        "took {:?}",
+        start.elapsed()
+    );
+    assert!(matches!(err, StartError::BrokerUnreachable { .. }), "{err}");
+    assert!(err.to_string().contains("127.0.0.1:1"), "{err}");
+    assert_eq!(streams.state(), StreamsState::Created);
+
+    // A missing source topic on a live broker.
+    let app = unique("missing");
+    let missing = format!("{app}-nope");
+    let mut b = TopologyBuilder::new();
+    b.add_source("in", [missing.as_str()], Utf8, Utf8).add_sink(
+        "out",
+        "output",
+        Utf8,
+        Utf8,
+        ["in"],
+    );
+    let streams = KafkaStreams::new(b.build().unwrap(), config_for(&app)).unwrap();
+    let err = streams.start().unwrap_err();
+    assert!(
+        matches!(&err, StartError::MissingSourceTopics { topics } if *topics == [missing.clone()]),
+        "{err}"
+    );
+}
+
+fn config_for(app: &str) -> StreamsConfig {
+    config(app, 1)
+}
+
+/// (e) Merged inputs with different partition counts are refused at start.
+#[test]
+fn merged_inputs_with_different_partition_counts_are_refused() {
+    let kafka = bootstrap();
+    let app = unique("copart");
+    let (left, right, output) = (
+        format!("{app}-left"),
+        format!("{app}-right"),
+        format!("{app}-out"),
+    );
+    create_topics(&kafka, &[(&left, 4), (&right, 2), (&output, 4)]);
+    let mut b = TopologyBuilder::new();
+    b.add_source("left", [left.as_str()], Utf8, I64)
+        .add_source("right", [right.as_str()], Utf8, I64)
+        .add_sink("merged", output.as_str(), Utf8, I64, ["left", "right"]);
+    let streams = KafkaStreams::new(b.build().unwrap(), config_for(&app)).unwrap();
+    let err = streams.start().unwrap_err();
+    let message = err.to_string();
+    assert!(
+        matches!(err, StartError::CoPartitioning { .. }),
+        "{message}"
+    );
+    assert!(message.contains(&format!("`{left}` has 4")), "{message}");
+    assert!(message.contains(&format!("`{right}` has 2")), "{message}");
+    assert_eq!(streams.state(), StreamsState::Created);
+}

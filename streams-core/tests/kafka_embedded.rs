@@ -1,0 +1,195 @@
+//! Runtime tests on the in-process mock cluster (`EmbeddedKafka`): lifecycle, word count,
+//! error handlers. No broker needed.
+
+mod kafka_support;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use kafka_support::*;
+use streams_core::codec::{I64, Utf8};
+use streams_core::config::{StreamsConfig, StreamsConfigBuilder};
+use streams_core::kafka::EmbeddedKafka;
+use streams_core::runtime::{KafkaStreams, RuntimeError, StreamsState};
+use streams_core::topology::{Topology, TopologyBuilder};
+
+fn builder(kafka: &EmbeddedKafka, app: &str) -> StreamsConfigBuilder {
+    StreamsConfig::builder()
+        .application_id(app)
+        .bootstrap_servers(kafka.bootstrap_servers())
+        .commit_interval(Duration::from_millis(100))
+}
+
+#[test]
+fn wordcount_with_lifecycle_on_the_embedded_cluster() {
+    let kafka = EmbeddedKafka::start().unwrap();
+    let app = "wc-embedded";
+    kafka.create_topic("lines", 2).unwrap();
+    kafka.create_topic("counts", 2).unwrap();
+    let (records, expected) = lines(100);
+    produce(kafka.bootstrap_servers(), "lines", &records);
+
+    let config = builder(&kafka, app).num_stream_threads(2).build().unwrap();
+    let streams = KafkaStreams::new(wordcount(app, "lines", "counts"), config).unwrap();
+    let transitions = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&transitions);
+    streams
+        .set_state_listener(move |new, old| seen.lock().unwrap().push((old, new)))
+        .unwrap();
+    streams.start().unwrap();
+    assert!(streams.start().is_err(), "start twice is refused");
+    assert!(streams.set_state_listener(|_, _| {}).is_err());
+    wait_running(&streams);
+
+    let reader = Reader::new(kafka.bootstrap_servers(), "counts");
+    let mut out = Vec::new();
+    assert!(
+        reader.read_until(&mut out, Duration::from_secs(60), |r| final_counts(r)
+            == expected),
+        "counts {:?}, expected {expected:?}, error {:?}",
+        final_counts(&out),
+        streams.error()
+    );
+    assert!(streams.close(Duration::from_secs(30)));
+    assert_eq!(streams.state(), StreamsState::NotRunning);
+    let transitions = transitions.lock().unwrap().clone();
+    assert_eq!(
+        transitions.first(),
+        Some(&(StreamsState::Created, StreamsState::Rebalancing))
+    );
+    assert!(transitions.contains(&(StreamsState::Rebalancing, StreamsState::Running)));
+    assert_eq!(
+        transitions.last(),
+        Some(&(StreamsState::PendingShutdown, StreamsState::NotRunning))
+    );
+    // The internal topic was created with the input's partition count.
+    assert_eq!(
+        partition_count(kafka.bootstrap_servers(), "wc-embedded-words-repartition"),
+        2
+    );
+}
+
+fn big_values(input: &str, output: &str) -> Topology {
+    let mut b = TopologyBuilder::new();
+    b.add_source("in", [input], Utf8, Utf8)
+        .add_sink("out", output, Utf8, Utf8, ["in"]);
+    b.build().unwrap()
+}
+
+#[test]
+fn production_failure_fails_the_application_by_default() {
+    let kafka = EmbeddedKafka::start().unwrap();
+    kafka.create_topic("in", 1).unwrap();
+    kafka.create_topic("out", 1).unwrap();
+    produce(
+        kafka.bootstrap_servers(),
+        "in",
+        &[(Some("k".to_string()), vec![b'x'; 5000])],
+    );
+    let config = builder(&kafka, "too-big")
+        .set("producer.message.max.bytes", "1000")
+        .build()
+        .unwrap();
+    let streams = KafkaStreams::new(big_values("in", "out"), config).unwrap();
+    streams.start().unwrap();
+    assert!(
+        streams.wait_for_state(StreamsState::Error, Duration::from_secs(60)),
+        "state {:?}",
+        streams.state()
+    );
+    let error = streams.error().expect("an error is reported");
+    assert!(
+        matches!(
+            &*error,
+            RuntimeError::Task { .. } | RuntimeError::Production { .. }
+        ),
+        "{error}"
+    );
+    assert!(error.to_string().contains("`out`"), "{error}");
+    assert!(streams.close(Duration::from_secs(10)));
+    assert_eq!(streams.state(), StreamsState::Error);
+}
+
+#[test]
+fn production_failure_with_continue_drops_and_counts() {
+    let kafka = EmbeddedKafka::start().unwrap();
+    kafka.create_topic("in", 1).unwrap();
+    kafka.create_topic("out", 1).unwrap();
+    produce(
+        kafka.bootstrap_servers(),
+        "in",
+        &[
+            (Some("big".to_string()), vec![b'x'; 5000]),
+            (Some("small".to_string()), b"ok".to_vec()),
+        ],
+    );
+    let config = builder(&kafka, "too-big-continue")
+        .set("producer.message.max.bytes", "1000")
+        .set("production.exception.handler", "continue")
+        .build()
+        .unwrap();
+    let streams = KafkaStreams::new(big_values("in", "out"), config).unwrap();
+    streams.start().unwrap();
+    let reader = Reader::new(kafka.bootstrap_servers(), "out");
+    let mut out = Vec::new();
+    assert!(reader.read_until(&mut out, Duration::from_secs(60), |r| !r.is_empty()));
+    assert_eq!(out, vec![(b"small".to_vec(), b"ok".to_vec())]);
+    assert!(eventually(Duration::from_secs(10), || {
+        streams.metrics().threads[0].records_dropped == 1
+    }));
+    assert!(streams.state().is_running_or_rebalancing());
+    assert!(streams.close(Duration::from_secs(30)));
+}
+
+fn sum(input: &str, output: &str) -> Topology {
+    let mut b = TopologyBuilder::new();
+    b.add_source("in", [input], Utf8, I64)
+        .add_sink("out", output, Utf8, I64, ["in"]);
+    b.build().unwrap()
+}
+
+#[test]
+fn undecodable_records_fail_or_are_skipped_per_the_handler() {
+    let kafka = EmbeddedKafka::start().unwrap();
+    kafka.create_topic("nums", 1).unwrap();
+    kafka.create_topic("out", 1).unwrap();
+    produce(
+        kafka.bootstrap_servers(),
+        "nums",
+        &[
+            (Some("bad".to_string()), vec![1, 2, 3]),
+            (Some("good".to_string()), 7i64.to_be_bytes().to_vec()),
+        ],
+    );
+
+    let fail = KafkaStreams::new(
+        sum("nums", "out"),
+        builder(&kafka, "deser-fail").build().unwrap(),
+    )
+    .unwrap();
+    fail.start().unwrap();
+    assert!(fail.wait_for_state(StreamsState::Error, Duration::from_secs(60)));
+    let error = fail.error().expect("error");
+    assert!(
+        error.to_string().contains("cannot decode the value"),
+        "{error}"
+    );
+
+    let skip = KafkaStreams::new(
+        sum("nums", "out"),
+        builder(&kafka, "deser-continue")
+            .set("deserialization.exception.handler", "log-and-continue")
+            .build()
+            .unwrap(),
+    )
+    .unwrap();
+    skip.start().unwrap();
+    let reader = Reader::new(kafka.bootstrap_servers(), "out");
+    let mut out = Vec::new();
+    assert!(reader.read_until(&mut out, Duration::from_secs(60), |r| !r.is_empty()));
+    assert_eq!(out, vec![(b"good".to_vec(), 7i64.to_be_bytes().to_vec())]);
+    assert!(eventually(Duration::from_secs(10), || {
+        skip.metrics().threads[0].records_skipped == 1
+    }));
+    assert!(skip.close(Duration::from_secs(30)));
+}

@@ -1,0 +1,325 @@
+//! Shared by the Kafka integration tests: the broker (from `KAFKA_BOOTSTRAP`, or started with
+//! `scripts/kafka-broker.sh start`), unique names, producing, reading with a plain consumer,
+//! and the topologies under test.
+#![allow(dead_code, unreachable_pub)]
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+use rdkafka::{Message, Offset, TopicPartitionList};
+use streams_core::codec::{Codec, I64, Nullable, Utf8};
+use streams_core::error::ProcessorError;
+use streams_core::processor::{Processor, ProcessorContext};
+use streams_core::record::Record;
+use streams_core::runtime::{KafkaStreams, StreamsState};
+use streams_core::state::{KeyValueStore, Stores};
+use streams_core::topology::{Topology, TopologyBuilder};
+
+/// The real broker's bootstrap servers: `KAFKA_BOOTSTRAP`, else a broker started (or found
+/// running) by `scripts/kafka-broker.sh start`.
+pub fn bootstrap() -> String {
+    static BOOTSTRAP: OnceLock<String> = OnceLock::new();
+    BOOTSTRAP
+        .get_or_init(|| {
+            if let Ok(b) = std::env::var("KAFKA_BOOTSTRAP")
+                && !b.is_empty()
+            {
+                return b;
+            }
+            let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/kafka-broker.sh");
+            let out = Command::new("bash")
+                .arg(script)
+                .arg("start")
+                .output()
+                .expect("run scripts/kafka-broker.sh start");
+            assert!(
+                out.status.success(),
+                "kafka-broker.sh start failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .find_map(|l| l.strip_prefix("KAFKA_BOOTSTRAP=").map(str::to_string))
+                .expect("kafka-broker.sh printed KAFKA_BOOTSTRAP=...")
+        })
+        .clone()
+}
+
+/// A name unique to this test run.
+pub fn unique(name: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    format!(
+        "{name}-{}-{ms:x}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+pub fn create_topics(bootstrap: &str, topics: &[(&str, i32)]) {
+    streams_core::kafka::create_topics(bootstrap, topics, Duration::from_secs(30))
+        .expect("create topics");
+}
+
+/// Writes (key, value) records and waits for all acknowledgements.
+pub fn produce(bootstrap: &str, topic: &str, records: &[(Option<String>, Vec<u8>)]) {
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("partitioner", "murmur2_random")
+        .set("linger.ms", "5")
+        .create()
+        .expect("producer");
+    for (key, value) in records {
+        let mut record: BaseRecord<'_, str, [u8]> = BaseRecord::to(topic).payload(value);
+        if let Some(k) = key {
+            record = record.key(k.as_str());
+        }
+        let mut record = record;
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((_, back)) => {
+                    producer.poll(Duration::from_millis(10));
+                    record = back;
+                }
+            }
+        }
+    }
+    producer.flush(Duration::from_secs(60)).expect("flush");
+}
+
+/// A plain consumer reading `topic` from the beginning.
+pub struct Reader {
+    consumer: BaseConsumer,
+}
+
+impl Reader {
+    pub fn new(bootstrap: &str, topic: &str) -> Self {
+        let consumer: BaseConsumer = ClientConfig::new()
+            .set("bootstrap.servers", bootstrap)
+            .set("group.id", unique("reader"))
+            .set("enable.auto.commit", "false")
+            .create()
+            .expect("consumer");
+        let metadata = consumer
+            .fetch_metadata(Some(topic), Duration::from_secs(30))
+            .expect("metadata");
+        let mut tpl = TopicPartitionList::new();
+        for t in metadata.topics() {
+            for p in t.partitions() {
+                tpl.add_partition_offset(topic, p.id(), Offset::Beginning)
+                    .expect("partition");
+            }
+        }
+        consumer.assign(&tpl).expect("assign");
+        Reader { consumer }
+    }
+
+    /// Reads until `done(records so far)` or the timeout; returns (key, value) pairs.
+    pub fn read_until(
+        &self,
+        out: &mut Vec<(Vec<u8>, Vec<u8>)>,
+        timeout: Duration,
+        done: impl Fn(&[(Vec<u8>, Vec<u8>)]) -> bool,
+    ) -> bool {
+        let deadline = Instant::now() + timeout;
+        // `done` may be costly: check it when idle and every 500 records, not per record.
+        let mut unchecked = 0;
+        while Instant::now() < deadline {
+            if unchecked == 0 && done(out) {
+                return true;
+            }
+            match self.consumer.poll(Duration::from_millis(100)) {
+                Some(Ok(m)) => {
+                    out.push((
+                        m.key().unwrap_or_default().to_vec(),
+                        m.payload().unwrap_or_default().to_vec(),
+                    ));
+                    unchecked = (unchecked + 1) % 500;
+                }
+                _ => unchecked = 0,
+            }
+        }
+        done(out)
+    }
+}
+
+/// Waits until `cond` holds or the timeout passes.
+pub fn eventually(timeout: Duration, cond: impl Fn() -> bool) -> bool {
+    let deadline = Instant::now() + timeout;
+    while Instant::now() < deadline {
+        if cond() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    cond()
+}
+
+pub fn wait_running(streams: &KafkaStreams) {
+    assert!(
+        streams.wait_for_state(StreamsState::Running, Duration::from_secs(60)),
+        "not running after 60 s: {:?}, error: {:?}",
+        streams.state(),
+        streams.error()
+    );
+}
+
+// ---- word count ----
+
+struct Split;
+
+impl Processor for Split {
+    type KIn = Option<String>;
+    type VIn = String;
+    type KOut = String;
+    type VOut = String;
+
+    fn process(
+        &mut self,
+        line: Record<Option<String>, String>,
+        ctx: &mut ProcessorContext<'_, String, String>,
+    ) -> Result<(), ProcessorError> {
+        for word in line.value.split_whitespace() {
+            ctx.forward(Record::new(
+                word.to_string(),
+                word.to_string(),
+                line.timestamp,
+            ))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Default)]
+struct Count {
+    store: Option<KeyValueStore<String, i64>>,
+}
+
+impl Processor for Count {
+    type KIn = String;
+    type VIn = String;
+    type KOut = String;
+    type VOut = i64;
+
+    fn init(&mut self, ctx: &mut ProcessorContext<'_, String, i64>) -> Result<(), ProcessorError> {
+        self.store = Some(ctx.key_value_store("counts")?);
+        Ok(())
+    }
+
+    fn process(
+        &mut self,
+        word: Record<String, String>,
+        ctx: &mut ProcessorContext<'_, String, i64>,
+    ) -> Result<(), ProcessorError> {
+        let store = self
+            .store
+            .as_ref()
+            .ok_or_else(|| ProcessorError::msg("no store"))?;
+        let count = store.get(&word.key)?.unwrap_or(0) + 1;
+        store.put(&word.key, &count)?;
+        ctx.forward(word.with_value(count))
+    }
+}
+
+/// input → split → `<app>-words-repartition` → count → output.
+pub fn wordcount(app: &str, input: &str, output: &str) -> Topology {
+    let repartition = format!("{app}-words-repartition");
+    let mut b = TopologyBuilder::new();
+    b.add_source("lines", [input], Nullable(Utf8), Utf8)
+        .add_processor("split", || Split, ["lines"])
+        .add_sink("to-words", repartition.clone(), Utf8, Utf8, ["split"])
+        .add_source("words", [repartition], Utf8, Utf8)
+        .add_processor("count", Count::default, ["words"])
+        .add_state_store(Stores::in_memory_key_value("counts", Utf8, I64), ["count"])
+        .add_sink("out", output, Utf8, I64, ["count"]);
+    b.build().expect("valid topology")
+}
+
+/// `n` lines over a small vocabulary, and the expected count per word.
+pub fn lines(n: usize) -> (Vec<(Option<String>, Vec<u8>)>, BTreeMap<String, i64>) {
+    let vocabulary = [
+        "kafka",
+        "streams",
+        "rust",
+        "topic",
+        "partition",
+        "task",
+        "commit",
+    ];
+    let mut expected = BTreeMap::new();
+    let records = (0..n)
+        .map(|i| {
+            let words: Vec<&str> = (0..3).map(|j| vocabulary[(i * 3 + j * 5) % 7]).collect();
+            for w in &words {
+                *expected.entry(w.to_string()).or_insert(0) += 1;
+            }
+            (None, words.join(" ").into_bytes())
+        })
+        .collect();
+    (records, expected)
+}
+
+/// The latest count per word in output records.
+pub fn final_counts(records: &[(Vec<u8>, Vec<u8>)]) -> BTreeMap<String, i64> {
+    let mut counts = BTreeMap::new();
+    for (k, v) in records {
+        let (Ok(word), Ok(count)) = (Utf8.decode(k), I64.decode(v)) else {
+            continue;
+        };
+        let slot = counts.entry(word).or_insert(0);
+        *slot = (*slot).max(count);
+    }
+    counts
+}
+
+// ---- stateless copy with ids ----
+
+struct Tag;
+
+impl Processor for Tag {
+    type KIn = String;
+    type VIn = String;
+    type KOut = String;
+    type VOut = String;
+
+    fn process(
+        &mut self,
+        r: Record<String, String>,
+        ctx: &mut ProcessorContext<'_, String, String>,
+    ) -> Result<(), ProcessorError> {
+        ctx.forward(r.map_value(|v| format!("seen:{v}")))
+    }
+}
+
+/// input → tag value → output: every input record yields one output record.
+pub fn copy(input: &str, output: &str) -> Topology {
+    let mut b = TopologyBuilder::new();
+    b.add_source("in", [input], Utf8, Utf8)
+        .add_processor("tag", || Tag, ["in"])
+        .add_sink("out", output, Utf8, Utf8, ["tag"]);
+    b.build().expect("valid topology")
+}
+
+/// The partition count of `topic`, per the cluster's metadata.
+pub fn partition_count(bootstrap: &str, topic: &str) -> usize {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .create()
+        .expect("consumer");
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(30))
+        .expect("metadata");
+    metadata
+        .topics()
+        .first()
+        .map_or(0, |t| t.partitions().len())
+}
