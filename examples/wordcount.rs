@@ -1,5 +1,5 @@
-//! Word count on Kafka, Kafka Streams' classic first application, built with the low-level
-//! `TopologyBuilder` and Processor API.
+//! Word count on Kafka, Kafka Streams' classic first application, written as two plain functions
+//! marked `#[processor]` and wired with `topology!` (so the compiler checks every connection).
 //!
 //! Lines from `<app>-input` are split into words and re-keyed by word into the repartition
 //! topic `<app>-words-repartition` (created by the runtime, with the input's partition count),
@@ -29,11 +29,12 @@ use std::time::{Duration, Instant};
 use streams::codec::{Codec, I64, Nullable, Utf8};
 use streams::config::StreamsConfig;
 use streams::error::ProcessorError;
-use streams::processor::{Processor, ProcessorContext};
+use streams::processor::ProcessorContext;
 use streams::record::Record;
 use streams::runtime::KafkaStreams;
-use streams::state::{KeyValueStore, Stores};
-use streams::topology::{Topology, TopologyBuilder};
+use streams::state::KeyValueStore;
+use streams::topology::Topology;
+use streams::{processor, topology};
 
 use support::{Args, Cluster, Result};
 
@@ -45,77 +46,46 @@ const SAMPLE: &[&str] = &[
     "a stream is an unbounded sequence of records",
 ];
 
-/// Splits a line into lower-case words, each forwarded with the word as key and value.
-struct Split;
-
-impl Processor for Split {
-    type KIn = Option<String>;
-    type VIn = String;
-    type KOut = String;
-    type VOut = String;
-
-    fn process(
-        &mut self,
-        line: Record<Option<String>, String>,
-        ctx: &mut ProcessorContext<'_, String, String>,
-    ) -> std::result::Result<(), ProcessorError> {
-        for word in line.value.split_whitespace() {
+/// Splits a line into lower-case words, each keyed by itself (the line's key is ignored).
+#[processor]
+fn split(_line_key: Option<String>, line: String) -> impl IntoIterator<Item = (String, String)> {
+    line.split_whitespace()
+        .map(|word| {
             let word = word.to_lowercase();
-            ctx.forward(Record::new(word.clone(), word, line.timestamp))?;
-        }
-        Ok(())
-    }
+            (word.clone(), word)
+        })
+        .collect::<Vec<_>>()
 }
 
 /// Counts occurrences per word in the `counts` store and forwards each new count.
-#[derive(Default)]
-struct Count {
-    store: Option<KeyValueStore<String, i64>>,
+#[processor]
+fn count(
+    word: Record<String, String>,
+    ctx: &mut ProcessorContext<'_, String, i64>,
+    counts: &KeyValueStore<String, i64>,
+) -> std::result::Result<(), ProcessorError> {
+    let count = counts.get(&word.key)?.unwrap_or(0) + 1;
+    counts.put(&word.key, &count)?;
+    ctx.forward(word.with_value(count))
 }
 
-impl Processor for Count {
-    type KIn = String;
-    type VIn = String;
-    type KOut = String;
-    type VOut = i64;
-
-    fn init(
-        &mut self,
-        ctx: &mut ProcessorContext<'_, String, i64>,
-    ) -> std::result::Result<(), ProcessorError> {
-        self.store = Some(ctx.key_value_store("counts")?);
-        Ok(())
-    }
-
-    fn process(
-        &mut self,
-        word: Record<String, String>,
-        ctx: &mut ProcessorContext<'_, String, i64>,
-    ) -> std::result::Result<(), ProcessorError> {
-        let store = self
-            .store
-            .as_ref()
-            .ok_or_else(|| ProcessorError::msg("store not initialised"))?;
-        let count = store.get(&word.key)?.unwrap_or(0) + 1;
-        store.put(&word.key, &count)?;
-        ctx.forward(word.with_value(count))
-    }
-}
-
+/// Lines → split → `<app>-words-repartition` → count → `<app>-output`: two sub-topologies, so
+/// each word's occurrences meet in one task whatever partition their lines were on.
 fn topology(app: &str) -> Result<Topology> {
     let input = format!("{app}-input");
     let repartition = format!("{app}-words-repartition");
     let output = format!("{app}-output");
-    let mut builder = TopologyBuilder::new();
-    builder
-        .add_source("lines", [input], Nullable(Utf8), Utf8)
-        .add_processor("split", || Split, ["lines"])
-        .add_sink("to-words", repartition.clone(), Utf8, Utf8, ["split"])
-        .add_source("words", [repartition], Utf8, Utf8)
-        .add_processor("count", Count::default, ["words"])
-        .add_state_store(Stores::in_memory_key_value("counts", Utf8, I64), ["count"])
-        .add_sink("to-output", output, Utf8, I64, ["count"]);
-    Ok(builder.build()?)
+    let declared = topology! {
+        source lines: <Option<String>, String> = { input.as_str() } as Nullable<Utf8>, utf8;
+        sink to_words: <String, String> = { repartition.as_str() } as utf8;
+        source words: <String, String> = { repartition.as_str() } as utf8;
+        sink to_output: <String, i64> = { output.as_str() } as utf8, default;
+        store counts: key_value<String, i64> as utf8, default;
+
+        lines -> split -> to_words;
+        words -> count(counts) -> to_output;
+    }?;
+    Ok(declared.topology)
 }
 
 fn main() -> Result<()> {
