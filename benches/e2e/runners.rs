@@ -515,6 +515,20 @@ pub(crate) fn run_ceiling(a: &ChildArgs) -> Result<i32, String> {
     Ok(outcome.exit_code())
 }
 
+/// Flushes in 1 ms slices, as the stream threads do: rust-rdkafka's `BaseProducer::flush`
+/// serves delivery reports in 100 ms `poll` slices that always run to their end, which would
+/// stall every commit of the ceiling loop for ≥100 ms.
+fn flush(producer: &BaseProducer, timeout: Duration) -> rdkafka::error::KafkaResult<()> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match producer.flush(Duration::from_millis(1)) {
+            Err(KafkaError::Flush(RDKafkaErrorCode::OperationTimedOut))
+                if Instant::now() < deadline => {}
+            other => return other,
+        }
+    }
+}
+
 fn commit(
     producer: &BaseProducer,
     consumer: &BaseConsumer,
@@ -522,9 +536,7 @@ fn commit(
     next: &[i64],
     mode: CommitMode,
 ) -> Result<(), String> {
-    producer
-        .flush(Duration::from_secs(30))
-        .map_err(|e| format!("flushing the producer: {e}"))?;
+    flush(producer, Duration::from_secs(30)).map_err(|e| format!("flushing the producer: {e}"))?;
     let mut tpl = TopicPartitionList::new();
     for (p, &n) in next.iter().enumerate() {
         if n >= 0 {

@@ -3,12 +3,14 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rdkafka::ClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, Message, OwnedHeaders};
-use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, ProducerContext};
+use rdkafka::producer::{
+    BaseProducer, BaseRecord, DeliveryResult, Producer as _, ProducerContext,
+};
 use tracing::error;
 
 use crate::config::ProductionHandler;
@@ -53,6 +55,25 @@ impl ProducerContext for DeliveryReports {
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .push(failure);
+        }
+    }
+}
+
+/// Waits until every record sent is acknowledged or failed (serving delivery reports), for at
+/// most `timeout`.
+///
+/// rust-rdkafka's `BaseProducer::flush` serves delivery reports in 100 ms `poll` slices that
+/// always run to their end, so every commit would stall the stream thread for ≥100 ms. This
+/// flushes in 1 ms slices instead: each one wakes the broker threads to send what is queued
+/// without waiting for `linger.ms` (`rd_kafka_flush`), then serves the reports that arrived.
+pub(crate) fn flush(producer: &Producer, timeout: Duration) -> Result<(), KafkaError> {
+    let deadline = Instant::now() + timeout;
+    loop {
+        match producer.flush(Duration::from_millis(1)) {
+            Ok(()) => return Ok(()),
+            Err(KafkaError::Flush(RDKafkaErrorCode::OperationTimedOut))
+                if Instant::now() < deadline => {}
+            Err(e) => return Err(e),
         }
     }
 }

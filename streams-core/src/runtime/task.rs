@@ -81,6 +81,8 @@ pub(crate) struct StreamTask {
     pub(crate) processed: u64,
     pub(crate) skipped: u64,
     rate: RateMeter,
+    /// Restoring its stores: not processing yet.
+    restoring: bool,
 }
 
 impl StreamTask {
@@ -126,6 +128,7 @@ impl StreamTask {
             processed: 0,
             skipped: 0,
             rate: RateMeter::new(Instant::now()),
+            restoring: false,
         })
     }
 
@@ -272,6 +275,17 @@ impl StreamTask {
             (Some(pos), committed) if committed != Some(pos) => Some(pos),
             _ => None,
         }
+    }
+
+    /// The task's state stores.
+    pub(crate) fn stores(&self) -> &crate::state::StoreRegistry {
+        &self.state.stores
+    }
+
+    /// Whether the task is still restoring its stores from their changelogs (its stores must
+    /// not be queried, its inputs are not processed yet).
+    pub(crate) fn is_restoring(&self) -> bool {
+        self.restoring
     }
 
     pub(crate) fn close(&mut self) {

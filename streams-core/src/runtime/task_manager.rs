@@ -26,7 +26,7 @@ use crate::record::Headers;
 use crate::topology::Topology;
 
 use super::RuntimeError;
-use super::collector::{KafkaCollector, Producer};
+use super::collector::{KafkaCollector, Producer, flush};
 use super::consumer::StreamConsumer;
 use super::metrics::{CommitStats, RateMeter, ThreadMetrics};
 use super::partition_group::OwnedRecord;
@@ -296,8 +296,7 @@ impl TaskManager {
     pub(crate) fn commit(&mut self, consumer: &StreamConsumer) -> Result<(), RuntimeError> {
         let start = Instant::now();
         self.last_commit = start;
-        self.producer
-            .flush(self.flush_timeout)
+        flush(&self.producer, self.flush_timeout)
             .map_err(|e| RuntimeError::Commit(format!("flushing the producer: {e}")))?;
         self.check_deliveries()?;
         let mut tpl = TopicPartitionList::new();
@@ -526,7 +525,7 @@ impl TaskManager {
 
     /// Flushes the producer at the end (not after a failure).
     pub(crate) fn flush_producer(&self) {
-        if let Err(e) = self.producer.flush(self.flush_timeout) {
+        if let Err(e) = flush(&self.producer, self.flush_timeout) {
             warn!(thread = %self.name, error = %e, "final producer flush failed");
         }
     }
