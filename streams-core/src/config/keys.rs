@@ -31,6 +31,9 @@ pub(crate) const PROCESSING_HANDLER: &str = "processing.exception.handler";
 pub(crate) const BUFFERED_RECORDS: &str = "buffered.records.per.partition";
 pub(crate) const API_TIMEOUT_MS: &str = "default.api.timeout.ms";
 pub(crate) const NUM_STANDBY_REPLICAS: &str = "num.standby.replicas";
+pub(crate) const CACHE_MAX_BYTES: &str = "statestore.cache.max.bytes";
+pub(crate) const CACHE_MAX_BYTES_BUFFERING: &str = "cache.max.bytes.buffering";
+pub(crate) const ROCKSDB_MEMORY_BYTES: &str = "rocksdb.memory.max.bytes";
 
 /// Every streams-level key, for "did you mean".
 pub(crate) const STREAMS_KEYS: &[&str] = &[
@@ -52,6 +55,9 @@ pub(crate) const STREAMS_KEYS: &[&str] = &[
     PROCESSING_HANDLER,
     BUFFERED_RECORDS,
     API_TIMEOUT_MS,
+    CACHE_MAX_BYTES,
+    CACHE_MAX_BYTES_BUFFERING,
+    ROCKSDB_MEMORY_BYTES,
     NUM_STANDBY_REPLICAS,
     "security.protocol",
     "consumer.",
@@ -62,14 +68,6 @@ pub(crate) const STREAMS_KEYS: &[&str] = &[
 /// Kafka Streams keys this runtime does not implement yet: set them and you get a clear error
 /// rather than a setting that silently does nothing.
 const NOT_YET: &[(&str, &str)] = &[
-    (
-        "statestore.cache.max.bytes",
-        "state stores have no record cache yet; remove the setting",
-    ),
-    (
-        "cache.max.bytes.buffering",
-        "state stores have no record cache yet; remove the setting",
-    ),
     (
         "default.key.serde",
         "codecs are given per source, sink and store in the topology",
@@ -88,11 +86,13 @@ const NOT_YET: &[(&str, &str)] = &[
     ),
     (
         "application.server",
-        "interactive queries are not implemented",
+        "remote interactive queries are not implemented; query this instance's stores \
+         with KafkaStreams::store",
     ),
     (
         "rocksdb.config.setter",
-        "RocksDB stores are not implemented yet",
+        "RocksDB options are not configurable per store; the memory of all RocksDB stores \
+         is bounded by `rocksdb.memory.max.bytes`",
     ),
 ];
 
@@ -155,6 +155,8 @@ pub(crate) struct Settings {
     pub(crate) processing_handler: ProcessingHandler,
     pub(crate) buffered_records_per_partition: usize,
     pub(crate) api_timeout: Duration,
+    pub(crate) cache_max_bytes: usize,
+    pub(crate) rocksdb_memory_bytes: usize,
     pub(crate) clients: Vec<(ClientScope, ClientSetting)>,
 }
 
@@ -177,6 +179,8 @@ impl Default for Settings {
             processing_handler: ProcessingHandler::LogAndFail,
             buffered_records_per_partition: 1000,
             api_timeout: Duration::from_secs(60),
+            cache_max_bytes: 10 * 1024 * 1024,
+            rocksdb_memory_bytes: 64 * 1024 * 1024,
             clients: Vec::new(),
         }
     }
@@ -324,6 +328,12 @@ impl Settings {
                 self.buffered_records_per_partition = int(k, value, 1usize, usize::MAX)?
             }
             API_TIMEOUT_MS => self.api_timeout = millis(k, value, 1)?,
+            CACHE_MAX_BYTES | CACHE_MAX_BYTES_BUFFERING => {
+                self.cache_max_bytes = int(k, value, 0usize, usize::MAX)?;
+            }
+            ROCKSDB_MEMORY_BYTES => {
+                self.rocksdb_memory_bytes = int(k, value, 1usize << 20, usize::MAX)?;
+            }
             NUM_STANDBY_REPLICAS => {
                 if int(k, value, 0u32, 1024)? != 0 {
                     return Err(ConfigError::NotSupported {

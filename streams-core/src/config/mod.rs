@@ -202,6 +202,18 @@ impl StreamsConfig {
         self.settings.buffered_records_per_partition
     }
 
+    /// `statestore.cache.max.bytes` (alias `cache.max.bytes.buffering`; default 10 MiB): the
+    /// record cache of the whole instance, split evenly over its stream threads.
+    pub fn statestore_cache_max_bytes(&self) -> usize {
+        self.settings.cache_max_bytes
+    }
+
+    /// `rocksdb.memory.max.bytes` (ours; default 64 MiB): one budget for the block cache and
+    /// memtables of every RocksDB store of the process, set by the first instance started.
+    pub fn rocksdb_memory_max_bytes(&self) -> usize {
+        self.settings.rocksdb_memory_bytes
+    }
+
     /// `default.api.timeout.ms`: bound of the admin calls made at start.
     pub fn api_timeout(&self) -> Duration {
         self.settings.api_timeout

@@ -13,6 +13,29 @@ use tracing::{info, warn};
 use crate::config::StreamsConfig;
 use crate::runtime::StartError;
 
+/// A topic to create: name, partition count and topic configs (`cleanup.policy`, ...).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct TopicSpec {
+    pub(crate) name: String,
+    pub(crate) partitions: i32,
+    pub(crate) configs: Vec<(String, String)>,
+}
+
+impl TopicSpec {
+    pub(crate) fn new(name: &str, partitions: i32) -> Self {
+        TopicSpec {
+            name: name.to_string(),
+            partitions,
+            configs: Vec::new(),
+        }
+    }
+
+    pub(crate) fn with_config(mut self, key: &str, value: &str) -> Self {
+        self.configs.push((key.to_string(), value.to_string()));
+        self
+    }
+}
+
 /// The admin side of a streams application.
 pub(crate) struct Admin {
     client: AdminClient<DefaultClientContext>,
@@ -76,19 +99,20 @@ impl Admin {
         }
     }
 
-    /// Creates `topics` (name, partitions) and waits until the cluster shows them.
-    pub(crate) fn create_topics(&self, topics: &[(String, i32)]) -> Result<(), StartError> {
+    /// Creates `topics` and waits until the cluster shows them. (The embedded mock cluster
+    /// ignores topic configs.)
+    pub(crate) fn create_topics(&self, topics: &[TopicSpec]) -> Result<(), StartError> {
         if topics.is_empty() {
             return Ok(());
         }
-        for (name, partitions) in topics {
-            info!(topic = %name, partitions, "creating topic");
+        for t in topics {
+            info!(topic = %t.name, partitions = t.partitions, configs = ?t.configs, "creating topic");
         }
         let embedded: Vec<_> = topics
             .iter()
-            .filter_map(|(name, partitions)| {
-                super::embedded::create_if_embedded(&self.bootstrap, name, *partitions)
-                    .map(|r| (name, r))
+            .filter_map(|t| {
+                super::embedded::create_if_embedded(&self.bootstrap, &t.name, t.partitions)
+                    .map(|r| (&t.name, r))
             })
             .collect();
         if embedded.is_empty() {
@@ -104,14 +128,17 @@ impl Admin {
         self.await_topics(topics)
     }
 
-    fn create_with_admin(&self, topics: &[(String, i32)]) -> Result<(), StartError> {
+    fn create_with_admin(&self, topics: &[TopicSpec]) -> Result<(), StartError> {
         let new_topics: Vec<NewTopic<'_>> = topics
             .iter()
-            .map(|(name, partitions)| {
-                NewTopic::new(
-                    name,
-                    *partitions,
-                    TopicReplication::Fixed(self.replication_factor),
+            .map(|t| {
+                t.configs.iter().fold(
+                    NewTopic::new(
+                        &t.name,
+                        t.partitions,
+                        TopicReplication::Fixed(self.replication_factor),
+                    ),
+                    |topic, (key, value)| topic.set(key, value),
                 )
             })
             .collect();
@@ -138,14 +165,14 @@ impl Admin {
         Ok(())
     }
 
-    fn await_topics(&self, topics: &[(String, i32)]) -> Result<(), StartError> {
+    fn await_topics(&self, topics: &[TopicSpec]) -> Result<(), StartError> {
         let deadline = Instant::now() + self.timeout;
         loop {
             let counts = self.partition_counts()?;
             let missing: Vec<&String> = topics
                 .iter()
-                .filter(|(name, n)| counts.get(name) != Some(n))
-                .map(|(name, _)| name)
+                .filter(|t| counts.get(&t.name) != Some(&t.partitions))
+                .map(|t| &t.name)
                 .collect();
             if missing.is_empty() {
                 return Ok(());
@@ -191,10 +218,10 @@ pub fn create_topics(
         })?;
     let admin = Admin::new(&config, "streams-admin")?;
     let existing = admin.partition_counts()?;
-    let missing: Vec<(String, i32)> = topics
+    let missing: Vec<TopicSpec> = topics
         .iter()
         .filter(|(name, _)| !existing.contains_key(*name))
-        .map(|(name, n)| (name.to_string(), *n))
+        .map(|(name, n)| TopicSpec::new(name, *n))
         .collect();
     admin.create_topics(&missing)
 }

@@ -38,6 +38,25 @@ pub(crate) fn consumer(config: &StreamsConfig, client_id: &str) -> ClientConfig 
     c
 }
 
+/// A stream thread's restore consumer: partitions assigned by hand, read from the given
+/// offsets (the earliest if out of range). It never joins a group nor commits; librdkafka
+/// still wants a `group.id` to assign partitions, so it gets `<application.id>-restore`.
+pub(crate) fn restore_consumer(config: &StreamsConfig, client_id: &str) -> ClientConfig {
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", config.bootstrap_servers())
+        .set("client.id", client_id);
+    for setting in config.client_settings(ClientScope::Consumer) {
+        c.set(&setting.key, &setting.value);
+    }
+    c.set("group.id", format!("{}-restore", config.application_id()))
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("enable.partition.eof", "false")
+        .set("isolation.level", "read_uncommitted");
+    c
+}
+
 /// A stream thread's producer: Java's default partitioner (`murmur2_random`) so keys land
 /// where Java producers put them, and Kafka Streams' `linger.ms=100` unless overridden.
 pub(crate) fn producer(config: &StreamsConfig, client_id: &str) -> ClientConfig {

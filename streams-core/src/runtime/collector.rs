@@ -27,10 +27,18 @@ pub(crate) struct DeliveryFailure {
     pub(crate) reason: String,
 }
 
-/// Collects failed deliveries (reported on whichever thread polls the producer).
+/// The delivery opaque of an output record.
+pub(crate) const OUTPUT: usize = 0;
+/// The delivery opaque of a changelog record: its offset is tracked for checkpoints.
+pub(crate) const CHANGELOG: usize = 1;
+
+/// Collects failed deliveries and the offsets of delivered changelog records (reported on
+/// whichever thread polls the producer).
 #[derive(Default)]
 pub(crate) struct DeliveryReports {
     failures: Mutex<Vec<DeliveryFailure>>,
+    /// Highest delivered offset per changelog topic, indexed by partition (-1: none).
+    changelog_offsets: Mutex<std::collections::HashMap<String, Vec<i64>>>,
 }
 
 impl DeliveryReports {
@@ -38,14 +46,45 @@ impl DeliveryReports {
     pub(crate) fn take_failures(&self) -> Vec<DeliveryFailure> {
         std::mem::take(&mut *self.failures.lock().unwrap_or_else(|p| p.into_inner()))
     }
+
+    /// The offset of the last changelog record delivered to (topic, partition), if any.
+    pub(crate) fn changelog_offset(&self, topic: &str, partition: i32) -> Option<i64> {
+        let offsets = self
+            .changelog_offsets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        offsets
+            .get(topic)?
+            .get(usize::try_from(partition).ok()?)
+            .copied()
+            .filter(|o| *o >= 0)
+    }
 }
 
 impl ClientContext for DeliveryReports {}
 
 impl ProducerContext for DeliveryReports {
-    type DeliveryOpaque = ();
+    type DeliveryOpaque = usize;
 
-    fn delivery(&self, result: &DeliveryResult<'_>, _opaque: ()) {
+    fn delivery(&self, result: &DeliveryResult<'_>, opaque: usize) {
+        if opaque == CHANGELOG
+            && let Ok(message) = result
+            && let Ok(slot) = usize::try_from(message.partition())
+        {
+            let mut offsets = self
+                .changelog_offsets
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            let topic = message.topic();
+            let partitions = match offsets.get_mut(topic) {
+                Some(p) => p,
+                None => offsets.entry(topic.to_string()).or_default(),
+            };
+            if partitions.len() <= slot {
+                partitions.resize(slot + 1, -1);
+            }
+            partitions[slot] = partitions[slot].max(message.offset());
+        }
         if let Err((e, message)) = result {
             let failure = DeliveryFailure {
                 topic: message.topic().to_string(),
@@ -81,6 +120,29 @@ pub(crate) fn flush(producer: &Producer, timeout: Duration) -> Result<(), KafkaE
 /// How long a send waits for room in a full producer queue before giving up.
 const QUEUE_FULL_WAIT: Duration = Duration::from_secs(60);
 
+/// Sends a record; while the producer's queue is full, serves delivery reports to make room
+/// and retries, for at most [`QUEUE_FULL_WAIT`].
+pub(crate) fn send(
+    producer: &Producer,
+    mut record: BaseRecord<'_, [u8], [u8], usize>,
+) -> Result<(), KafkaError> {
+    let step = Duration::from_millis(1);
+    let mut waited = Duration::ZERO;
+    loop {
+        match producer.send(record) {
+            Ok(()) => return Ok(()),
+            Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back))
+                if waited < QUEUE_FULL_WAIT =>
+            {
+                producer.poll(step);
+                waited += step;
+                record = back;
+            }
+            Err((e, _)) => return Err(e),
+        }
+    }
+}
+
 /// Sends a task's sink records to the thread's producer, with the record's timestamp; the
 /// partition comes from the producer's partitioner (`murmur2_random`).
 pub(crate) struct KafkaCollector {
@@ -103,8 +165,8 @@ impl RecordCollector for KafkaCollector {
                 },
             )
         });
-        let mut base: BaseRecord<'_, [u8], [u8]> =
-            BaseRecord::to(record.topic).timestamp(record.timestamp);
+        let mut base: BaseRecord<'_, [u8], [u8], usize> =
+            BaseRecord::with_opaque_to(record.topic, OUTPUT).timestamp(record.timestamp);
         if let Some(key) = record.key {
             base = base.key(key);
         }
@@ -114,35 +176,21 @@ impl RecordCollector for KafkaCollector {
         if let Some(headers) = headers {
             base = base.headers(headers);
         }
-        let mut waited = Duration::ZERO;
-        loop {
-            match self.producer.send(base) {
-                Ok(()) => return Ok(()),
-                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back))
-                    if waited < QUEUE_FULL_WAIT =>
-                {
-                    // Serve delivery reports to make room, then retry.
-                    let step = Duration::from_millis(10);
-                    self.producer.poll(step);
-                    waited += step;
-                    base = back;
+        match send(&self.producer, base) {
+            Ok(()) => Ok(()),
+            Err(e) => match self.handler {
+                ProductionHandler::Fail => Err(StreamsError::Production {
+                    topic: record.topic.to_string(),
+                    reason: e.to_string(),
+                }),
+                ProductionHandler::Continue => {
+                    error!(topic = record.topic, error = %e,
+                        "dropping a record the producer refused \
+                         (production.exception.handler = continue)");
+                    self.dropped.fetch_add(1, Ordering::Relaxed);
+                    Ok(())
                 }
-                Err((e, _)) => {
-                    return match self.handler {
-                        ProductionHandler::Fail => Err(StreamsError::Production {
-                            topic: record.topic.to_string(),
-                            reason: e.to_string(),
-                        }),
-                        ProductionHandler::Continue => {
-                            error!(topic = record.topic, error = %e,
-                                "dropping a record the producer refused \
-                                 (production.exception.handler = continue)");
-                            self.dropped.fetch_add(1, Ordering::Relaxed);
-                            Ok(())
-                        }
-                    };
-                }
-            }
+            },
         }
     }
 }

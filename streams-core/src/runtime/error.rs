@@ -88,6 +88,23 @@ pub enum StartError {
     /// A stream thread could not be started.
     #[error("cannot start a stream thread: {0}")]
     Spawn(String),
+    /// Another instance (in this process or another) uses the same state directory.
+    #[error(
+        "the state directory `{}` is locked by another instance of this application; \
+         give each instance its own `state.dir`", path.display()
+    )]
+    StateDirLocked {
+        /// The application's state directory.
+        path: std::path::PathBuf,
+    },
+    /// The state directory could not be created or locked.
+    #[error("cannot use the state directory `{}`: {reason}", path.display())]
+    StateDir {
+        /// The application's state directory.
+        path: std::path::PathBuf,
+        /// Why.
+        reason: String,
+    },
 }
 
 fn quoted(topics: &[String]) -> String {
@@ -139,6 +156,20 @@ pub enum RuntimeError {
         /// What was being done.
         operation: String,
         /// librdkafka's reason.
+        reason: String,
+    },
+    /// State stores could not be restored from their changelogs.
+    #[error("restoring state stores failed: {reason}")]
+    Restore {
+        /// What went wrong.
+        reason: String,
+    },
+    /// A task's state could not be saved (checkpoint, store flush).
+    #[error("task {task}: saving its state failed: {reason}")]
+    State {
+        /// The task.
+        task: crate::processor::TaskId,
+        /// What went wrong.
         reason: String,
     },
     /// A stream thread panicked (a bug, in a processor or here).

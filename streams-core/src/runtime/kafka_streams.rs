@@ -12,7 +12,9 @@ use crate::kafka::admin::Admin;
 use crate::topology::Topology;
 
 use super::metrics::{StreamsMetrics, ThreadMetrics};
+use super::query::QueryRouter;
 use super::state::{Shared, StreamsState, ThreadState};
+use super::restore::StateRestoreListener;
 use super::thread::{self, ThreadSetup};
 use super::{RuntimeError, StartError, topics};
 
@@ -54,6 +56,33 @@ pub struct KafkaStreams {
     shared: Arc<Shared>,
     shutdown: Arc<AtomicBool>,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// Sends interactive queries to the stream threads.
+    pub(super) queries: Arc<QueryRouter>,
+    restore_listener: Mutex<Option<Arc<dyn StateRestoreListener>>>,
+    /// The lock on `<state.dir>/<application.id>/.lock`, held while the instance lives (only
+    /// when the topology has persistent stores).
+    _state_lock: Option<std::fs::File>,
+}
+
+/// Locks the application's state directory, so that two instances cannot share it.
+fn lock_state_dir(config: &StreamsConfig) -> Result<std::fs::File, StartError> {
+    let dir = config.state_dir().join(config.application_id());
+    let failed = |reason: String| StartError::StateDir {
+        path: dir.clone(),
+        reason,
+    };
+    std::fs::create_dir_all(&dir).map_err(|e| failed(e.to_string()))?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(".lock"))
+        .map_err(|e| failed(e.to_string()))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(std::fs::TryLockError::WouldBlock) => Err(StartError::StateDirLocked { path: dir }),
+        Err(std::fs::TryLockError::Error(e)) => Err(failed(e.to_string())),
+    }
 }
 
 impl std::fmt::Debug for KafkaStreams {
@@ -82,16 +111,35 @@ fn process_id() -> String {
 
 impl KafkaStreams {
     /// An instance in state [`StreamsState::Created`]; nothing connects to Kafka yet.
+    ///
+    /// If the topology has persistent stores, the instance locks its state directory
+    /// `<state.dir>/<application.id>` until it is dropped: a second instance on the same
+    /// directory gets [`StartError::StateDirLocked`].
     pub fn new(topology: Topology, config: StreamsConfig) -> Result<Self, StartError> {
         let client_id = match config.client_id() {
             Some(id) if !id.is_empty() => id.to_string(),
             _ => format!("{}-{}", config.application_id(), process_id()),
         };
+        let persistent = topology.stores().iter().any(|s| s.builder.persistent());
+        let state_lock = if persistent {
+            Some(lock_state_dir(&config)?)
+        } else {
+            None
+        };
+        let shared = Arc::new(Shared::new());
+        let queries = Arc::new(QueryRouter::for_topology(
+            Arc::clone(&shared),
+            &topology,
+            config.api_timeout(),
+        ));
         Ok(KafkaStreams {
+            restore_listener: Mutex::new(None),
+            _state_lock: state_lock,
             topology,
             config,
             client_id,
-            shared: Arc::new(Shared::new()),
+            shared,
+            queries,
             shutdown: Arc::new(AtomicBool::new(false)),
             threads: Mutex::new(Vec::new()),
         })
@@ -120,6 +168,27 @@ impl KafkaStreams {
         Ok(())
     }
 
+    /// Sets the listener told about state restoration (start, each batch, end, per changelog
+    /// partition) — Kafka Streams' `setGlobalStateRestoreListener`. Only before
+    /// [`start`](Self::start).
+    pub fn set_global_state_restore_listener(
+        &self,
+        listener: impl StateRestoreListener + 'static,
+    ) -> Result<(), StartError> {
+        let state = self.state();
+        if state != StreamsState::Created {
+            return Err(StartError::IllegalState {
+                operation: "set a restore listener",
+                state,
+            });
+        }
+        *self
+            .restore_listener
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(listener));
+        Ok(())
+    }
+
     /// Checks the cluster's topics against the topology, creates the internal topics, and
     /// starts the stream threads. Returns once they are started; they then join the group
     /// (state [`Rebalancing`](StreamsState::Rebalancing), then
@@ -138,7 +207,7 @@ impl KafkaStreams {
             "starting; StreamsConfig values:\n{}", self.config);
         let admin = Admin::new(&self.config, &format!("{}-admin", self.client_id))?;
         let existing = admin.partition_counts()?;
-        let plan = topics::plan(&self.topology, &existing)?;
+        let plan = topics::plan(&self.topology, self.config.application_id(), &existing)?;
         for sink in &plan.missing_sinks {
             warn!(topic = %sink, "output topic does not exist (yet); records written to it \
                 will fail unless the broker creates topics automatically");
@@ -169,6 +238,12 @@ impl KafkaStreams {
                 topics: plan.subscribe.clone(),
                 shared: Arc::clone(&self.shared),
                 shutdown: Arc::clone(&self.shutdown),
+                queries: self.queries.add_thread(),
+                restore_listener: self
+                    .restore_listener
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone(),
             };
             match thread::spawn(setup) {
                 Ok(handle) => handles.push(handle),

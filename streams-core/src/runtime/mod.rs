@@ -15,15 +15,22 @@
 //! lowest timestamp (see `max.task.idle.ms` in [`config`](crate::config)). Stream-time
 //! punctuations fire after each record, wall-clock ones on every turn of the thread's loop.
 //!
+//! Interactive queries ([`KafkaStreams::store`] and its siblings) read the stores of every local
+//! task while the application runs; each stream thread answers between two turns of its loop.
+//!
 //! State stores are in memory and not backed by changelog topics yet: a task that moves to
 //! another thread or instance starts with empty stores.
 
+mod changelog;
+mod checkpoint;
 mod collector;
 mod consumer;
 mod error;
 mod kafka_streams;
 mod metrics;
 mod partition_group;
+mod query;
+mod restore;
 mod state;
 mod task;
 mod task_manager;
@@ -32,5 +39,9 @@ mod topics;
 
 pub use error::{RuntimeError, StartError};
 pub use kafka_streams::KafkaStreams;
+pub use restore::StateRestoreListener;
 pub use metrics::{PartitionMetrics, StreamsMetrics, TaskMetrics, ThreadMetrics};
+pub use query::{
+    NotReadyReason, QueryError, ReadOnlyKeyValueStore, ReadOnlySessionStore, ReadOnlyWindowStore,
+};
 pub use state::{StreamsState, ThreadState};

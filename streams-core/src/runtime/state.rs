@@ -84,6 +84,9 @@ pub(crate) struct Inner {
     pub(crate) threads: Vec<ThreadState>,
     pub(crate) metrics: Vec<ThreadMetrics>,
     pub(crate) error: Option<Arc<RuntimeError>>,
+    /// How many times the application went into `Rebalancing`: a query compares it before and
+    /// after, to notice tasks that moved while it ran.
+    pub(crate) rebalances: u64,
 }
 
 /// What the application and its threads share.
@@ -102,6 +105,7 @@ impl Shared {
                 threads: Vec::new(),
                 metrics: Vec::new(),
                 error: None,
+                rebalances: 0,
             }),
             changed: Condvar::new(),
             listener: Mutex::new(None),
@@ -129,6 +133,9 @@ impl Shared {
             let old = inner.state;
             let result = f(&mut inner);
             derive_app_state(&mut inner);
+            if old != inner.state && inner.state == StreamsState::Rebalancing {
+                inner.rebalances += 1;
+            }
             (result, (old != inner.state).then_some((old, inner.state)))
         };
         self.changed.notify_all();

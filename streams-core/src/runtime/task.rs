@@ -1,6 +1,9 @@
 //! A stream task: one sub-topology instantiated for one partition number, its input
 //! partitions, their offsets, and the error handlers applied to what it processes.
 
+use std::cell::Cell;
+use std::path::PathBuf;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
@@ -13,10 +16,12 @@ use crate::processor::TaskId;
 use crate::processor::node::RawRecord;
 use crate::processor::task::{RecordCollector, TaskState, WallClock};
 use crate::record::Headers;
+use crate::state::StoreContext;
 use crate::topology::Topology;
 use crate::topology::instance::TaskGraph;
 
 use super::RuntimeError;
+use super::checkpoint::{self, Offsets};
 use super::metrics::{PartitionMetrics, RateMeter, TaskMetrics};
 use super::partition_group::{InputPartition, PartitionGroup};
 
@@ -73,6 +78,28 @@ pub(crate) struct Input<'a> {
     pub(crate) headers: Headers,
 }
 
+/// A changelog partition of one of the task's stores.
+#[derive(Debug, Clone)]
+pub(crate) struct Changelog {
+    pub(crate) store: String,
+    pub(crate) topic: String,
+    pub(crate) partition: i32,
+    /// The store is persistent: restored from the checkpoint, and checkpointed.
+    pub(crate) persistent: bool,
+}
+
+/// Where a task's state lives and how it is logged.
+pub(crate) struct TaskStores {
+    pub(crate) context: StoreContext,
+    /// The timestamp changelog writes without their own are produced with.
+    pub(crate) now: Rc<Cell<i64>>,
+    pub(crate) changelogs: Vec<Changelog>,
+}
+
+/// Changelog records logged between two checkpoints written at commit (Kafka Streams'
+/// `OFFSET_DELTA_THRESHOLD_FOR_CHECKPOINT`): a checkpoint flushes the RocksDB memtables.
+const CHECKPOINT_DELTA: i64 = 10_000;
+
 pub(crate) struct StreamTask {
     pub(crate) id: TaskId,
     graph: TaskGraph,
@@ -83,6 +110,15 @@ pub(crate) struct StreamTask {
     rate: RateMeter,
     /// Restoring its stores: not processing yet.
     restoring: bool,
+    now: Rc<Cell<i64>>,
+    pub(crate) changelogs: Vec<Changelog>,
+    task_dir: PathBuf,
+    /// Offsets of the last changelog records the stores are known to hold (from the
+    /// checkpoint or restoration; updated from delivery reports at checkpoints).
+    pub(crate) changelog_offsets: Offsets,
+    /// What the last checkpoint written holds.
+    checkpointed: Offsets,
+    persistent: bool,
 }
 
 impl StreamTask {
@@ -95,6 +131,7 @@ impl StreamTask {
         application_id: Arc<str>,
         collector: Box<dyn RecordCollector>,
         max_idle_ms: i64,
+        stores: TaskStores,
     ) -> Result<Self, RuntimeError> {
         let instantiate = |reason: String| RuntimeError::Task {
             task: id,
@@ -103,7 +140,33 @@ impl StreamTask {
                 reason,
             },
         };
-        let (graph, stores) = TaskGraph::new(topology, nodes).map_err(instantiate)?;
+        let task_dir = stores.context.task_dir();
+        let persistent = topology
+            .stores()
+            .iter()
+            .any(|s| s.builder.persistent() && nodes.iter().any(|&n| topology.nodes()[n].stores.iter().any(|u| u == s.builder.name())));
+        let checkpointed = if stores.changelogs.iter().any(|c| c.persistent) {
+            checkpoint::read(&checkpoint::path(&task_dir)).unwrap_or_else(|e| {
+                warn!(task = %id, error = %e, "ignoring the checkpoint: restoring everything");
+                Offsets::new()
+            })
+        } else {
+            Offsets::new()
+        };
+        let changelog_offsets: Offsets = stores
+            .changelogs
+            .iter()
+            .filter(|c| c.persistent)
+            .filter_map(|c| {
+                let key = (c.topic.clone(), c.partition);
+                checkpointed.get(&key).map(|&o| (key, o))
+            })
+            .collect();
+        let (graph, registry) =
+            TaskGraph::with_stores(topology, nodes, &stores.context).map_err(instantiate)?;
+        let stores_now = stores.now;
+        let changelogs = stores.changelogs;
+        let stores = registry;
         let inputs = partitions
             .iter()
             .map(|(topic, partition)| {
@@ -128,7 +191,13 @@ impl StreamTask {
             processed: 0,
             skipped: 0,
             rate: RateMeter::new(Instant::now()),
-            restoring: false,
+            restoring: !changelogs.is_empty(),
+            now: stores_now,
+            changelogs,
+            task_dir,
+            changelog_offsets,
+            checkpointed,
+            persistent,
         })
     }
 
@@ -143,7 +212,9 @@ impl StreamTask {
     /// Whether a record of input `input` can be processed right away, unbuffered: the task
     /// has one input and nothing buffered.
     pub(crate) fn can_process_directly(&self) -> bool {
-        self.inputs.partitions.len() == 1 && self.inputs.partitions[0].queue.is_empty()
+        !self.restoring
+            && self.inputs.partitions.len() == 1
+            && self.inputs.partitions[0].queue.is_empty()
     }
 
     /// Processes one record of input `input`, then fires due stream-time punctuations.
@@ -163,6 +234,7 @@ impl StreamTask {
         let Some(partition) = inputs.partitions.get_mut(input) else {
             return Ok(());
         };
+        self.now.set(record.timestamp);
         let raw = RawRecord {
             topic: &partition.topic,
             partition: partition.partition,
@@ -197,7 +269,7 @@ impl StreamTask {
         handlers: &Handlers,
     ) -> Result<usize, RuntimeError> {
         let mut done = 0;
-        while done < limit {
+        while done < limit && !self.restoring {
             let Some(i) = self.inputs.next_partition(now, end_offset) else {
                 break;
             };
@@ -223,6 +295,9 @@ impl StreamTask {
         now_ms: i64,
         handlers: &Handlers,
     ) -> Result<(), RuntimeError> {
+        if self.restoring {
+            return Ok(());
+        }
         match self
             .graph
             .punctuate(PunctuationType::WallClockTime, now_ms, &mut self.state)
@@ -275,6 +350,106 @@ impl StreamTask {
             (Some(pos), committed) if committed != Some(pos) => Some(pos),
             _ => None,
         }
+    }
+
+    /// The checkpoint offsets of restoration: where each persistent store's changelog
+    /// partition is restored from (`None`: the beginning).
+    pub(crate) fn restore_from(&self, changelog: &Changelog) -> Option<i64> {
+        if !changelog.persistent {
+            return None;
+        }
+        self.checkpointed
+            .get(&(changelog.topic.clone(), changelog.partition))
+            .copied()
+    }
+
+    /// Restoration is over: persist what was restored (written with the WAL off), checkpoint
+    /// it, start processing.
+    pub(crate) fn finish_restoring(&mut self) -> Result<(), RuntimeError> {
+        self.restoring = false;
+        self.checkpoint(true)
+    }
+
+    /// Records that the changelog partition ends at `end` (restoration reached it).
+    pub(crate) fn restored_to(&mut self, topic: &str, partition: i32, end: i64) {
+        if end > 0 {
+            let slot = self
+                .changelog_offsets
+                .entry((topic.to_string(), partition))
+                .or_insert(end - 1);
+            *slot = (*slot).max(end - 1);
+        }
+    }
+
+    /// Flushes the stores' record caches (on commit, before the producer is flushed).
+    pub(crate) fn flush_caches(&self) -> Result<(), RuntimeError> {
+        if self.restoring {
+            return Ok(());
+        }
+        self.state
+            .stores
+            .flush_caches()
+            .map_err(|e| RuntimeError::State {
+                task: self.id,
+                reason: e.to_string(),
+            })
+    }
+
+    /// Writes the checkpoint of the persistent stores if `force` or enough changelog records
+    /// went by since the last one; `delivered` tells the offsets the producer acknowledged.
+    /// Flushes the stores first, so the checkpoint never claims what they do not hold.
+    pub(crate) fn maybe_checkpoint(
+        &mut self,
+        delivered: &impl Fn(&str, i32) -> Option<i64>,
+        force: bool,
+    ) -> Result<(), RuntimeError> {
+        if self.restoring {
+            return Ok(());
+        }
+        for c in self.changelogs.iter().filter(|c| c.persistent) {
+            if let Some(offset) = delivered(&c.topic, c.partition) {
+                let slot = self
+                    .changelog_offsets
+                    .entry((c.topic.clone(), c.partition))
+                    .or_insert(offset);
+                *slot = (*slot).max(offset);
+            }
+        }
+        let delta: i64 = self
+            .changelog_offsets
+            .iter()
+            .map(|(k, o)| o - self.checkpointed.get(k).copied().unwrap_or(-1))
+            .sum();
+        if force || delta >= CHECKPOINT_DELTA {
+            self.checkpoint(force)?;
+        }
+        Ok(())
+    }
+
+    fn checkpoint(&mut self, force: bool) -> Result<(), RuntimeError> {
+        let state_error = |reason: String| RuntimeError::State {
+            task: self.id,
+            reason,
+        };
+        self.state
+            .stores
+            .flush_all()
+            .map_err(|e| state_error(e.to_string()))?;
+        if !self.changelogs.iter().any(|c| c.persistent)
+            || (!force && self.changelog_offsets == self.checkpointed)
+        {
+            return Ok(());
+        }
+        checkpoint::write(&checkpoint::path(&self.task_dir), &self.changelog_offsets).map_err(
+            |e| state_error(format!("writing the checkpoint in `{}`: {e}", self.task_dir.display())),
+        )?;
+        self.checkpointed = self.changelog_offsets.clone();
+        Ok(())
+    }
+
+    /// Whether the task has persistent (RocksDB) stores, which lock their directories.
+    pub(crate) fn has_persistent_stores(&self) -> bool {
+        self.persistent
     }
 
     /// The task's state stores.

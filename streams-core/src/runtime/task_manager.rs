@@ -6,8 +6,9 @@
 //! lives in a thread-local so that the rebalance callbacks, which librdkafka runs inside
 //! `poll` on the same thread, can reach it; the step loop never holds it across `poll`.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -23,15 +24,19 @@ use tracing::{debug, error, info, warn};
 use crate::config::{ProductionHandler, StreamsConfig};
 use crate::processor::TaskId;
 use crate::record::Headers;
+use crate::state::{RecordCache, RocksDbMemory, StoreContext};
 use crate::topology::Topology;
 
 use super::RuntimeError;
+use super::changelog::KafkaChangelog;
 use super::collector::{KafkaCollector, Producer, flush};
 use super::consumer::StreamConsumer;
 use super::metrics::{CommitStats, RateMeter, ThreadMetrics};
 use super::partition_group::OwnedRecord;
+use super::restore::Restorer;
 use super::state::{Shared, ThreadState};
-use super::task::{Handlers, Input, StreamTask, system_time_ms};
+use super::task::{Changelog, Handlers, Input, StreamTask, TaskStores, system_time_ms};
+use super::topics::changelogged_stores;
 
 thread_local! {
     static TASK_MANAGER: RefCell<Option<TaskManager>> = const { RefCell::new(None) };
@@ -60,6 +65,9 @@ pub(crate) fn uninstall() -> Option<TaskManager> {
 
 /// Records processed per task per step, so one busy task does not starve the others.
 const PROCESS_LIMIT: usize = 1000;
+
+/// How long a step restores state before the thread polls its consumer again.
+const RESTORE_SLICE: Duration = Duration::from_millis(100);
 
 /// Where a (topic, partition) goes: task index and input index.
 type Routes = Vec<(Arc<str>, Vec<Option<(usize, usize)>>)>;
@@ -91,6 +99,10 @@ pub(crate) struct TaskManager {
     commits: CommitStats,
     last_commit: Instant,
     last_publish: Instant,
+    state_dir: std::path::PathBuf,
+    rocksdb: RocksDbMemory,
+    cache: RecordCache,
+    restorer: Restorer,
 }
 
 impl TaskManager {
@@ -101,8 +113,10 @@ impl TaskManager {
         config: &StreamsConfig,
         producer: Arc<Producer>,
         shared: Arc<Shared>,
+        restorer: Restorer,
     ) -> Self {
         let now = Instant::now();
+        let threads = config.num_stream_threads().max(1);
         TaskManager {
             thread,
             name,
@@ -131,7 +145,16 @@ impl TaskManager {
             commits: CommitStats::default(),
             last_commit: now,
             last_publish: now,
+            state_dir: config.state_dir().to_path_buf(),
+            rocksdb: RocksDbMemory::process_wide(config.rocksdb_memory_max_bytes()),
+            cache: RecordCache::new(config.statestore_cache_max_bytes() / threads),
+            restorer,
         }
+    }
+
+    /// The active tasks.
+    pub(crate) fn tasks(&self) -> &[StreamTask] {
+        &self.active
     }
 
     fn route(&self, topic: &str, partition: i32) -> Option<(usize, usize)> {
@@ -236,9 +259,15 @@ impl TaskManager {
         let now = Instant::now();
         let context = consumer.context();
         let end_offset = |topic: &str, partition: i32| context.end_offset(topic, partition);
+        if self.restorer.is_active() {
+            self.restore()?;
+        }
         let mut processed = 0;
         let mut commit_requested = false;
         for task in &mut self.active {
+            if task.is_restoring() {
+                continue;
+            }
             if task.inputs.buffered() > 0 {
                 processed +=
                     task.process_buffered(now, &end_offset, PROCESS_LIMIT, &self.handlers)?;
@@ -270,6 +299,25 @@ impl TaskManager {
         Ok(processed)
     }
 
+    /// Restores for a slice of time; tasks done restoring start processing.
+    fn restore(&mut self) -> Result<(), RuntimeError> {
+        let restored = self.restorer.restore(&self.active, RESTORE_SLICE)?;
+        for (id, topic, partition, end) in restored.partitions {
+            if let Some(task) = self.active.iter_mut().find(|t| t.id == id) {
+                task.restored_to(&topic, partition, end);
+            }
+        }
+        for id in restored.tasks {
+            let Some(task) = self.active.iter_mut().find(|t| t.id == id) else {
+                continue;
+            };
+            task.finish_restoring()?;
+            // Its inputs were paused while restoring; the step resumes them.
+            info!(thread = %self.name, task = %id, "task restored; processing");
+        }
+        Ok(())
+    }
+
     /// Applies the production handler to failed deliveries.
     fn check_deliveries(&mut self) -> Result<(), RuntimeError> {
         for failure in self.producer.context().take_failures() {
@@ -296,6 +344,9 @@ impl TaskManager {
     pub(crate) fn commit(&mut self, consumer: &StreamConsumer) -> Result<(), RuntimeError> {
         let start = Instant::now();
         self.last_commit = start;
+        for task in &self.active {
+            task.flush_caches()?;
+        }
         flush(&self.producer, self.flush_timeout)
             .map_err(|e| RuntimeError::Commit(format!("flushing the producer: {e}")))?;
         self.check_deliveries()?;
@@ -307,6 +358,7 @@ impl TaskManager {
                 }
             }
         }
+        self.checkpoint(false)?;
         if tpl.count() == 0 {
             return Ok(());
         }
@@ -338,6 +390,17 @@ impl TaskManager {
                 Ok(())
             }
         }
+    }
+
+    /// Checkpoints the tasks' persistent stores (every [`super::task`] checkpoint delta, or
+    /// always if `force`), after the producer was flushed.
+    fn checkpoint(&mut self, force: bool) -> Result<(), RuntimeError> {
+        let reports = self.producer.context();
+        let delivered = |topic: &str, partition: i32| reports.changelog_offset(topic, partition);
+        for task in &mut self.active {
+            task.maybe_checkpoint(&delivered, force)?;
+        }
+        Ok(())
     }
 
     /// Rebalance: partitions are being taken away. Commit, then suspend the affected tasks
@@ -375,9 +438,24 @@ impl TaskManager {
             });
         self.active = keep;
         for mut task in suspend {
-            debug!(task = %task.id, "suspending task");
-            task.clear_buffers();
-            self.suspended.push(task);
+            if !task.has_persistent_stores() {
+                debug!(task = %task.id, "suspending task");
+                task.clear_buffers();
+                self.suspended.push(task);
+            } else {
+                // A task with RocksDB stores is closed, never kept: another thread of this
+                // process may be assigned it next, and must find its state directory free.
+                self.restorer.remove_task(task.id);
+                if !self.failed
+                    && let Err(e) = task.maybe_checkpoint(
+                        &|t: &str, p: i32| self.producer.context().changelog_offset(t, p),
+                        true,
+                    )
+                {
+                    error!(task = %task.id, error = %e, "checkpoint on revocation failed");
+                }
+                self.retire(task);
+            }
         }
         self.rebuild_routes();
         self.publish(consumer, None);
@@ -424,7 +502,12 @@ impl TaskManager {
                 self.retire(task);
             }
             match self.create_task(id, &parts) {
-                Ok(task) => self.active.push(task),
+                Ok(mut task) => {
+                    if task.is_restoring() {
+                        self.start_restoring(&mut task, consumer);
+                    }
+                    self.active.push(task);
+                }
                 Err(e) => {
                     error!(task = %id, error = %e, "cannot create task");
                     self.failed = true;
@@ -445,6 +528,28 @@ impl TaskManager {
         self.shared
             .set_thread_state(self.thread, ThreadState::Running);
         self.publish(consumer, None);
+    }
+
+    /// Queues a new task's changelog partitions for restoration and pauses its inputs until
+    /// it is done.
+    fn start_restoring(&mut self, task: &mut StreamTask, consumer: &StreamConsumer) {
+        for c in &task.changelogs {
+            self.restorer.add(
+                task.id,
+                &c.store,
+                &c.topic,
+                c.partition,
+                task.restore_from(c),
+            );
+        }
+        let mut tpl = TopicPartitionList::new();
+        for p in &task.inputs.partitions {
+            tpl.add_partition(&p.topic, p.partition);
+        }
+        match consumer.pause(&tpl) {
+            Ok(()) => task.inputs.partitions.iter_mut().for_each(|p| p.paused = true),
+            Err(e) => warn!(task = %task.id, error = %e, "cannot pause the inputs of a restoring task"),
+        }
     }
 
     /// A resumed task whose revocation commit failed (e.g. the group was already
@@ -491,6 +596,28 @@ impl TaskManager {
             handler: self.production_handler,
             dropped: Arc::clone(&self.dropped),
         };
+        let changelogs: Vec<Changelog> = changelogged_stores(&self.topology, &group.nodes)
+            .map(|store| Changelog {
+                store: store.name().to_string(),
+                topic: store.changelog_topic(&self.application_id),
+                partition: id.partition,
+                persistent: store.persistent(),
+            })
+            .collect();
+        let now = Rc::new(Cell::new(0));
+        let sink = KafkaChangelog::new(
+            Arc::clone(&self.producer),
+            id.partition,
+            changelogs
+                .iter()
+                .map(|c| (c.store.clone(), c.topic.clone()))
+                .collect(),
+            Rc::clone(&now),
+        );
+        let context = StoreContext::new(id, Arc::clone(&self.application_id), &self.state_dir)
+            .with_rocksdb_memory(self.rocksdb.clone())
+            .with_record_cache(self.cache.clone())
+            .with_changelog(Rc::new(sink));
         debug!(task = %id, "creating task");
         StreamTask::new(
             id,
@@ -500,11 +627,24 @@ impl TaskManager {
             Arc::clone(&self.application_id),
             Box::new(collector),
             self.max_idle_ms,
+            TaskStores {
+                context,
+                now,
+                changelogs,
+            },
         )
     }
 
-    /// Closes every task (after the final commit, or dirty after a failure).
+    /// Closes every task (after the final commit and a checkpoint, or dirty after a failure).
     pub(crate) fn close_all(&mut self) {
+        if !self.failed
+            && let Err(e) = self.checkpoint(true)
+        {
+            error!(thread = %self.name, error = %e, "final checkpoint failed");
+        }
+        for task in &self.active {
+            self.restorer.remove_task(task.id);
+        }
         let tasks: Vec<StreamTask> = self
             .active
             .drain(..)

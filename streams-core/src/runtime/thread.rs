@@ -18,6 +18,7 @@ use crate::topology::Topology;
 use super::RuntimeError;
 use super::collector::{DeliveryReports, Producer};
 use super::consumer::{StreamConsumer, StreamsConsumerContext};
+use super::restore::{RestoreConsumer, Restorer, StateRestoreListener};
 use super::state::{Shared, StreamsState, ThreadState};
 use super::task_manager::{self, TaskManager, with_task_manager};
 
@@ -33,6 +34,9 @@ pub(crate) struct ThreadSetup {
     pub(crate) topics: Vec<String>,
     pub(crate) shared: Arc<Shared>,
     pub(crate) shutdown: Arc<AtomicBool>,
+    /// Interactive queries for this thread's tasks.
+    pub(crate) queries: std::sync::mpsc::Receiver<super::query::QueryJob>,
+    pub(crate) restore_listener: Option<Arc<dyn StateRestoreListener>>,
 }
 
 /// Starts a stream thread.
@@ -93,6 +97,17 @@ fn run_inner(setup: &ThreadSetup) -> Result<(), RuntimeError> {
         .create_with_context(DeliveryReports::default())
         .map_err(|e| kafka_error("creating the producer", &e))?;
     let producer = Arc::new(producer);
+    let restore_consumer: RestoreConsumer = client::restore_consumer(
+        &setup.config,
+        &format!("{}-restore-consumer", setup.name),
+    )
+    .create()
+    .map_err(|e| kafka_error("creating the restore consumer", &e))?;
+    let restorer = Restorer::new(
+        restore_consumer,
+        setup.restore_listener.clone(),
+        setup.config.api_timeout(),
+    );
     task_manager::install(TaskManager::new(
         setup.index,
         Arc::from(setup.name.as_str()),
@@ -100,6 +115,7 @@ fn run_inner(setup: &ThreadSetup) -> Result<(), RuntimeError> {
         &setup.config,
         Arc::clone(&producer),
         Arc::clone(&setup.shared),
+        restorer,
     ));
     let consumer: StreamConsumer =
         match client::consumer(&setup.config, &format!("{}-consumer", setup.name))
@@ -172,6 +188,7 @@ fn step_loop(consumer: &StreamConsumer, setup: &ThreadSetup) -> Result<(), Runti
             timeout = Duration::ZERO;
         }
         processed_last = with_task_manager(|tm| tm.step(consumer)).unwrap_or(Ok(0))?;
+        super::query::serve(&setup.queries);
     }
     Ok(())
 }

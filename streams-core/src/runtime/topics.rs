@@ -1,5 +1,11 @@
 //! The topic checks made before processing starts: missing source topics, internal
-//! (repartition) topics to create with the right partition count, co-partitioned inputs.
+//! (repartition and changelog) topics to create with the right partition count,
+//! co-partitioned inputs.
+//!
+//! A store with logging on has a changelog topic `<application.id>-<store>-changelog` with one
+//! partition per task of the sub-topology that uses the store (`cleanup.policy=compact`;
+//! windowed stores `compact,delete` with `retention.ms` = retention + one day, as Kafka
+//! Streams' `windowstore.changelog.additional.retention.ms`).
 //!
 //! A topic the topology both writes and reads is internal when its name ends in
 //! `-repartition`: it is created with the partition count of the source topics of the
@@ -9,6 +15,7 @@
 
 use std::collections::{BTreeSet, HashMap};
 
+use crate::kafka::admin::TopicSpec;
 use crate::topology::{NodeKind, SinkTarget, Topology};
 
 use super::StartError;
@@ -19,8 +26,8 @@ pub(crate) const REPARTITION_SUFFIX: &str = "-repartition";
 /// What start must do about topics.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct TopicPlan {
-    /// Internal topics to create: (name, partitions).
-    pub(crate) create: Vec<(String, i32)>,
+    /// Internal topics to create.
+    pub(crate) create: Vec<TopicSpec>,
     /// Every topic the threads subscribe to, sorted.
     pub(crate) subscribe: Vec<String>,
     /// Sink topics (by name) that do not exist: worth a warning.
@@ -50,9 +57,14 @@ fn group_topics(topology: &Topology) -> Vec<(u32, Vec<String>, Vec<String>)> {
         .collect()
 }
 
+/// How much longer a windowed store's changelog keeps records than the store keeps windows
+/// (Kafka Streams' `windowstore.changelog.additional.retention.ms` default: one day).
+const WINDOW_CHANGELOG_EXTRA_RETENTION_MS: u128 = 24 * 60 * 60 * 1000;
+
 /// Checks the topology's topics against the cluster's (`existing`: name → partitions).
 pub(crate) fn plan(
     topology: &Topology,
+    application_id: &str,
     existing: &HashMap<String, i32>,
 ) -> Result<TopicPlan, StartError> {
     let groups = group_topics(topology);
@@ -106,6 +118,18 @@ pub(crate) fn plan(
         }
     }
     let mut create = Vec::new();
+    let mut check = |spec: TopicSpec| match existing.get(&spec.name) {
+        None => {
+            create.push(spec);
+            Ok(())
+        }
+        Some(&actual) if actual != spec.partitions => Err(StartError::InternalTopicPartitions {
+            topic: spec.name,
+            expected: spec.partitions,
+            actual,
+        }),
+        Some(_) => Ok(()),
+    };
     for &topic in &internal {
         let Some(&expected) = counts.get(topic) else {
             return Err(StartError::CreateTopic {
@@ -115,16 +139,23 @@ pub(crate) fn plan(
                     .to_string(),
             });
         };
-        match existing.get(topic) {
-            None => create.push((topic.to_string(), expected)),
-            Some(&actual) if actual != expected => {
-                return Err(StartError::InternalTopicPartitions {
-                    topic: topic.to_string(),
-                    expected,
-                    actual,
-                });
+        check(TopicSpec::new(topic, expected))?;
+    }
+    for (group, (_, reads, _)) in topology.groups().iter().zip(&groups) {
+        let tasks = reads
+            .iter()
+            .filter_map(|t| counts.get(t.as_str()).copied())
+            .max()
+            .unwrap_or(0);
+        for store in changelogged_stores(topology, &group.nodes) {
+            let mut spec = TopicSpec::new(&store.changelog_topic(application_id), tasks)
+                .with_config("cleanup.policy", store.changelog_cleanup_policy());
+            if store.kind().is_windowed() {
+                let retention = store.retention().unwrap_or_default().as_millis()
+                    + WINDOW_CHANGELOG_EXTRA_RETENTION_MS;
+                spec = spec.with_config("retention.ms", &retention.to_string());
             }
-            Some(_) => {}
+            check(spec)?;
         }
     }
 
@@ -151,6 +182,23 @@ pub(crate) fn plan(
         subscribe: read.iter().map(|t| t.to_string()).collect(),
         missing_sinks,
     })
+}
+
+/// The stores with logging on that the nodes `members` use, in the topology's store order.
+pub(crate) fn changelogged_stores<'t>(
+    topology: &'t Topology,
+    members: &[usize],
+) -> impl Iterator<Item = &'t dyn crate::state::StoreBuilder> + 't {
+    let nodes = topology.nodes();
+    let used: BTreeSet<&str> = members
+        .iter()
+        .flat_map(|&i| nodes[i].stores.iter().map(String::as_str))
+        .collect();
+    topology
+        .stores()
+        .iter()
+        .map(|s| &*s.builder)
+        .filter(move |b| b.logging() && used.contains(b.name()))
 }
 
 #[cfg(test)]
@@ -195,10 +243,11 @@ mod tests {
     fn creates_repartition_topics_with_upstream_count() {
         let plan = plan(
             &two_stage("app-x-repartition"),
+            "app",
             &existing(&[("input", 4), ("output", 1)]),
         )
         .expect("plan");
-        assert_eq!(plan.create, vec![("app-x-repartition".to_string(), 4)]);
+        assert_eq!(plan.create, vec![TopicSpec::new("app-x-repartition", 4)]);
         assert_eq!(plan.subscribe, vec!["app-x-repartition", "input"]);
         assert!(plan.missing_sinks.is_empty());
     }
@@ -207,6 +256,7 @@ mod tests {
     fn existing_internal_topic_with_wrong_count_is_refused() {
         let err = plan(
             &two_stage("app-x-repartition"),
+            "app",
             &existing(&[("input", 4), ("app-x-repartition", 2)]),
         )
         .unwrap_err();
@@ -222,7 +272,7 @@ mod tests {
 
     #[test]
     fn a_through_topic_not_named_repartition_must_exist() {
-        let err = plan(&two_stage("through"), &existing(&[("input", 4)])).unwrap_err();
+        let err = plan(&two_stage("through"), "app", &existing(&[("input", 4)])).unwrap_err();
         assert_eq!(
             err.to_string().split(';').next(),
             Some("source topic(s) missing on the cluster: `through`")
@@ -230,8 +280,53 @@ mod tests {
     }
 
     #[test]
+    fn changelog_topics_have_one_partition_per_task() {
+        use crate::state::Stores;
+        let mut b = TopologyBuilder::new();
+        b.add_source("in", ["input"], Utf8, Utf8)
+            .add_processor("p", || Pass, ["in"])
+            .add_sink("out", "output", Utf8, Utf8, ["p"])
+            .add_state_store(Stores::persistent_key_value("counts", Utf8, I64), ["p"])
+            .add_state_store(
+                Stores::in_memory_window_store(
+                    "windows",
+                    std::time::Duration::from_secs(60),
+                    std::time::Duration::from_secs(1),
+                    Utf8,
+                    I64,
+                ),
+                ["p"],
+            )
+            .add_state_store(
+                Stores::in_memory_key_value("scratch", Utf8, I64).with_logging_disabled(),
+                ["p"],
+            );
+        let topology = b.build().expect("valid");
+        let plan = plan(&topology, "app", &existing(&[("input", 3), ("output", 1)])).expect("plan");
+        assert_eq!(
+            plan.create,
+            vec![
+                TopicSpec::new("app-counts-changelog", 3).with_config("cleanup.policy", "compact"),
+                TopicSpec::new("app-windows-changelog", 3)
+                    .with_config("cleanup.policy", "compact,delete")
+                    .with_config("retention.ms", "86460000"),
+            ]
+        );
+        let err = plan_err(&topology, &[("input", 3), ("app-counts-changelog", 2)]);
+        assert!(
+            matches!(err, StartError::InternalTopicPartitions { ref topic, expected: 3, actual: 2 }
+                if topic == "app-counts-changelog"),
+            "{err}"
+        );
+    }
+
+    fn plan_err(topology: &Topology, topics: &[(&str, i32)]) -> StartError {
+        plan(topology, "app", &existing(topics)).unwrap_err()
+    }
+
+    #[test]
     fn missing_sources_are_named() {
-        let err = plan(&two_stage("a-repartition"), &existing(&[])).unwrap_err();
+        let err = plan(&two_stage("a-repartition"), "app", &existing(&[])).unwrap_err();
         assert!(matches!(err, StartError::MissingSourceTopics { topics } if topics == ["input"]));
     }
 
@@ -242,13 +337,13 @@ mod tests {
             .add_source("b", ["right"], Utf8, I64)
             .add_sink("out", "output", Utf8, I64, ["a", "b"]);
         let topology = b.build().expect("valid");
-        let err = plan(&topology, &existing(&[("left", 4), ("right", 2)])).unwrap_err();
+        let err = plan(&topology, "app", &existing(&[("left", 4), ("right", 2)])).unwrap_err();
         assert_eq!(
             err.to_string(),
             "the input topics of sub-topology 0 must have the same number of partitions \
              (a task reads partition N of each): `left` has 4, `right` has 2"
         );
-        let ok = plan(&topology, &existing(&[("left", 3), ("right", 3)])).expect("plan");
+        let ok = plan(&topology, "app", &existing(&[("left", 3), ("right", 3)])).expect("plan");
         assert_eq!(ok.missing_sinks, vec!["output"]);
     }
 }

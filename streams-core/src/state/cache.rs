@@ -22,6 +22,25 @@ use super::error::StoreError;
 /// Bookkeeping bytes charged per cache entry on top of its key and value.
 const ENTRY_OVERHEAD: usize = 64;
 
+thread_local! {
+    /// Set while an interactive query reads on this thread: reads then do not fill the cache.
+    static QUERYING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `f` as an interactive query: store reads in it leave the record cache as it is (a miss
+/// adds no clean entry, so a query never evicts, flushes or forwards) — as Kafka Streams' caching
+/// stores treat reads from threads other than the stream thread.
+pub(crate) fn query_reads<R>(f: impl FnOnce() -> R) -> R {
+    struct Reset(bool);
+    impl Drop for Reset {
+        fn drop(&mut self) {
+            QUERYING.with(|q| q.set(self.0));
+        }
+    }
+    let _reset = Reset(QUERYING.with(|q| q.replace(true)));
+    f()
+}
+
 /// A dirty entry a cache hands to its store's flusher.
 pub(crate) struct DirtyEntry {
     pub(crate) key: Vec<u8>,
@@ -468,6 +487,7 @@ impl BytesStore for CachingStore {
         }
         let value = self.inner.get(key)?;
         if self.keep_clean
+            && !QUERYING.with(std::cell::Cell::get)
             && let Some(v) = &value
         {
             run(self

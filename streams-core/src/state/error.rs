@@ -84,6 +84,16 @@ pub enum StoreError {
         /// What is wrong.
         message: String,
     },
+    /// A write could not be handed to the store's changelog topic (the producer refused it).
+    #[error("state store `{store}`: cannot log a write to changelog `{topic}`: {reason}")]
+    Changelog {
+        /// The store.
+        store: String,
+        /// Its changelog topic.
+        topic: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl StoreError {

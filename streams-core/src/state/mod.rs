@@ -63,6 +63,7 @@ pub use builder::{
 };
 pub use bytes::RestoreRecord;
 pub use cache::{CacheStats, RecordCache};
+pub(crate) use cache::query_reads;
 pub use context::StoreContext;
 pub(crate) use context::TempDir;
 pub use error::StoreError;

@@ -80,8 +80,22 @@ impl RocksDbMemory {
     /// The process-wide budget of [`DEFAULT_TOTAL_BYTES`](Self::DEFAULT_TOTAL_BYTES), created
     /// on first use.
     pub fn shared() -> Self {
+        Self::process_wide(Self::DEFAULT_TOTAL_BYTES)
+    }
+
+    /// The process-wide budget, created with `total_bytes` on first use; later calls share
+    /// it whatever size they ask for (the runtime passes `rocksdb.memory.max.bytes`).
+    pub fn process_wide(total_bytes: usize) -> Self {
         static SHARED: OnceLock<RocksDbMemory> = OnceLock::new();
-        SHARED.get_or_init(RocksDbMemory::default).clone()
+        let shared = SHARED.get_or_init(|| RocksDbMemory::new(total_bytes));
+        if shared.total_bytes != total_bytes.max(1 << 20) {
+            tracing::warn!(
+                requested = total_bytes,
+                budget = shared.total_bytes,
+                "the process-wide RocksDB memory budget was already created; keeping it"
+            );
+        }
+        shared.clone()
     }
 
     /// The budget in bytes.

@@ -10,7 +10,7 @@ use crate::error::StreamsError;
 use crate::processor::PunctuationType;
 use crate::processor::node::{NodeInfo, NodeLifecycle, RawInput, RawRecord};
 use crate::processor::task::TaskState;
-use crate::state::{StoreContext, StoreRegistry, TempDir};
+use crate::state::{StoreContext, StoreRegistry};
 
 use super::Topology;
 use super::factory::NodeInstance;
@@ -25,27 +25,6 @@ pub(crate) struct TaskGraph {
 }
 
 impl TaskGraph {
-    /// Instantiates the nodes `members` with their stores in a temporary state directory
-    /// (removed when the registry drops). Transitional: the runtime should call
-    /// [`with_stores`](Self::with_stores) with the task's real [`StoreContext`].
-    pub(crate) fn new(
-        topology: &Topology,
-        members: &[usize],
-    ) -> Result<(Self, StoreRegistry), String> {
-        let dir = TempDir::new("streams-task").map_err(|e| e.to_string())?;
-        let ctx = StoreContext::new(
-            crate::processor::TaskId {
-                subtopology: 0,
-                partition: 0,
-            },
-            "streams",
-            dir.path(),
-        );
-        let (graph, mut registry) = Self::with_stores(topology, members, &ctx)?;
-        registry.set_temp_dir(dir);
-        Ok((graph, registry))
-    }
-
     /// Instantiates the nodes `members` (one sub-topology, or all nodes for the test driver)
     /// and builds the stores they use in `stores` (the task's id, state directory, RocksDB
     /// budget, record cache and changelog sink).
