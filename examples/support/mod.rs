@@ -14,12 +14,14 @@ use streams::kafka::EmbeddedKafka;
 
 pub(crate) type Result<T> = std::result::Result<T, Box<dyn Error>>;
 
-/// The command line: `[--bootstrap-servers HOST:PORT] [--lines N] [--threads N]`.
+/// The command line: `[--bootstrap-servers HOST:PORT] [--lines N] [--threads N] [--app NAME]`.
 #[derive(Debug, Default)]
 pub(crate) struct Args {
     pub(crate) bootstrap_servers: Option<String>,
     pub(crate) lines: Option<usize>,
     pub(crate) threads: Option<usize>,
+    /// `--app NAME`: the application id (examples that keep state reuse it across runs).
+    pub(crate) app: Option<String>,
 }
 
 impl Args {
@@ -32,10 +34,11 @@ impl Args {
                 "--bootstrap-servers" => args.bootstrap_servers = Some(value()?),
                 "--lines" => args.lines = Some(value()?.parse()?),
                 "--threads" => args.threads = Some(value()?.parse()?),
+                "--app" => args.app = Some(value()?),
                 other => {
                     return Err(format!(
                         "unknown argument `{other}`; usage: [--bootstrap-servers HOST:PORT] \
-                         [--lines N] [--threads N]"
+                         [--lines N] [--threads N] [--app NAME]"
                     )
                     .into());
                 }
@@ -124,6 +127,22 @@ pub(crate) fn produce<'a>(
     }
     producer.flush(Duration::from_secs(60))?;
     Ok(n)
+}
+
+/// How many records `topic` holds (the sum of its partitions' end offsets).
+pub(crate) fn record_count(bootstrap_servers: &str, topic: &str) -> Result<usize> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap_servers)
+        .create()?;
+    let metadata = consumer.fetch_metadata(Some(topic), Duration::from_secs(30))?;
+    let mut total = 0;
+    for t in metadata.topics() {
+        for p in t.partitions() {
+            let (low, high) = consumer.fetch_watermarks(topic, p.id(), Duration::from_secs(30))?;
+            total += usize::try_from(high - low)?;
+        }
+    }
+    Ok(total)
 }
 
 /// Reads `topic` from the beginning with a plain consumer until `expected` records arrived,

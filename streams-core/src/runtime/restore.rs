@@ -115,6 +115,9 @@ pub(crate) struct Restored {
     pub(crate) tasks: Vec<TaskId>,
 }
 
+/// A changelog record read, not yet written: key, value, timestamp, offset.
+type Buffered = (Vec<u8>, Option<Vec<u8>>, i64, i64);
+
 /// Records buffered per partition before they are written as one batch.
 const BATCH: usize = 10_000;
 
@@ -187,8 +190,7 @@ impl Restorer {
         if self.reassign {
             self.assign()?;
         }
-        let mut batches: Vec<Vec<(Vec<u8>, Option<Vec<u8>>, i64, i64)>> =
-            self.pending.iter().map(|_| Vec::new()).collect();
+        let mut batches: Vec<Vec<Buffered>> = self.pending.iter().map(|_| Vec::new()).collect();
         while !self.pending.is_empty() && Instant::now() < deadline {
             match self.consumer.poll(Duration::from_millis(10)) {
                 Some(Ok(m)) => {
@@ -234,8 +236,8 @@ impl Restorer {
                 break;
             }
         }
-        for i in 0..self.pending.len() {
-            self.write(i, &mut batches[i], tasks)?;
+        for (i, batch) in batches.iter_mut().enumerate() {
+            self.write(i, batch, tasks)?;
         }
         if self.last_progress.elapsed() >= Duration::from_secs(5) {
             self.last_progress = Instant::now();
@@ -303,7 +305,7 @@ impl Restorer {
     fn write(
         &mut self,
         i: usize,
-        batch: &mut Vec<(Vec<u8>, Option<Vec<u8>>, i64, i64)>,
+        batch: &mut Vec<Buffered>,
         tasks: &[StreamTask],
     ) -> Result<(), RuntimeError> {
         let Some(last) = batch.last().map(|r| r.3) else {

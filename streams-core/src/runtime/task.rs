@@ -128,7 +128,6 @@ impl StreamTask {
         topology: &Topology,
         nodes: &[usize],
         partitions: &[(Arc<str>, i32)],
-        application_id: Arc<str>,
         collector: Box<dyn RecordCollector>,
         max_idle_ms: i64,
         stores: TaskStores,
@@ -164,6 +163,7 @@ impl StreamTask {
             .collect();
         let (graph, registry) =
             TaskGraph::with_stores(topology, nodes, &stores.context).map_err(instantiate)?;
+        let application_id: Arc<str> = Arc::from(stores.context.application_id());
         let stores_now = stores.now;
         let changelogs = stores.changelogs;
         let stores = registry;

@@ -624,7 +624,6 @@ impl TaskManager {
             &self.topology,
             &group.nodes,
             partitions,
-            Arc::clone(&self.application_id),
             Box::new(collector),
             self.max_idle_ms,
             TaskStores {

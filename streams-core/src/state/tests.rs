@@ -24,8 +24,11 @@ fn s(text: &str) -> String {
     text.to_string()
 }
 
+/// A logged write: key, value, timestamp.
+type Logged = (Vec<u8>, Option<Vec<u8>>, Option<i64>);
+
 #[derive(Default)]
-struct Recorder(RefCell<Vec<(Vec<u8>, Option<Vec<u8>>, Option<i64>)>>);
+struct Recorder(RefCell<Vec<Logged>>);
 
 impl ChangelogSink for Recorder {
     fn send(&self, record: ChangelogRecord<'_>) -> Result<(), StoreError> {
@@ -569,7 +572,7 @@ fn cache_scans_merge_with_the_store() {
             "p",
             "p".into(),
             RecordCache::new(1 << 20),
-            inner.clone(),
+            inner,
             true,
         )
         .unwrap(),

@@ -17,7 +17,7 @@ use streams_core::codec::{Codec, I64, Nullable, Utf8};
 use streams_core::error::ProcessorError;
 use streams_core::processor::{Processor, ProcessorContext};
 use streams_core::record::Record;
-use streams_core::runtime::{KafkaStreams, StreamsState};
+use streams_core::runtime::{KafkaStreams, QueryError, StreamsState};
 use streams_core::state::{KeyValueStore, Stores};
 use streams_core::topology::{Topology, TopologyBuilder};
 
@@ -173,6 +173,29 @@ pub fn wait_running(streams: &KafkaStreams) {
     );
 }
 
+/// Runs an interactive query until its answer satisfies `done`, retrying while it fails with a
+/// retryable error (restoring, rebalancing); panics on other errors or after `timeout`.
+pub fn query_until<T: std::fmt::Debug>(
+    timeout: Duration,
+    query: impl Fn() -> Result<T, QueryError>,
+    done: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let last = match query() {
+            Ok(answer) if done(&answer) => return answer,
+            Ok(answer) => format!("{answer:?}"),
+            Err(e) if e.is_retryable() => e.to_string(),
+            Err(e) => panic!("query failed: {e}"),
+        };
+        assert!(
+            Instant::now() < deadline,
+            "no expected answer after {timeout:?}; last: {last}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 // ---- word count ----
 
 struct Split;
@@ -244,8 +267,11 @@ pub fn wordcount(app: &str, input: &str, output: &str) -> Topology {
     b.build().expect("valid topology")
 }
 
+/// Records to produce: (key, value).
+pub type Records = Vec<(Option<String>, Vec<u8>)>;
+
 /// `n` lines over a small vocabulary, and the expected count per word.
-pub fn lines(n: usize) -> (Vec<(Option<String>, Vec<u8>)>, BTreeMap<String, i64>) {
+pub fn lines(n: usize) -> (Records, BTreeMap<String, i64>) {
     let vocabulary = [
         "kafka",
         "streams",
