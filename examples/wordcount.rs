@@ -9,8 +9,9 @@
 //!
 //! Delivery guarantee: at-least-once (`processing.guarantee=at_least_once`): outputs are
 //! flushed before input offsets are committed; after a crash some counts may be written twice,
-//! none is lost. The counts are kept in memory only (no changelog yet), so they start over
-//! if the application restarts.
+//! none is lost. The counts live in an in-memory store whose writes are logged to the
+//! changelog topic `<app>-counts-changelog`, so a restarted or moved task restores them from
+//! there before it counts again.
 //!
 //! ```text
 //! cargo run --release --example wordcount                       # in-process broker, sample text
