@@ -309,7 +309,12 @@ fn run_contender(
     );
     let (program, full_args) = match c {
         Contender::Ours | Contender::Ceiling => {
-            let mut v = vec!["--child".to_string(), c.name().to_string()];
+            let mut v = vec![
+                "--child".to_string(),
+                c.name().to_string(),
+                "--cache-bytes".to_string(),
+                o.cache_bytes.to_string(),
+            ];
             v.extend(args);
             if c == Contender::Ceiling {
                 v.extend(["--partitions".to_string(), o.partitions.to_string()]);

@@ -18,11 +18,12 @@ use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 use serde_json::json;
-use streams::codec::{Bytes, Utf8};
+use streams::codec::{Bytes, I64, Utf8};
 use streams::config::StreamsConfig;
 use streams::error::ProcessorError;
 use streams::processor::{Processor, ProcessorContext};
 use streams::record::Record;
+use streams::state::{KeyValueStore, Stores};
 use streams::runtime::{KafkaStreams, StreamsState};
 use streams::topology::{Topology, TopologyBuilder};
 
@@ -249,6 +250,40 @@ impl Processor for FilterMap {
     }
 }
 
+/// count: a count per key in a persistent store with caching on (the changelog sees one write
+/// per key per commit, as Kafka Streams'); forwards every new count.
+struct CountPerKey {
+    progress: Arc<Progress>,
+    counts: Option<KeyValueStore<String, i64>>,
+}
+
+impl Processor for CountPerKey {
+    type KIn = String;
+    type VIn = Vec<u8>;
+    type KOut = String;
+    type VOut = i64;
+
+    fn init(&mut self, ctx: &mut ProcessorContext<'_, String, i64>) -> Result<(), ProcessorError> {
+        self.counts = Some(ctx.key_value_store("counts")?);
+        Ok(())
+    }
+
+    fn process(
+        &mut self,
+        record: Record<String, Vec<u8>>,
+        ctx: &mut ProcessorContext<'_, String, i64>,
+    ) -> Result<(), ProcessorError> {
+        self.progress.tick();
+        let counts = self
+            .counts
+            .as_ref()
+            .ok_or_else(|| ProcessorError::msg("store not initialised"))?;
+        let count = counts.get(&record.key)?.unwrap_or(0) + 1;
+        counts.put(&record.key, &count)?;
+        ctx.forward(record.with_value(count))
+    }
+}
+
 fn ours_topology(
     scenario: Scenario,
     input: &str,
@@ -272,6 +307,22 @@ fn ours_topology(
             b.add_source("source", [input], Utf8, Utf8)
                 .add_processor("filter-map", move || FilterMap(Arc::clone(&p)), ["source"])
                 .add_sink("sink", output, Utf8, Utf8, ["filter-map"]);
+        }
+        Scenario::Count => {
+            b.add_source("source", [input], Utf8, Bytes)
+                .add_processor(
+                    "count",
+                    move || CountPerKey {
+                        progress: Arc::clone(&p),
+                        counts: None,
+                    },
+                    ["source"],
+                )
+                .add_state_store(
+                    Stores::persistent_key_value("counts", Utf8, I64).with_caching_enabled(),
+                    ["count"],
+                )
+                .add_sink("sink", output, Utf8, I64, ["count"]);
         }
         other => {
             return Err(format!(
@@ -300,6 +351,7 @@ pub(crate) fn run_ours(a: &ChildArgs) -> Result<i32, String> {
         .num_stream_threads(a.num("threads", 1)? as usize)
         .commit_interval(Duration::from_millis(a.num("commit-interval-ms", 100)?))
         .set("processing.guarantee", a.or("guarantee", "at_least_once"))
+        .set("statestore.cache.max.bytes", a.or("cache-bytes", "10485760"))
         .set("producer.acks", a.or("acks", "all"))
         .set("producer.linger.ms", a.or("linger-ms", "5"))
         .set("producer.batch.size", a.or("batch-size", "65536"))
