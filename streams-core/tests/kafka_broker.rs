@@ -1,17 +1,17 @@
-//! Integration tests on a real Apache Kafka broker (issue 4, item 9 a–e). The broker comes
+//! Integration tests on a real Apache Kafka broker (issue 4, item 9 a–e; issue 5, item 9d). The broker comes
 //! from `KAFKA_BOOTSTRAP` (set by `scripts/test-all.sh`) or is started with
 //! `scripts/kafka-broker.sh start`. Every test uses its own topics and application id.
 
 mod kafka_support;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use kafka_support::*;
 use streams_core::codec::{I64, Utf8};
 use streams_core::config::{ConfigError, StreamsConfig};
 use streams_core::processor::TaskId;
-use streams_core::runtime::{KafkaStreams, StartError, StreamsState};
+use streams_core::runtime::{KafkaStreams, QueryError, StartError, StreamsState};
 use streams_core::topology::TopologyBuilder;
 
 fn config(app: &str, threads: usize) -> StreamsConfig {
@@ -293,4 +293,81 @@ fn merged_inputs_with_different_partition_counts_are_refused() {
     assert!(message.contains(&format!("`{left}` has 4")), "{message}");
     assert!(message.contains(&format!("`{right}` has 2")), "{message}");
     assert_eq!(streams.state(), StreamsState::Created);
+}
+
+/// Issue 5, (9d): interactive queries answer during processing. Lines arrive in chunks while
+/// the word count runs on 4 partitions and 2 threads; the `counts` store is queried all along:
+/// every answer is a consistent snapshot (a key in one task, counts never going back) and the
+/// last one is the exact result.
+#[test]
+fn iq_answers_during_processing() {
+    let kafka = bootstrap();
+    let app = unique("iq");
+    let (input, output) = (format!("{app}-in"), format!("{app}-out"));
+    create_topics(&kafka, &[(&input, 4), (&output, 4)]);
+    let streams = KafkaStreams::new(wordcount(&app, &input, &output), config(&app, 2)).unwrap();
+    let counts = streams.store::<String, i64>("counts").unwrap();
+    streams.start().unwrap();
+    wait_running(&streams);
+
+    let (records, expected) = lines(4000);
+    let producer = std::thread::spawn(move || {
+        for chunk in records.chunks(200) {
+            produce(&kafka, &input, chunk);
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let mut last: BTreeMap<String, i64> = BTreeMap::new();
+    let (mut partial, mut retried) = (0, 0);
+    loop {
+        match counts.all() {
+            Ok(entries) => {
+                let n = entries.len();
+                let now: BTreeMap<String, i64> = entries.into_iter().collect();
+                assert_eq!(now.len(), n, "a key is in one task only");
+                for (word, count) in &last {
+                    assert!(now[word] >= *count, "{word}: {} after {count}", now[word]);
+                }
+                if now == expected {
+                    break;
+                }
+                partial += usize::from(!now.is_empty());
+                last = now;
+            }
+            Err(e) if e.is_retryable() => retried += 1,
+            Err(e) => panic!("query failed: {e}"),
+        }
+        assert!(
+            Instant::now() < deadline,
+            "counts after 90 s: {last:?}, expected {expected:?}; error: {:?}",
+            streams.error()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    producer.join().unwrap();
+    println!("{partial} partial answers while processing, {retried} retryable errors");
+    assert!(partial > 0, "no query answered while records were processed");
+
+    let start = Instant::now();
+    for (word, n) in &expected {
+        assert_eq!(counts.get(word).unwrap(), Some(*n), "{word}");
+    }
+    println!(
+        "point lookup latency: {:?} on average",
+        start.elapsed() / u32::try_from(expected.len()).unwrap()
+    );
+    assert_eq!(
+        counts.approximate_num_entries().unwrap(),
+        expected.len() as u64
+    );
+    let err = streams.window_store::<String, i64>("counts").unwrap_err();
+    assert!(matches!(err, QueryError::WrongType { .. }), "{err}");
+    assert!(streams.close(Duration::from_secs(30)));
+    assert!(matches!(
+        counts.all(),
+        Err(QueryError::NotRunning {
+            state: StreamsState::NotRunning
+        })
+    ));
 }

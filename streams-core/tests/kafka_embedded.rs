@@ -1,8 +1,9 @@
 //! Runtime tests on the in-process mock cluster (`EmbeddedKafka`): lifecycle, word count,
-//! error handlers. No broker needed.
+//! error handlers, interactive queries. No broker needed.
 
 mod kafka_support;
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -10,7 +11,7 @@ use kafka_support::*;
 use streams_core::codec::{I64, Utf8};
 use streams_core::config::{StreamsConfig, StreamsConfigBuilder};
 use streams_core::kafka::EmbeddedKafka;
-use streams_core::runtime::{KafkaStreams, RuntimeError, StreamsState};
+use streams_core::runtime::{KafkaStreams, QueryError, RuntimeError, StreamsState};
 use streams_core::topology::{Topology, TopologyBuilder};
 
 fn builder(kafka: &EmbeddedKafka, app: &str) -> StreamsConfigBuilder {
@@ -192,4 +193,100 @@ fn undecodable_records_fail_or_are_skipped_per_the_handler() {
         skip.metrics().threads[0].records_skipped == 1
     }));
     assert!(skip.close(Duration::from_secs(30)));
+}
+
+/// Issue 5, item 8: interactive queries read the `counts` store across both stream threads
+/// while the application processes, and answer mistakes and states with typed errors.
+#[test]
+fn interactive_queries_read_the_counts_while_processing() {
+    let kafka = EmbeddedKafka::start().unwrap();
+    let app = "iq-embedded";
+    kafka.create_topic("iq-lines", 2).unwrap();
+    kafka.create_topic("iq-counts", 2).unwrap();
+    let config = builder(&kafka, app).num_stream_threads(2).build().unwrap();
+    let streams = KafkaStreams::new(wordcount(app, "iq-lines", "iq-counts"), config).unwrap();
+
+    // Mistakes are caught before start; states are checked on every query.
+    let err = streams.store::<String, i64>("count").unwrap_err();
+    assert!(
+        matches!(&err, QueryError::UnknownStore { known, .. } if *known == ["counts"]),
+        "{err}"
+    );
+    let err = streams.window_store::<String, i64>("counts").unwrap_err();
+    assert!(matches!(err, QueryError::WrongType { .. }), "{err}");
+    let counts = streams.store::<String, i64>("counts").unwrap();
+    let err = counts.get(&"kafka".to_string()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            QueryError::NotRunning {
+                state: StreamsState::Created
+            }
+        ),
+        "{err}"
+    );
+
+    streams.start().unwrap();
+    wait_running(&streams);
+    let as_map = |entries: Vec<(String, i64)>| {
+        let n = entries.len();
+        let map: BTreeMap<String, i64> = entries.into_iter().collect();
+        assert_eq!(map.len(), n, "a key is in one task only");
+        map
+    };
+    let (records, expected) = lines(100);
+    let (_, half) = lines(50);
+    produce(kafka.bootstrap_servers(), "iq-lines", &records[..50]);
+    query_until(
+        Duration::from_secs(60),
+        || counts.all().map(as_map),
+        |m| *m == half,
+    );
+    produce(kafka.bootstrap_servers(), "iq-lines", &records[50..]);
+    query_until(
+        Duration::from_secs(60),
+        || counts.all().map(as_map),
+        |m| *m == expected,
+    );
+
+    for (word, n) in &expected {
+        assert_eq!(counts.get(word).unwrap(), Some(*n), "{word}");
+    }
+    assert_eq!(counts.get(&"absent".to_string()).unwrap(), None);
+    let ranged = as_map(
+        counts
+            .range(&"commit".to_string(), &"rust".to_string())
+            .unwrap(),
+    );
+    let in_range: BTreeMap<String, i64> = expected
+        .range("commit".to_string()..="rust".to_string())
+        .map(|(k, v)| (k.clone(), *v))
+        .collect();
+    assert_eq!(ranged, in_range);
+    assert_eq!(
+        counts.approximate_num_entries().unwrap(),
+        expected.len() as u64
+    );
+    // Key or value types other than declared: reported by the first query, not retryable.
+    let err = streams
+        .store::<String, String>("counts")
+        .unwrap()
+        .all()
+        .unwrap_err();
+    assert!(
+        matches!(err, QueryError::WrongType { .. }) && !err.is_retryable(),
+        "{err}"
+    );
+
+    assert!(streams.close(Duration::from_secs(30)));
+    let err = counts.all().unwrap_err();
+    assert!(
+        matches!(
+            err,
+            QueryError::NotRunning {
+                state: StreamsState::NotRunning
+            }
+        ),
+        "{err}"
+    );
 }

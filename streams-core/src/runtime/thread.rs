@@ -176,7 +176,7 @@ fn step_loop(consumer: &StreamConsumer, setup: &ThreadSetup) -> Result<(), Runti
             poll
         };
         for _ in 0..MAX_POLL_RECORDS {
-            match consumer.poll(timeout) {
+            match poll_serving_queries(consumer, timeout, &setup.queries) {
                 None => break,
                 Some(Ok(message)) => {
                     if let Some(Err(e)) = with_task_manager(|tm| tm.add(&message, consumer)) {
@@ -191,6 +191,27 @@ fn step_loop(consumer: &StreamConsumer, setup: &ThreadSetup) -> Result<(), Runti
         super::query::serve(&setup.queries);
     }
     Ok(())
+}
+
+/// The longest an idle stream thread waits in `poll` before answering interactive queries.
+const QUERY_POLL_SLICE: Duration = Duration::from_millis(5);
+
+/// `consumer.poll(timeout)` in slices of at most [`QUERY_POLL_SLICE`], answering waiting
+/// interactive queries between them (librdkafka's poll cannot be woken up from outside).
+fn poll_serving_queries<'c>(
+    consumer: &'c StreamConsumer,
+    timeout: Duration,
+    queries: &std::sync::mpsc::Receiver<super::query::QueryJob>,
+) -> Option<rdkafka::error::KafkaResult<rdkafka::message::BorrowedMessage<'c>>> {
+    let deadline = std::time::Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let polled = consumer.poll(left.min(QUERY_POLL_SLICE));
+        if polled.is_some() || left <= QUERY_POLL_SLICE {
+            return polled;
+        }
+        super::query::serve(queries);
+    }
 }
 
 fn on_poll_error(e: &KafkaError) -> Result<(), RuntimeError> {
