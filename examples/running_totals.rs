@@ -121,7 +121,9 @@ fn main() -> Result<()> {
     support::produce(
         cluster.bootstrap_servers(),
         &input,
-        purchases.iter().map(|(k, v)| (Some(k.as_bytes()), v.as_slice())),
+        purchases
+            .iter()
+            .map(|(k, v)| (Some(k.as_bytes()), v.as_slice())),
     )?;
     println!("wrote {n} purchases to {input}");
 
@@ -154,7 +156,10 @@ fn main() -> Result<()> {
         &stop,
         |_, _| {},
     )?;
-    println!("read {read} total updates from {output} in {:.2?}", started.elapsed());
+    println!(
+        "read {read} total updates from {output} in {:.2?}",
+        started.elapsed()
+    );
 
     // Interactive query: the totals as the running application holds them. A store that is
     // still restoring (or the instance rebalancing) answers with a retryable error.
@@ -170,11 +175,16 @@ fn main() -> Result<()> {
     };
     let mut totals = totals;
     totals.sort();
-    println!("totals (interactive query on the running app, state dir {}):", state_dir.display());
+    println!(
+        "totals (interactive query on the running app, state dir {}):",
+        state_dir.display()
+    );
     for (user, cents) in &totals {
         println!("{user:>8} {:>8.2}", *cents as f64 / 100.0);
     }
-    let alice = streams.store::<String, i64>("totals")?.get(&"alice".to_string())?;
+    let alice = streams
+        .store::<String, i64>("totals")?
+        .get(&"alice".to_string())?;
     println!("get(alice) = {alice:?}");
     println!(
         "records restored from changelogs at start: {}",
@@ -187,9 +197,8 @@ fn main() -> Result<()> {
     if cluster.is_embedded() {
         let mut expected = std::collections::BTreeMap::<String, i64>::new();
         for (user, value) in &purchases {
-            *expected.entry(user.clone()).or_default() += Json::<Purchase>::default()
-                .decode(value)?
-                .cents;
+            *expected.entry(user.clone()).or_default() +=
+                Json::<Purchase>::default().decode(value)?.cents;
         }
         let got: std::collections::BTreeMap<String, i64> = totals.into_iter().collect();
         if got != expected {

@@ -9,6 +9,9 @@ command -v mvn >/dev/null || need+=(maven)
 command -v cc >/dev/null || need+=(build-essential)
 # libclang: bindgen in librocksdb-sys (the `rocksdb` crate builds RocksDB from source).
 dpkg -s libclang-dev >/dev/null 2>&1 || need+=(libclang-dev)
+# OpenSSL headers + pkg-config: librdkafka is built with TLS (security.protocol=SSL/SASL_SSL).
+dpkg -s libssl-dev >/dev/null 2>&1 || need+=(libssl-dev)
+command -v pkg-config >/dev/null || need+=(pkg-config)
 
 if ((${#need[@]})); then
   echo "install-deps: installing ${need[*]}" >&2

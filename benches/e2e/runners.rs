@@ -23,8 +23,10 @@ use streams::config::StreamsConfig;
 use streams::error::ProcessorError;
 use streams::processor::{Processor, ProcessorContext};
 use streams::record::Record;
-use streams::state::{KeyValueStore, Stores};
 use streams::runtime::{KafkaStreams, StreamsState};
+use streams::state::{
+    KeyValueStore, Stores, TimestampedKeyValueStore, ValueAndTimestamp, WindowStore,
+};
 use streams::topology::{Topology, TopologyBuilder};
 
 use crate::child;
@@ -284,9 +286,126 @@ impl Processor for CountPerKey {
     }
 }
 
+/// windowed_count: a count per key in 1 s tumbling windows without grace (Kafka Streams'
+/// `windowedBy(TimeWindows.ofSizeWithNoGrace(1 s)).count()`): a persistent window store
+/// (retention = size + grace = 1 s) with caching on; a record whose window already closed
+/// (window end ≤ stream time) is dropped as late, as Kafka Streams drops it. The output key is
+/// Kafka Streams' time-windowed key: the key's bytes, then the window start (8 bytes BE).
+struct WindowedCount {
+    progress: Arc<Progress>,
+    counts: Option<WindowStore<String, i64>>,
+    key: Vec<u8>,
+}
+
+impl Processor for WindowedCount {
+    type KIn = String;
+    type VIn = Vec<u8>;
+    type KOut = Vec<u8>;
+    type VOut = i64;
+
+    fn init(&mut self, ctx: &mut ProcessorContext<'_, Vec<u8>, i64>) -> Result<(), ProcessorError> {
+        self.counts = Some(ctx.window_store("windowed-counts")?);
+        Ok(())
+    }
+
+    fn process(
+        &mut self,
+        record: Record<String, Vec<u8>>,
+        ctx: &mut ProcessorContext<'_, Vec<u8>, i64>,
+    ) -> Result<(), ProcessorError> {
+        self.progress.tick();
+        let counts = self
+            .counts
+            .as_ref()
+            .ok_or_else(|| ProcessorError::msg("store not initialised"))?;
+        let start = record.timestamp - record.timestamp.rem_euclid(WINDOW_MS);
+        if start + WINDOW_MS <= ctx.current_stream_time() {
+            return Ok(()); // late: its window closed (no grace)
+        }
+        let count = counts.fetch_one(&record.key, start)?.unwrap_or(0) + 1;
+        counts.put(&record.key, &count, start)?;
+        self.key.clear();
+        self.key.extend_from_slice(record.key.as_bytes());
+        self.key.extend_from_slice(&start.to_be_bytes());
+        ctx.forward(Record::new(self.key.clone(), count, record.timestamp))
+    }
+}
+
+const WINDOW_MS: i64 = 1000;
+
+/// join, table side: every table record is upserted into the `table` store (Kafka Streams'
+/// `builder.table(..., Materialized.as("table"))`: timestamped, changelogged, cached).
+struct TableWriter {
+    table: Option<TimestampedKeyValueStore<String, String>>,
+}
+
+impl Processor for TableWriter {
+    type KIn = String;
+    type VIn = String;
+    type KOut = String;
+    type VOut = String;
+
+    fn init(&mut self, ctx: &mut ProcessorContext<'_, String, String>) -> Result<(), ProcessorError> {
+        self.table = Some(ctx.timestamped_key_value_store("table")?);
+        Ok(())
+    }
+
+    fn process(
+        &mut self,
+        record: Record<String, String>,
+        _ctx: &mut ProcessorContext<'_, String, String>,
+    ) -> Result<(), ProcessorError> {
+        let table = self
+            .table
+            .as_ref()
+            .ok_or_else(|| ProcessorError::msg("store not initialised"))?;
+        table.put(
+            &record.key,
+            &ValueAndTimestamp::make(record.value, record.timestamp),
+        )?;
+        Ok(())
+    }
+}
+
+/// join, stream side: an inner stream-table join, `v + "|" + table value`; a record whose key
+/// has no table row yet is dropped, as Kafka Streams' `KStream.join(KTable)` drops it.
+struct StreamTableJoin {
+    progress: Arc<Progress>,
+    table: Option<TimestampedKeyValueStore<String, String>>,
+}
+
+impl Processor for StreamTableJoin {
+    type KIn = String;
+    type VIn = String;
+    type KOut = String;
+    type VOut = String;
+
+    fn init(&mut self, ctx: &mut ProcessorContext<'_, String, String>) -> Result<(), ProcessorError> {
+        self.table = Some(ctx.timestamped_key_value_store("table")?);
+        Ok(())
+    }
+
+    fn process(
+        &mut self,
+        record: Record<String, String>,
+        ctx: &mut ProcessorContext<'_, String, String>,
+    ) -> Result<(), ProcessorError> {
+        self.progress.tick();
+        let table = self
+            .table
+            .as_ref()
+            .ok_or_else(|| ProcessorError::msg("store not initialised"))?;
+        let Some(row) = table.get(&record.key)? else {
+            return Ok(());
+        };
+        ctx.forward(record.map_value(|v| format!("{v}|{}", row.value)))
+    }
+}
+
 fn ours_topology(
     scenario: Scenario,
     input: &str,
+    table: Option<&str>,
     output: &str,
     progress: &Arc<Progress>,
 ) -> Result<Topology, String> {
@@ -324,6 +443,50 @@ fn ours_topology(
                 )
                 .add_sink("sink", output, Utf8, I64, ["count"]);
         }
+        Scenario::WindowedCount => {
+            b.add_source("source", [input], Utf8, Bytes)
+                .add_processor(
+                    "windowed-count",
+                    move || WindowedCount {
+                        progress: Arc::clone(&p),
+                        counts: None,
+                        key: Vec::new(),
+                    },
+                    ["source"],
+                )
+                .add_state_store(
+                    Stores::persistent_window_store(
+                        "windowed-counts",
+                        Duration::from_millis(WINDOW_MS as u64),
+                        Duration::from_millis(WINDOW_MS as u64),
+                        Utf8,
+                        I64,
+                    )
+                    .with_caching_enabled(),
+                    ["windowed-count"],
+                )
+                .add_sink("sink", output, Bytes, I64, ["windowed-count"]);
+        }
+        Scenario::Join => {
+            let table = table.ok_or("the join scenario needs --table")?;
+            b.add_source("table-source", [table], Utf8, Utf8)
+                .add_processor("table-writer", || TableWriter { table: None }, ["table-source"])
+                .add_source("source", [input], Utf8, Utf8)
+                .add_processor(
+                    "join",
+                    move || StreamTableJoin {
+                        progress: Arc::clone(&p),
+                        table: None,
+                    },
+                    ["source"],
+                )
+                .add_state_store(
+                    Stores::persistent_timestamped_key_value("table", Utf8, Utf8)
+                        .with_caching_enabled(),
+                    ["table-writer", "join"],
+                )
+                .add_sink("sink", output, Utf8, Utf8, ["join"]);
+        }
         other => {
             return Err(format!(
                 "scenario {} has no implementation on this runtime",
@@ -344,14 +507,23 @@ pub(crate) fn run_ours(a: &ChildArgs) -> Result<i32, String> {
     let mut rules = StopRules::new(a)?;
     let started = Instant::now();
     let progress = Progress::new();
-    let topology = ours_topology(scenario, a.get("input")?, a.get("output")?, &progress)?;
+    let topology = ours_topology(
+        scenario,
+        a.get("input")?,
+        a.0.get("table").map(String::as_str),
+        a.get("output")?,
+        &progress,
+    )?;
     let mut builder = StreamsConfig::builder()
         .application_id(a.get("application-id")?)
         .bootstrap_servers(a.get("bootstrap")?)
         .num_stream_threads(a.num("threads", 1)? as usize)
         .commit_interval(Duration::from_millis(a.num("commit-interval-ms", 100)?))
         .set("processing.guarantee", a.or("guarantee", "at_least_once"))
-        .set("statestore.cache.max.bytes", a.or("cache-bytes", "10485760"))
+        .set(
+            "statestore.cache.max.bytes",
+            a.or("cache-bytes", "10485760"),
+        )
         .set("producer.acks", a.or("acks", "all"))
         .set("producer.linger.ms", a.or("linger-ms", "5"))
         .set("producer.batch.size", a.or("batch-size", "65536"))

@@ -347,7 +347,10 @@ fn iq_answers_during_processing() {
     }
     producer.join().unwrap();
     println!("{partial} partial answers while processing, {retried} retryable errors");
-    assert!(partial > 0, "no query answered while records were processed");
+    assert!(
+        partial > 0,
+        "no query answered while records were processed"
+    );
 
     let start = Instant::now();
     for (word, n) in &expected {

@@ -52,7 +52,10 @@ impl Processor for CountPerKey {
         r: Record<String, String>,
         ctx: &mut ProcessorContext<'_, String, i64>,
     ) -> Result<(), ProcessorError> {
-        let store = self.store.as_ref().ok_or_else(|| ProcessorError::msg("no store"))?;
+        let store = self
+            .store
+            .as_ref()
+            .ok_or_else(|| ProcessorError::msg("no store"))?;
         let count = store.get(&r.key)?.unwrap_or(0) + 1;
         store.put(&r.key, &count)?;
         ctx.forward(r.with_value(count))
@@ -208,10 +211,12 @@ fn committed(app: &str, topic: &str, partitions: i32) -> Vec<i64> {
         .committed_offsets(tpl, Duration::from_secs(30))
         .expect("committed offsets");
     (0..partitions)
-        .map(|p| match offsets.find_partition(topic, p).map(|e| e.offset()) {
-            Some(Offset::Offset(o)) => o,
-            _ => 0,
-        })
+        .map(
+            |p| match offsets.find_partition(topic, p).map(|e| e.offset()) {
+                Some(Offset::Offset(o)) => o,
+                _ => 0,
+            },
+        )
         .collect()
 }
 
@@ -260,7 +265,10 @@ fn crash_and_restart(name: &str, same_dir: bool) -> (Arc<Restores>, Vec<i64>) {
     let status = child.try_wait().expect("child status");
     child.kill().expect("kill the child instance");
     child.wait().expect("reap the child");
-    assert!(checkpointed, "no checkpoints after 120 s (child status {status:?})");
+    assert!(
+        checkpointed,
+        "no checkpoints after 120 s (child status {status:?})"
+    );
     let committed_at_kill = committed(&app, &input, PARTITIONS);
 
     produce(&bootstrap(), &input, &keyed(FIRST..FIRST + SECOND, KEYS));
@@ -271,8 +279,8 @@ fn crash_and_restart(name: &str, same_dir: bool) -> (Arc<Restores>, Vec<i64>) {
     };
     let changelog_ends = end_offsets(&changelog, PARTITIONS);
     let listener = Listener::default();
-    let streams =
-        KafkaStreams::new(count_topology(&input, &output), config(&app, &restart_dir)).expect("new");
+    let streams = KafkaStreams::new(count_topology(&input, &output), config(&app, &restart_dir))
+        .expect("new");
     streams
         .set_global_state_restore_listener(listener.clone())
         .expect("listener");
@@ -302,7 +310,9 @@ fn crash_and_restart(name: &str, same_dir: bool) -> (Arc<Restores>, Vec<i64>) {
     let mut out = Vec::new();
     Reader::new(&bootstrap(), &output).read_until(&mut out, Duration::from_secs(60), |o| {
         let counts = final_counts(o);
-        expected.iter().all(|(k, n)| counts.get(k).is_some_and(|c| c >= n))
+        expected
+            .iter()
+            .all(|(k, n)| counts.get(k).is_some_and(|c| c >= n))
     });
     let counts = final_counts(&out);
     for (key, n) in &expected {
@@ -325,9 +335,16 @@ fn crash_and_restart(name: &str, same_dir: bool) -> (Arc<Restores>, Vec<i64>) {
 fn killed_instance_restarted_on_empty_state_restores_from_the_changelog() {
     let (restores, changelog_ends) = crash_and_restart("state-empty", false);
     let starts = restores.starts.lock().expect("lock").clone();
-    assert_eq!(starts.len(), 2, "one restoration per changelog partition: {starts:?}");
+    assert_eq!(
+        starts.len(),
+        2,
+        "one restoration per changelog partition: {starts:?}"
+    );
     for (partition, start, end) in &starts {
-        assert_eq!(*start, 0, "partition {partition}: an empty state restores from 0");
+        assert_eq!(
+            *start, 0,
+            "partition {partition}: an empty state restores from 0"
+        );
         assert!(*end >= changelog_ends[*partition as usize]);
     }
     let total: i64 = starts.iter().map(|(_, s, e)| e - s).sum();
@@ -342,7 +359,11 @@ fn killed_instance_restarted_on_empty_state_restores_from_the_changelog() {
 fn killed_instance_restarted_on_same_state_restores_only_the_tail() {
     let (restores, changelog_ends) = crash_and_restart("state-same", true);
     let starts = restores.starts.lock().expect("lock").clone();
-    assert_eq!(starts.len(), 2, "one restoration per changelog partition: {starts:?}");
+    assert_eq!(
+        starts.len(),
+        2,
+        "one restoration per changelog partition: {starts:?}"
+    );
     let mut tail = 0;
     for (partition, start, end) in &starts {
         assert!(
@@ -403,7 +424,10 @@ impl Processor for WindowedCount {
         r: Record<String, String>,
         ctx: &mut ProcessorContext<'_, String, i64>,
     ) -> Result<(), ProcessorError> {
-        let store = self.store.as_ref().ok_or_else(|| ProcessorError::msg("no store"))?;
+        let store = self
+            .store
+            .as_ref()
+            .ok_or_else(|| ProcessorError::msg("no store"))?;
         let start = r.timestamp - r.timestamp % 1000;
         let count = store.fetch_one(&r.key, start)?.unwrap_or(0) + 1;
         store.put(&r.key, &count, start)?;
@@ -456,22 +480,33 @@ fn window_retention_drops_expired_windows() {
     producer.flush(Duration::from_secs(30)).expect("flush");
 
     let mut out = Vec::new();
-    let done = Reader::new(&bootstrap(), &output).read_until(
-        &mut out,
-        Duration::from_secs(60),
-        |o| o.len() >= times.len(),
-    );
+    let done =
+        Reader::new(&bootstrap(), &output).read_until(&mut out, Duration::from_secs(60), |o| {
+            o.len() >= times.len()
+        });
     assert!(streams.close(Duration::from_secs(30)));
-    assert!(done, "got {} outputs, error {:?}", out.len(), streams.error());
+    assert!(
+        done,
+        "got {} outputs, error {:?}",
+        out.len(),
+        streams.error()
+    );
     let windows: Vec<i64> = out
         .iter()
         .map(|(_, v)| I64.decode(v).expect("an i64"))
         .collect();
-    assert_eq!(windows, [1, 2, 3, 1], "windows the store holds after each record");
+    assert_eq!(
+        windows,
+        [1, 2, 3, 1],
+        "windows the store holds after each record"
+    );
 
     // The changelog is compacted and deleted after retention + one day.
     let configs = topic_configs(&format!("{app}-windows-changelog"));
-    assert_eq!(configs.get("cleanup.policy").map(String::as_str), Some("compact,delete"));
+    assert_eq!(
+        configs.get("cleanup.policy").map(String::as_str),
+        Some("compact,delete")
+    );
     assert_eq!(
         configs.get("retention.ms").map(String::as_str),
         Some("86405000")

@@ -53,7 +53,8 @@ fn parse(text: &str) -> Result<Offsets, String> {
     let mut offsets = Offsets::with_capacity(count);
     for line in lines.by_ref().take(count) {
         let mut parts = line.rsplitn(3, ' ');
-        let (Some(offset), Some(partition), Some(topic)) = (parts.next(), parts.next(), parts.next())
+        let (Some(offset), Some(partition), Some(topic)) =
+            (parts.next(), parts.next(), parts.next())
         else {
             return Err(format!("malformed entry `{line}`"));
         };
@@ -112,7 +113,13 @@ mod tests {
 
     #[test]
     fn corrupt_files_are_errors() {
-        for text in ["", "1\n0\n", "0\n2\nt 0 1\n", "0\n1\nt x 1\n", "0\n1\nt 0\n"] {
+        for text in [
+            "",
+            "1\n0\n",
+            "0\n2\nt 0 1\n",
+            "0\n1\nt x 1\n",
+            "0\n1\nt 0\n",
+        ] {
             assert!(parse(text).is_err(), "{text:?} parsed");
         }
     }

@@ -13,8 +13,8 @@ use crate::topology::Topology;
 
 use super::metrics::{StreamsMetrics, ThreadMetrics};
 use super::query::QueryRouter;
-use super::state::{Shared, StreamsState, ThreadState};
 use super::restore::StateRestoreListener;
+use super::state::{Shared, StreamsState, ThreadState};
 use super::thread::{self, ThreadSetup};
 use super::{RuntimeError, StartError, topics};
 

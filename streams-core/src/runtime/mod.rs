@@ -39,9 +39,9 @@ mod topics;
 
 pub use error::{RuntimeError, StartError};
 pub use kafka_streams::KafkaStreams;
-pub use restore::StateRestoreListener;
 pub use metrics::{PartitionMetrics, StreamsMetrics, TaskMetrics, ThreadMetrics};
 pub use query::{
     NotReadyReason, QueryError, ReadOnlyKeyValueStore, ReadOnlySessionStore, ReadOnlyWindowStore,
 };
+pub use restore::StateRestoreListener;
 pub use state::{StreamsState, ThreadState};

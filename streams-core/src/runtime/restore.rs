@@ -202,8 +202,12 @@ impl Restorer {
                         continue;
                     };
                     let Some(key) = m.key() else {
-                        warn!(topic = m.topic(), partition = m.partition(), offset = m.offset(),
-                            "skipping a changelog record without a key");
+                        warn!(
+                            topic = m.topic(),
+                            partition = m.partition(),
+                            offset = m.offset(),
+                            "skipping a changelog record without a key"
+                        );
                         self.pending[i].next = Some(m.offset() + 1);
                         continue;
                     };
@@ -356,7 +360,7 @@ impl Restorer {
                 rate = format!("{:.0} rec/s", r.restored as f64 / secs.max(1e-3)),
                 "store restored");
             if let Some(l) = &self.listener {
-                    l.on_restore_end(&r.topic, r.partition, &r.store, r.restored);
+                l.on_restore_end(&r.topic, r.partition, &r.store, r.restored);
             }
             restored
                 .partitions

@@ -140,10 +140,15 @@ impl StreamTask {
             },
         };
         let task_dir = stores.context.task_dir();
-        let persistent = topology
-            .stores()
-            .iter()
-            .any(|s| s.builder.persistent() && nodes.iter().any(|&n| topology.nodes()[n].stores.iter().any(|u| u == s.builder.name())));
+        let persistent = topology.stores().iter().any(|s| {
+            s.builder.persistent()
+                && nodes.iter().any(|&n| {
+                    topology.nodes()[n]
+                        .stores
+                        .iter()
+                        .any(|u| u == s.builder.name())
+                })
+        });
         let checkpointed = if stores.changelogs.iter().any(|c| c.persistent) {
             checkpoint::read(&checkpoint::path(&task_dir)).unwrap_or_else(|e| {
                 warn!(task = %id, error = %e, "ignoring the checkpoint: restoring everything");
@@ -441,7 +446,12 @@ impl StreamTask {
             return Ok(());
         }
         checkpoint::write(&checkpoint::path(&self.task_dir), &self.changelog_offsets).map_err(
-            |e| state_error(format!("writing the checkpoint in `{}`: {e}", self.task_dir.display())),
+            |e| {
+                state_error(format!(
+                    "writing the checkpoint in `{}`: {e}",
+                    self.task_dir.display()
+                ))
+            },
         )?;
         self.checkpointed = self.changelog_offsets.clone();
         Ok(())

@@ -547,8 +547,14 @@ impl TaskManager {
             tpl.add_partition(&p.topic, p.partition);
         }
         match consumer.pause(&tpl) {
-            Ok(()) => task.inputs.partitions.iter_mut().for_each(|p| p.paused = true),
-            Err(e) => warn!(task = %task.id, error = %e, "cannot pause the inputs of a restoring task"),
+            Ok(()) => task
+                .inputs
+                .partitions
+                .iter_mut()
+                .for_each(|p| p.paused = true),
+            Err(e) => {
+                warn!(task = %task.id, error = %e, "cannot pause the inputs of a restoring task")
+            }
         }
     }
 

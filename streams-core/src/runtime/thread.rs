@@ -97,12 +97,10 @@ fn run_inner(setup: &ThreadSetup) -> Result<(), RuntimeError> {
         .create_with_context(DeliveryReports::default())
         .map_err(|e| kafka_error("creating the producer", &e))?;
     let producer = Arc::new(producer);
-    let restore_consumer: RestoreConsumer = client::restore_consumer(
-        &setup.config,
-        &format!("{}-restore-consumer", setup.name),
-    )
-    .create()
-    .map_err(|e| kafka_error("creating the restore consumer", &e))?;
+    let restore_consumer: RestoreConsumer =
+        client::restore_consumer(&setup.config, &format!("{}-restore-consumer", setup.name))
+            .create()
+            .map_err(|e| kafka_error("creating the restore consumer", &e))?;
     let restorer = Restorer::new(
         restore_consumer,
         setup.restore_listener.clone(),
@@ -197,7 +195,9 @@ fn step_loop(consumer: &StreamConsumer, setup: &ThreadSetup) -> Result<(), Runti
 const QUERY_POLL_SLICE: Duration = Duration::from_millis(5);
 
 /// `consumer.poll(timeout)` in slices of at most [`QUERY_POLL_SLICE`], answering waiting
-/// interactive queries between them (librdkafka's poll cannot be woken up from outside).
+/// interactive queries between them (librdkafka's poll cannot be woken up from outside). Like
+/// `poll`, returns `None` early when a slice returns early without a message (it consumed an
+/// event: a rebalance, a commit).
 fn poll_serving_queries<'c>(
     consumer: &'c StreamConsumer,
     timeout: Duration,
@@ -205,9 +205,12 @@ fn poll_serving_queries<'c>(
 ) -> Option<rdkafka::error::KafkaResult<rdkafka::message::BorrowedMessage<'c>>> {
     let deadline = std::time::Instant::now() + timeout;
     loop {
-        let left = deadline.saturating_duration_since(std::time::Instant::now());
-        let polled = consumer.poll(left.min(QUERY_POLL_SLICE));
-        if polled.is_some() || left <= QUERY_POLL_SLICE {
+        let started = std::time::Instant::now();
+        let slice = deadline
+            .saturating_duration_since(started)
+            .min(QUERY_POLL_SLICE);
+        let polled = consumer.poll(slice);
+        if polled.is_some() || started.elapsed() < slice || slice < QUERY_POLL_SLICE {
             return polled;
         }
         super::query::serve(queries);

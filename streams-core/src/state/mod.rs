@@ -62,8 +62,8 @@ pub use builder::{
     Stores, TimestampedKeyValueStoreBuilder, WindowStoreBuilder,
 };
 pub use bytes::RestoreRecord;
-pub use cache::{CacheStats, RecordCache};
 pub(crate) use cache::query_reads;
+pub use cache::{CacheStats, RecordCache};
 pub use context::StoreContext;
 pub(crate) use context::TempDir;
 pub use error::StoreError;

@@ -568,14 +568,7 @@ fn cache_scans_merge_with_the_store() {
         [(s("f"), 60), (s("c"), 30), (s("b"), 20), (s("a"), 1)]
     );
     let page = Rc::new(
-        CachingStore::new(
-            "p",
-            "p".into(),
-            RecordCache::new(1 << 20),
-            inner,
-            true,
-        )
-        .unwrap(),
+        CachingStore::new("p", "p".into(), RecordCache::new(1 << 20), inner, true).unwrap(),
     );
     let first = page.scan(&ByteRange::all(), false, 2).unwrap();
     assert_eq!(first.len(), 2);

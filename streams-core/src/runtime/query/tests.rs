@@ -9,6 +9,7 @@ use crate::config::StreamsConfig;
 use crate::error::ProcessorError;
 use crate::processor::{Processor, ProcessorContext, TaskId};
 use crate::record::Record;
+use crate::runtime::KafkaStreams;
 use crate::runtime::state::Shared;
 use crate::state::{
     KeyValueStore, RecordCache, RestoreRecord, SessionStore, StoreBuilder, StoreContext,
@@ -545,4 +546,13 @@ fn short_type_names() {
         "Option<Vec<(String, i64)>>"
     );
     assert_eq!(short_type_name(type_name::<&str>()), "&str");
+}
+
+#[test]
+fn errors_and_handles_cross_threads() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    send_sync::<QueryError>();
+    send_sync::<ReadOnlyKeyValueStore<String, i64>>();
+    send_sync::<ReadOnlyWindowStore<String, i64>>();
+    send_sync::<ReadOnlySessionStore<String, i64>>();
 }
