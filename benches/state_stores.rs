@@ -90,7 +90,7 @@ fn bench(c: &mut Criterion) {
                 bench.iter(|| {
                     i += 1;
                     b.kv.put(&key(i), &(i as i64)).expect("put");
-                    if cached && i % COMMIT_EVERY == 0 {
+                    if cached && i.is_multiple_of(COMMIT_EVERY) {
                         b.built.state_store().flush_cache().expect("flush");
                     }
                 })

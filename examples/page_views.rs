@@ -180,7 +180,7 @@ fn sample() -> Vec<(String, PageView)> {
 fn main() -> Result<()> {
     let args = Args::parse()?;
     let stop = support::stop_on_signal()?;
-    let cluster = Cluster::connect(args.bootstrap_servers.clone())?;
+    let cluster = Cluster::connect(args.bootstrap_servers)?;
     let app = if cluster.is_embedded() {
         "page-views".to_string()
     } else {

@@ -345,7 +345,10 @@ impl Processor for TableWriter {
     type KOut = String;
     type VOut = String;
 
-    fn init(&mut self, ctx: &mut ProcessorContext<'_, String, String>) -> Result<(), ProcessorError> {
+    fn init(
+        &mut self,
+        ctx: &mut ProcessorContext<'_, String, String>,
+    ) -> Result<(), ProcessorError> {
         self.table = Some(ctx.timestamped_key_value_store("table")?);
         Ok(())
     }
@@ -380,7 +383,10 @@ impl Processor for StreamTableJoin {
     type KOut = String;
     type VOut = String;
 
-    fn init(&mut self, ctx: &mut ProcessorContext<'_, String, String>) -> Result<(), ProcessorError> {
+    fn init(
+        &mut self,
+        ctx: &mut ProcessorContext<'_, String, String>,
+    ) -> Result<(), ProcessorError> {
         self.table = Some(ctx.timestamped_key_value_store("table")?);
         Ok(())
     }
@@ -470,7 +476,11 @@ fn ours_topology(
         Scenario::Join => {
             let table = table.ok_or("the join scenario needs --table")?;
             b.add_source("table-source", [table], Utf8, Utf8)
-                .add_processor("table-writer", || TableWriter { table: None }, ["table-source"])
+                .add_processor(
+                    "table-writer",
+                    || TableWriter { table: None },
+                    ["table-source"],
+                )
                 .add_source("source", [input], Utf8, Utf8)
                 .add_processor(
                     "join",
@@ -486,12 +496,6 @@ fn ours_topology(
                     ["table-writer", "join"],
                 )
                 .add_sink("sink", output, Utf8, Utf8, ["join"]);
-        }
-        other => {
-            return Err(format!(
-                "scenario {} has no implementation on this runtime",
-                other.name()
-            ));
         }
     }
     b.build().map_err(|e| format!("building the topology: {e}"))

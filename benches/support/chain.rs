@@ -7,10 +7,10 @@ use streams::record::Record;
 use streams::topology::{Topology, TopologyBuilder};
 
 /// Raw bytes.
-pub type Bin = Vec<u8>;
+pub(crate) type Bin = Vec<u8>;
 
 /// Upper-cases ASCII in place.
-pub struct Upper;
+pub(crate) struct Upper;
 
 impl Processor for Upper {
     type KIn = Bin;
@@ -29,7 +29,7 @@ impl Processor for Upper {
 }
 
 /// Drops values starting with `#`.
-pub struct NoComments;
+pub(crate) struct NoComments;
 
 impl Processor for NoComments {
     type KIn = Bin;
@@ -50,7 +50,7 @@ impl Processor for NoComments {
 }
 
 /// `input` → upper → no_comments → `output`, by hand.
-pub fn hand_written() -> Topology {
+pub(crate) fn hand_written() -> Topology {
     let mut b = TopologyBuilder::new();
     b.add_source("input", ["input"], Bytes, Bytes)
         .add_processor("upper", || Upper, ["input"])
@@ -60,7 +60,7 @@ pub fn hand_written() -> Topology {
 }
 
 /// `n` records of ~70 bytes, one in ten a comment the filter drops.
-pub fn records(n: usize) -> Vec<(Bin, Bin)> {
+pub(crate) fn records(n: usize) -> Vec<(Bin, Bin)> {
     (0..n)
         .map(|i| {
             let value = if i % 10 == 0 {

@@ -130,6 +130,7 @@ pub(crate) fn produce<'a>(
 }
 
 /// How many records `topic` holds (the sum of its partitions' end offsets).
+#[allow(dead_code)] // each example compiles this module; not all of them use this
 pub(crate) fn record_count(bootstrap_servers: &str, topic: &str) -> Result<usize> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap_servers)
