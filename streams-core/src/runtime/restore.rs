@@ -118,6 +118,9 @@ pub(crate) struct Restored {
 /// A changelog record read, not yet written: key, value, timestamp, offset.
 type Buffered = (Vec<u8>, Option<Vec<u8>>, i64, i64);
 
+/// How long one end-offset lookup may block the stream thread.
+const LOOKUP_TIMEOUT: Duration = Duration::from_millis(500);
+
 /// Records buffered per partition before they are written as one batch.
 const BATCH: usize = 10_000;
 
@@ -191,7 +194,7 @@ impl Restorer {
             self.assign()?;
         }
         let mut batches: Vec<Vec<Buffered>> = self.pending.iter().map(|_| Vec::new()).collect();
-        while !self.pending.is_empty() && Instant::now() < deadline {
+        while self.pending.iter().any(|r| r.end.is_some()) && Instant::now() < deadline {
             match self.consumer.poll(Duration::from_millis(10)) {
                 Some(Ok(m)) => {
                     let Some(i) = self
@@ -256,18 +259,32 @@ impl Restorer {
         Ok(restored)
     }
 
-    /// Looks up the end offset of partitions queued since the last call.
+    /// Looks up the end offset of partitions queued since the last call. Each lookup waits
+    /// briefly: a changelog just created may not be known to the restore consumer yet, and
+    /// the stream thread must go back to its consumer; a partition whose end stays unknown
+    /// for `default.api.timeout.ms` fails the restoration.
     fn look_up_ends(&mut self) -> Result<(), RuntimeError> {
         for r in self.pending.iter_mut().filter(|r| r.end.is_none()) {
-            let (low, high) = self
-                .consumer
-                .fetch_watermarks(&r.topic, r.partition, self.timeout)
-                .map_err(|e| RuntimeError::Restore {
-                    reason: format!(
-                        "reading the end offset of changelog `{}` partition {}: {e}",
-                        r.topic, r.partition
-                    ),
-                })?;
+            let (low, high) =
+                match self
+                    .consumer
+                    .fetch_watermarks(&r.topic, r.partition, LOOKUP_TIMEOUT)
+                {
+                    Ok(offsets) => offsets,
+                    Err(e) if r.started.elapsed() < self.timeout => {
+                        debug!(topic = %r.topic, partition = r.partition, error = %e,
+                        "changelog end offset not known yet; will retry");
+                        continue;
+                    }
+                    Err(e) => {
+                        return Err(RuntimeError::Restore {
+                            reason: format!(
+                                "reading the end offset of changelog `{}` partition {}: {e}",
+                                r.topic, r.partition
+                            ),
+                        });
+                    }
+                };
             let start = match r.next {
                 Some(next) if next > high => {
                     warn!(store = %r.store, topic = %r.topic, partition = r.partition,
@@ -280,6 +297,7 @@ impl Restorer {
             };
             r.next = Some(start);
             r.end = Some(high);
+            self.reassign = true;
             info!(store = %r.store, topic = %r.topic, partition = r.partition,
                 from = start, to = high, records = high - start, "restoring store");
             if let Some(l) = &self.listener {
@@ -374,7 +392,7 @@ impl Restorer {
     /// Assigns the pending partitions to the restore consumer at their next offsets.
     fn assign(&mut self) -> Result<(), RuntimeError> {
         let mut tpl = TopicPartitionList::new();
-        for r in &self.pending {
+        for r in self.pending.iter().filter(|r| r.end.is_some()) {
             let offset = r.next.map_or(Offset::Beginning, Offset::Offset);
             tpl.add_partition_offset(&r.topic, r.partition, offset)
                 .map_err(|e| RuntimeError::Restore {
