@@ -120,8 +120,12 @@ fn exactly_once_and_unimplemented_keys_are_refused_not_ignored() {
         e.to_string().contains("removed in Kafka Streams 4.0"),
         "{e}"
     );
-    let e = with(&[("statestore.cache.max.bytes", "1000")]).unwrap_err();
+    let e = with(&[("topology.optimization", "all")]).unwrap_err();
     assert!(matches!(e, ConfigError::NotSupported { .. }), "{e}");
+    let c = with(&[("statestore.cache.max.bytes", "1000")]).unwrap();
+    assert_eq!(c.statestore_cache_max_bytes(), 1000);
+    let e = with(&[("rocksdb.memory.max.bytes", "10")]).unwrap_err();
+    assert!(e.to_string().contains("rocksdb.memory.max.bytes"), "{e}");
     assert!(with(&[("num.standby.replicas", "0")]).is_ok());
     assert!(with(&[("num.standby.replicas", "1")]).is_err());
 }
@@ -168,11 +172,17 @@ fn secrets_never_show() {
         }
         assert!(shown.contains("[redacted]"), "{shown}");
     }
-    // librdkafka is built without OpenSSL here: SSL settings are refused, and not echoed.
-    let e = with(&[("ssl.key.password", "hunter6")]).unwrap_err();
-    assert!(matches!(e, ConfigError::Client { .. }), "{e}");
-    assert!(e.to_string().contains("not supported in this build"), "{e}");
-    assert!(!e.to_string().contains("hunter6"), "{e}");
+    // librdkafka is built with OpenSSL: TLS settings pass through, secrets stay hidden.
+    let c = with(&[
+        ("security.protocol", "SASL_SSL"),
+        ("sasl.mechanism", "SCRAM-SHA-512"),
+        ("ssl.key.password", "hunter6"),
+    ])
+    .unwrap();
+    for shown in [format!("{c:?}"), c.to_string()] {
+        assert!(!shown.contains("hunter6"), "{shown}");
+    }
+
     // Java's JAAS config has no librdkafka equivalent: refused, and not echoed.
     let e = with(&[("sasl.jaas.config", "org.Foo required password=\"hunter5\";")]).unwrap_err();
     assert!(matches!(e, ConfigError::NotSupported { .. }), "{e}");

@@ -290,3 +290,83 @@ fn interactive_queries_read_the_counts_while_processing() {
         "{err}"
     );
 }
+
+/// Event time from the value: `"<event time>:<payload>"`.
+struct EventTime;
+
+impl streams_core::timestamp::TimestampExtractor<String, String> for EventTime {
+    fn extract(&self, _key: &String, value: &String, record: i64, _partition_time: i64) -> i64 {
+        value
+            .split(':')
+            .next()
+            .and_then(|t| t.parse().ok())
+            .unwrap_or(record)
+    }
+}
+
+/// A task reading two topics picks the record with the lowest *extracted* timestamp next,
+/// as Kafka Streams' partition group does — here the Kafka timestamps say the opposite.
+#[test]
+fn merged_inputs_are_processed_in_extracted_timestamp_order() {
+    use rdkafka::config::ClientConfig;
+    use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
+    use streams_core::topology::SourceSpec;
+
+    let kafka = EmbeddedKafka::start().unwrap();
+    for topic in ["early", "late", "merged"] {
+        kafka.create_topic(topic, 1).unwrap();
+    }
+    // (topic, Kafka timestamp, event time): Kafka time puts `late` first, event time
+    // interleaves them.
+    let records = [
+        ("early", 5_000, 10),
+        ("early", 6_000, 30),
+        ("late", 1_000, 20),
+        ("late", 2_000, 40),
+    ];
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", kafka.bootstrap_servers())
+        .create()
+        .unwrap();
+    for (topic, kafka_ts, event) in records {
+        let value = format!("{event}:{topic}");
+        producer
+            .send(
+                BaseRecord::to(topic)
+                    .key("k")
+                    .payload(&value)
+                    .timestamp(kafka_ts),
+            )
+            .map_err(|(e, _)| e)
+            .unwrap();
+    }
+    producer.flush(Duration::from_secs(30)).unwrap();
+
+    let mut b = TopologyBuilder::new();
+    b.add_source_spec(
+        SourceSpec::new("early-source", ["early"], Utf8, Utf8).timestamp_extractor(EventTime),
+    )
+    .add_source_spec(
+        SourceSpec::new("late-source", ["late"], Utf8, Utf8).timestamp_extractor(EventTime),
+    )
+    .add_sink("out", "merged", Utf8, Utf8, ["early-source", "late-source"]);
+    let config = builder(&kafka, "merge-order")
+        .max_task_idle_ms(2_000)
+        .build()
+        .unwrap();
+    let streams = KafkaStreams::new(b.build().unwrap(), config).unwrap();
+    streams.start().unwrap();
+    let mut out = Vec::new();
+    let done = Reader::new(kafka.bootstrap_servers(), "merged").read_until(
+        &mut out,
+        Duration::from_secs(60),
+        |o| o.len() >= 4,
+    );
+    assert!(streams.close(Duration::from_secs(30)));
+    assert!(done, "got {out:?}, error {:?}", streams.error());
+    let order: Vec<String> = out
+        .iter()
+        .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+        .collect();
+    assert_eq!(order, ["10:early", "20:late", "30:early", "40:late"]);
+}

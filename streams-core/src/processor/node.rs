@@ -91,6 +91,19 @@ pub(crate) struct RawRecord<'a> {
 pub(crate) trait RawInput {
     fn process_raw(&mut self, raw: RawRecord<'_>, task: &mut TaskState)
     -> Result<(), StreamsError>;
+
+    /// The timestamp the source's extractor gives a record of (`topic`, `partition`) — what a
+    /// task with several inputs orders its buffered records by, as Kafka Streams' record
+    /// queues do. Undecodable records and invalid timestamps keep the record's own timestamp
+    /// (processing reports them).
+    fn extract_timestamp(
+        &mut self,
+        topic: &Arc<str>,
+        partition: i32,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        timestamp: i64,
+    ) -> i64;
 }
 
 fn to_streams_error(error: ProcessorError, node: &str, task: &TaskState) -> StreamsError {
@@ -202,6 +215,27 @@ where
         };
         let result = forward_all(&self.children, record, task);
         result.map_err(|e| to_streams_error(e, &self.info.name, task))
+    }
+
+    fn extract_timestamp(
+        &mut self,
+        topic: &Arc<str>,
+        partition: i32,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        timestamp: i64,
+    ) -> i64 {
+        let (Ok(key), Ok(value)) = (
+            self.key_codec.decode_nullable(key),
+            self.value_codec.decode_nullable(value),
+        ) else {
+            return timestamp;
+        };
+        let partition_time = *self.partition_time_slot(topic, partition);
+        let extracted = self
+            .extractor
+            .extract(&key, &value, timestamp, partition_time);
+        if extracted < 0 { timestamp } else { extracted }
     }
 }
 

@@ -16,7 +16,10 @@ use crate::record::Headers;
 #[derive(Debug)]
 pub(crate) struct OwnedRecord {
     pub(crate) offset: i64,
+    /// The record's own (Kafka) timestamp.
     pub(crate) timestamp: i64,
+    /// What the task orders by: the source's extracted timestamp.
+    pub(crate) extracted: i64,
     pub(crate) key: Option<Vec<u8>>,
     pub(crate) value: Option<Vec<u8>>,
     pub(crate) headers: Headers,
@@ -86,7 +89,7 @@ impl PartitionGroup {
             .partitions
             .iter()
             .enumerate()
-            .filter_map(|(i, p)| p.queue.front().map(|r| (r.timestamp, i)))
+            .filter_map(|(i, p)| p.queue.front().map(|r| (r.extracted, i)))
             .min()
             .map(|(_, i)| i)?;
         let must_wait = self.max_idle_ms >= 0
@@ -125,6 +128,7 @@ mod tests {
         OwnedRecord {
             offset,
             timestamp,
+            extracted: timestamp,
             key: None,
             value: None,
             headers: Headers::new(),

@@ -462,6 +462,24 @@ impl StreamTask {
         self.persistent
     }
 
+    /// The timestamp to order a buffered record of input `input` by: the source's extracted
+    /// timestamp when the task has several inputs (the order between them depends on it),
+    /// else the record's own.
+    pub(crate) fn ordering_timestamp(
+        &self,
+        input: usize,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        timestamp: i64,
+    ) -> i64 {
+        if self.inputs.partitions.len() < 2 {
+            return timestamp;
+        }
+        let p = &self.inputs.partitions[input];
+        self.graph
+            .extract_timestamp(p.source, p.partition, key, value, timestamp)
+    }
+
     /// The task's state stores.
     pub(crate) fn stores(&self) -> &crate::state::StoreRegistry {
         &self.state.stores

@@ -226,10 +226,12 @@ impl TaskManager {
             self.rate.record(1);
             return Ok(());
         }
+        let extracted = task.ordering_timestamp(i, message.key(), message.payload(), timestamp);
         let partition = &mut task.inputs.partitions[i];
         partition.queue.push_back(OwnedRecord {
             offset: message.offset(),
             timestamp,
+            extracted,
             key: message.key().map(<[u8]>::to_vec),
             value: message.payload().map(<[u8]>::to_vec),
             headers,

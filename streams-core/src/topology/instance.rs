@@ -126,6 +126,21 @@ impl TaskGraph {
         self.sources.iter().position(|(t, _)| **t == *topic)
     }
 
+    /// The extracted timestamp of a raw record of source input `source` (see
+    /// [`RawInput::extract_timestamp`]).
+    pub(crate) fn extract_timestamp(
+        &self,
+        source: usize,
+        partition: i32,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        timestamp: i64,
+    ) -> i64 {
+        let (topic, node) = &self.sources[source];
+        node.borrow_mut()
+            .extract_timestamp(topic, partition, key, value, timestamp)
+    }
+
     /// The topic of a source input.
     pub(crate) fn source_topic(&self, index: usize) -> &Arc<str> {
         &self.sources[index].0
