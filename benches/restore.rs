@@ -11,6 +11,11 @@
 //! cargo bench --bench restore -- --bootstrap-servers HOST:PORT [--records N] [--keys K] [--value-size V]
 //! ```
 
+#![allow(
+    clippy::print_stderr,
+    reason = "a command-line benchmark reports progress on stderr"
+)]
+
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

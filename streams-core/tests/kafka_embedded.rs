@@ -370,3 +370,125 @@ fn merged_inputs_are_processed_in_extracted_timestamp_order() {
         .collect();
     assert_eq!(order, ["10:early", "20:late", "30:early", "40:late"]);
 }
+
+/// Counts per key in a cached store; forwards each key's count from the cache flush, on
+/// commit (`Processor::on_commit`).
+#[derive(Default)]
+struct CachedCount {
+    counts: Option<streams_core::state::KeyValueStore<String, i64>>,
+    flushed: std::rc::Rc<std::cell::RefCell<Vec<(String, i64)>>>,
+}
+
+impl streams_core::processor::Processor for CachedCount {
+    type KIn = String;
+    type VIn = String;
+    type KOut = String;
+    type VOut = i64;
+
+    fn init(
+        &mut self,
+        ctx: &mut streams_core::processor::ProcessorContext<'_, String, i64>,
+    ) -> Result<(), streams_core::error::ProcessorError> {
+        let counts: streams_core::state::KeyValueStore<String, i64> =
+            ctx.key_value_store("counts")?;
+        let flushed = std::rc::Rc::clone(&self.flushed);
+        counts.set_cache_flush_listener(move |entry| {
+            if let Some(count) = entry.new_value {
+                flushed.borrow_mut().push((entry.key, count));
+            }
+            Ok(())
+        });
+        self.counts = Some(counts);
+        Ok(())
+    }
+
+    fn process(
+        &mut self,
+        r: streams_core::record::Record<String, String>,
+        _ctx: &mut streams_core::processor::ProcessorContext<'_, String, i64>,
+    ) -> Result<(), streams_core::error::ProcessorError> {
+        let counts = self
+            .counts
+            .as_ref()
+            .ok_or_else(|| streams_core::error::ProcessorError::msg("no store"))?;
+        let n = counts.get(&r.key)?.unwrap_or(0) + 1;
+        counts.put(&r.key, &n)?;
+        Ok(())
+    }
+
+    fn on_commit(
+        &mut self,
+        ctx: &mut streams_core::processor::ProcessorContext<'_, String, i64>,
+    ) -> Result<(), streams_core::error::ProcessorError> {
+        let now = ctx.current_stream_time();
+        for (key, count) in self.flushed.borrow_mut().drain(..) {
+            ctx.forward(streams_core::record::Record::new(key, count, now))?;
+        }
+        Ok(())
+    }
+}
+
+/// With caching on, an aggregate emits at most once per key per commit: 300 records of 3 keys
+/// processed between two commits give 3 output records.
+#[test]
+fn cached_aggregate_emits_once_per_key_per_commit() {
+    let kafka = EmbeddedKafka::start().unwrap();
+    kafka.create_topic("clicks", 1).unwrap();
+    kafka.create_topic("click-counts", 1).unwrap();
+    let records: Vec<(Option<String>, Vec<u8>)> = (0..300)
+        .map(|i| (Some(format!("user-{}", i % 3)), b"click".to_vec()))
+        .collect();
+    produce(kafka.bootstrap_servers(), "clicks", &records);
+
+    let mut b = TopologyBuilder::new();
+    b.add_source("in", ["clicks"], Utf8, Utf8)
+        .add_processor("count", CachedCount::default, ["in"])
+        .add_state_store(
+            streams_core::state::Stores::in_memory_key_value("counts", Utf8, I64)
+                .with_caching_enabled(),
+            ["count"],
+        )
+        .add_sink("out", "click-counts", Utf8, I64, ["count"]);
+    let config = builder(&kafka, "cached-count")
+        .commit_interval(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    let streams = KafkaStreams::new(b.build().unwrap(), config).unwrap();
+    streams.start().unwrap();
+    let processed = eventually(Duration::from_secs(60), || {
+        streams
+            .metrics()
+            .threads
+            .iter()
+            .map(|t| t.records_processed)
+            .sum::<u64>()
+            >= 300
+    });
+    assert!(processed, "not all processed; error {:?}", streams.error());
+    // Nothing was committed yet, so nothing was emitted; closing commits.
+    assert!(streams.close(Duration::from_secs(30)));
+    let mut out = Vec::new();
+    Reader::new(kafka.bootstrap_servers(), "click-counts").read_until(
+        &mut out,
+        Duration::from_secs(10),
+        |o| o.len() >= 4,
+    );
+    let emitted: BTreeMap<String, i64> = out
+        .iter()
+        .map(|(k, v)| {
+            (
+                String::from_utf8_lossy(k).into_owned(),
+                streams_core::codec::Codec::decode(&I64, v).unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(out.len(), 3, "one record per key: {emitted:?}");
+    assert_eq!(
+        emitted,
+        BTreeMap::from([
+            ("user-0".to_string(), 100),
+            ("user-1".to_string(), 100),
+            ("user-2".to_string(), 100)
+        ])
+    );
+}

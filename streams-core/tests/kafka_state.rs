@@ -6,6 +6,11 @@
 //! The killed instance runs in a child process: this test binary re-runs itself with the
 //! ignored test `crash_child` selected and the app's names in the environment.
 
+#![allow(
+    clippy::print_stderr,
+    reason = "the child instance reports its progress to the parent test's output"
+)]
+
 mod kafka_support;
 
 use std::collections::{BTreeMap, HashMap};
@@ -106,8 +111,19 @@ fn crash_child() {
     )
     .expect("new");
     streams.start().expect("start");
+    // Report progress on stderr (the parent's test output), and stop if the app failed.
     loop {
-        std::thread::sleep(Duration::from_secs(1));
+        std::thread::sleep(Duration::from_secs(5));
+        let metrics = streams.metrics();
+        eprintln!(
+            "crash_child {app}: state {:?}, processed {}, error {:?}",
+            streams.state(),
+            metrics.records_processed(),
+            streams.error()
+        );
+        if streams.error().is_some() {
+            std::process::exit(2);
+        }
     }
 }
 

@@ -91,6 +91,75 @@ pub trait Processor: 'static {
         Ok(())
     }
 
+    /// Called on every commit, after the task's record caches were flushed (the
+    /// [`TopologyTestDriver`](crate::testing::TopologyTestDriver) commits after each record):
+    /// the place to forward what a cache flush listener
+    /// ([`KeyValueStore::set_cache_flush_listener`](crate::state::KeyValueStore::set_cache_flush_listener))
+    /// collected. With caching on, an aggregate that forwards here emits at most once per key
+    /// per commit, as Kafka Streams' cached aggregates do.
+    ///
+    /// ```
+    /// use std::cell::RefCell;
+    /// use std::rc::Rc;
+    /// use streams_core::error::ProcessorError;
+    /// use streams_core::processor::{Processor, ProcessorContext};
+    /// use streams_core::record::Record;
+    /// use streams_core::state::KeyValueStore;
+    ///
+    /// /// Counts per key; emits each key's latest count once per commit.
+    /// #[derive(Default)]
+    /// struct CachedCount {
+    ///     counts: Option<KeyValueStore<String, i64>>,
+    ///     flushed: Rc<RefCell<Vec<(String, i64)>>>,
+    /// }
+    ///
+    /// impl Processor for CachedCount {
+    ///     type KIn = String;
+    ///     type VIn = String;
+    ///     type KOut = String;
+    ///     type VOut = i64;
+    ///
+    ///     fn init(&mut self, ctx: &mut ProcessorContext<'_, String, i64>) -> Result<(), ProcessorError> {
+    ///         let counts: KeyValueStore<String, i64> = ctx.key_value_store("counts")?;
+    ///         let flushed = Rc::clone(&self.flushed);
+    ///         counts.set_cache_flush_listener(move |entry| {
+    ///             if let Some(count) = entry.new_value {
+    ///                 flushed.borrow_mut().push((entry.key, count));
+    ///             }
+    ///             Ok(())
+    ///         });
+    ///         self.counts = Some(counts);
+    ///         Ok(())
+    ///     }
+    ///
+    ///     fn process(
+    ///         &mut self,
+    ///         r: Record<String, String>,
+    ///         _ctx: &mut ProcessorContext<'_, String, i64>,
+    ///     ) -> Result<(), ProcessorError> {
+    ///         let counts = self.counts.as_ref().ok_or_else(|| ProcessorError::msg("no store"))?;
+    ///         let n = counts.get(&r.key)?.unwrap_or(0) + 1;
+    ///         counts.put(&r.key, &n)?;
+    ///         Ok(())
+    ///     }
+    ///
+    ///     fn on_commit(&mut self, ctx: &mut ProcessorContext<'_, String, i64>) -> Result<(), ProcessorError> {
+    ///         let now = ctx.current_stream_time();
+    ///         for (key, count) in self.flushed.borrow_mut().drain(..) {
+    ///             ctx.forward(Record::new(key, count, now))?;
+    ///         }
+    ///         Ok(())
+    ///     }
+    /// }
+    /// ```
+    fn on_commit(
+        &mut self,
+        ctx: &mut ProcessorContext<'_, Self::KOut, Self::VOut>,
+    ) -> Result<(), ProcessorError> {
+        let _ = ctx;
+        Ok(())
+    }
+
     /// Called once when the task closes.
     fn close(&mut self) {}
 }

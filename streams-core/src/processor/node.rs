@@ -73,6 +73,12 @@ pub(crate) trait NodeLifecycle {
         task: &mut TaskState,
     ) -> Result<(), StreamsError>;
     fn close(&mut self);
+
+    /// The task commits (its caches were just flushed): [`Processor::on_commit`].
+    fn commit(&mut self, task: &mut TaskState) -> Result<(), StreamsError> {
+        let _ = task;
+        Ok(())
+    }
 }
 
 /// A consumed record, still in bytes.
@@ -286,6 +292,13 @@ impl<P: Processor> NodeLifecycle for ProcessorNode<P> {
         let mut ctx = ProcessorContext::new(&self.info, &self.children, task);
         self.processor
             .punctuate(punctuation, &mut ctx)
+            .map_err(|e| to_streams_error(e, &self.info.name, task))
+    }
+
+    fn commit(&mut self, task: &mut TaskState) -> Result<(), StreamsError> {
+        let mut ctx = ProcessorContext::new(&self.info, &self.children, task);
+        self.processor
+            .on_commit(&mut ctx)
             .map_err(|e| to_streams_error(e, &self.info.name, task))
     }
 

@@ -386,17 +386,17 @@ impl StreamTask {
         }
     }
 
-    /// Flushes the stores' record caches (on commit, before the producer is flushed).
-    pub(crate) fn flush_caches(&self) -> Result<(), RuntimeError> {
+    /// Flushes the stores' record caches and lets the processors forward what was flushed
+    /// (on commit, before the producer is flushed).
+    pub(crate) fn flush_caches(&mut self) -> Result<(), RuntimeError> {
         if self.restoring {
             return Ok(());
         }
-        self.state
-            .stores
-            .flush_caches()
-            .map_err(|e| RuntimeError::State {
+        self.graph
+            .commit(&mut self.state)
+            .map_err(|source| RuntimeError::Task {
                 task: self.id,
-                reason: e.to_string(),
+                source,
             })
     }
 

@@ -346,7 +346,7 @@ impl TaskManager {
     pub(crate) fn commit(&mut self, consumer: &StreamConsumer) -> Result<(), RuntimeError> {
         let start = Instant::now();
         self.last_commit = start;
-        for task in &self.active {
+        for task in &mut self.active {
             task.flush_caches()?;
         }
         flush(&self.producer, self.flush_timeout)

@@ -250,7 +250,7 @@ impl TopologyTestDriver {
         inner.clock.set(now);
         let Inner { graph, task, .. } = &mut *inner;
         graph.punctuate(PunctuationType::WallClockTime, now, task)?;
-        inner.task.stores.flush_caches()?;
+        graph.commit(task)?;
         inner.capture_and_reprocess()
     }
 
@@ -396,7 +396,7 @@ impl Inner {
         self.graph
             .punctuate(PunctuationType::StreamTime, stream_time, &mut self.task)?;
         self.task.commit_requested = false;
-        self.task.stores.flush_caches()?;
+        self.graph.commit(&mut self.task)?;
         self.capture_and_reprocess()
     }
 

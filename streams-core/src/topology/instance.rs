@@ -191,6 +191,19 @@ impl TaskGraph {
         Ok(fired)
     }
 
+    /// Commits: flushes the task's record caches, lets every processor forward what they
+    /// flushed ([`Processor::on_commit`](crate::processor::Processor::on_commit)), then flushes
+    /// the caches again for the writes that caused downstream.
+    pub(crate) fn commit(&self, task: &mut TaskState) -> Result<(), StreamsError> {
+        task.stores.flush_caches()?;
+        for (_, node) in &self.nodes {
+            task.metadata = None;
+            node.borrow_mut().commit(task)?;
+        }
+        task.stores.flush_caches()?;
+        Ok(())
+    }
+
     /// Closes every node and drops its punctuations.
     pub(crate) fn close(&self, task: &mut TaskState) {
         for (i, node) in &self.nodes {
