@@ -26,7 +26,8 @@
 #
 # NOTE: auto.create.topics.enable=false - tests must create their topics explicitly.
 # Other test settings: offsets/transaction-state RF=1, transaction.state.log.min.isr=1,
-# group.initial.rebalance.delay.ms=0, num.partitions=1, broker.session.timeout.ms=5000.
+# group.initial.rebalance.delay.ms=0, num.partitions=1, broker.session.timeout.ms=5000,
+# offsets.topic.num.partitions=4 and transaction.state.log.num.partitions=4.
 #
 # Environment (all optional):
 #   STREAMS_CACHE_DIR      cache root (default $HOME/.cache/streams)
@@ -133,6 +134,10 @@ log.dirs=$d/kraft-logs
 num.partitions=1
 auto.create.topics.enable=false
 offsets.topic.replication.factor=1
+# 4 instead of 50: creating __consumer_offsets (on the first group lookup) with 50 partitions
+# stalls a fresh single-node broker on 2 cores while the first tests already run.
+offsets.topic.num.partitions=4
+transaction.state.log.num.partitions=4
 transaction.state.log.replication.factor=1
 transaction.state.log.min.isr=1
 share.coordinator.state.topic.replication.factor=1

@@ -200,7 +200,7 @@ fn read_positions(topic: &str, partitions: i32) -> Vec<(i32, i64, String)> {
     consumer.assign(&tpl).expect("assign");
     let total: i64 = ends.values().sum();
     let mut out = Vec::new();
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + Duration::from_secs(240);
     while (out.len() as i64) < total && Instant::now() < deadline {
         if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
             let key = String::from_utf8_lossy(m.key().unwrap_or_default()).into_owned();
@@ -275,7 +275,7 @@ fn crash_and_restart(name: &str, same_dir: bool) -> (Arc<Restores>, Vec<i64>) {
     let dir = temp_state_dir(name);
     let mut child = spawn_child(&app, &input, &output, &dir);
     // Mid-run: every task checkpointed changelog offsets (after ≥10 000 changelog records).
-    let checkpointed = eventually(Duration::from_secs(120), || {
+    let checkpointed = eventually(Duration::from_secs(240), || {
         (0..PARTITIONS).all(|p| checkpoint_entries(&dir, &app, &format!("0_{p}")) > 0)
     });
     let status = child.try_wait().expect("child status");
@@ -283,7 +283,7 @@ fn crash_and_restart(name: &str, same_dir: bool) -> (Arc<Restores>, Vec<i64>) {
     child.wait().expect("reap the child");
     assert!(
         checkpointed,
-        "no checkpoints after 120 s (child status {status:?})"
+        "no checkpoints after 240 s (child status {status:?})"
     );
     let committed_at_kill = committed(&app, &input, PARTITIONS);
 
@@ -302,16 +302,16 @@ fn crash_and_restart(name: &str, same_dir: bool) -> (Arc<Restores>, Vec<i64>) {
         .expect("listener");
     streams.start().expect("start");
     let input_ends = end_offsets(&input, PARTITIONS);
-    let caught_up = eventually(Duration::from_secs(120), || {
+    let caught_up = eventually(Duration::from_secs(240), || {
         committed(&app, &input, PARTITIONS) == input_ends
     });
     assert!(
         caught_up,
-        "input not fully committed after 120 s: {:?} of {input_ends:?}; error {:?}",
+        "input not fully committed after 240 s: {:?} of {input_ends:?}; error {:?}",
         committed(&app, &input, PARTITIONS),
         streams.error()
     );
-    assert!(streams.close(Duration::from_secs(60)));
+    assert!(streams.close(Duration::from_secs(240)));
 
     // Expected counts, and the duplicates at-least-once allows: records at or after the
     // offsets committed when the child was killed may have been counted twice.
@@ -324,7 +324,7 @@ fn crash_and_restart(name: &str, same_dir: bool) -> (Arc<Restores>, Vec<i64>) {
         }
     }
     let mut out = Vec::new();
-    Reader::new(&bootstrap(), &output).read_until(&mut out, Duration::from_secs(60), |o| {
+    Reader::new(&bootstrap(), &output).read_until(&mut out, Duration::from_secs(240), |o| {
         let counts = final_counts(o);
         expected
             .iter()
@@ -497,7 +497,7 @@ fn window_retention_drops_expired_windows() {
 
     let mut out = Vec::new();
     let done =
-        Reader::new(&bootstrap(), &output).read_until(&mut out, Duration::from_secs(60), |o| {
+        Reader::new(&bootstrap(), &output).read_until(&mut out, Duration::from_secs(240), |o| {
             o.len() >= times.len()
         });
     assert!(streams.close(Duration::from_secs(30)));

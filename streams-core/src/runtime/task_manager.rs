@@ -66,6 +66,9 @@ pub(crate) fn uninstall() -> Option<TaskManager> {
 /// Records processed per task per step, so one busy task does not starve the others.
 const PROCESS_LIMIT: usize = 1000;
 
+/// At least how long a commit waits for the producer to flush.
+const FLUSH_TIMEOUT: Duration = Duration::from_secs(330);
+
 /// How long a step restores state before the thread polls its consumer again.
 const RESTORE_SLICE: Duration = Duration::from_millis(100);
 
@@ -130,7 +133,10 @@ impl TaskManager {
             },
             max_idle_ms: config.max_task_idle_ms(),
             buffered_max: config.buffered_records_per_partition(),
-            flush_timeout: config.api_timeout(),
+            // A commit waits until every record sent is acknowledged or failed, as Kafka
+            // Streams' flush does: each record fails on its own after librdkafka's
+            // `message.timeout.ms` (5 min by default), so wait a little longer than that.
+            flush_timeout: config.api_timeout().max(FLUSH_TIMEOUT),
             commit_interval: config.commit_interval(),
             shared,
             active: Vec::new(),

@@ -27,6 +27,41 @@ pub fn bootstrap() -> String {
     static BOOTSTRAP: OnceLock<String> = OnceLock::new();
     BOOTSTRAP
         .get_or_init(|| {
+            let b = find_broker();
+            warm_up(&b);
+            b
+        })
+        .clone()
+}
+
+/// Before the first test of a binary: a topic, a produced record and a consumer group with a
+/// committed offset, so that a freshly started broker has created `__consumer_offsets` and
+/// served each kind of request once before tests race each other (and their timeouts) on it.
+fn warm_up(bootstrap: &str) {
+    let topic = "streams-test-warm-up";
+    let _ = streams_core::kafka::create_topics(bootstrap, &[(topic, 1)], Duration::from_secs(60));
+    produce(bootstrap, topic, &[(None, b"warm".to_vec())]);
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", "streams-test-warm-up")
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("warm-up consumer");
+    consumer.subscribe(&[topic]).expect("subscribe");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while Instant::now() < deadline {
+        if let Some(Ok(_)) = consumer.poll(Duration::from_millis(200)) {
+            let _ = consumer.commit_consumer_state(rdkafka::consumer::CommitMode::Sync);
+            break;
+        }
+    }
+}
+
+fn find_broker() -> String {
+    static FOUND: OnceLock<String> = OnceLock::new();
+    FOUND
+        .get_or_init(|| {
             if let Ok(b) = std::env::var("KAFKA_BOOTSTRAP")
                 && !b.is_empty()
             {
@@ -93,7 +128,7 @@ pub fn produce(bootstrap: &str, topic: &str, records: &[(Option<String>, Vec<u8>
             }
         }
     }
-    producer.flush(Duration::from_secs(60)).expect("flush");
+    producer.flush(Duration::from_secs(300)).expect("flush");
 }
 
 /// A plain consumer reading `topic` from the beginning.
@@ -166,8 +201,8 @@ pub fn eventually(timeout: Duration, cond: impl Fn() -> bool) -> bool {
 
 pub fn wait_running(streams: &KafkaStreams) {
     assert!(
-        streams.wait_for_state(StreamsState::Running, Duration::from_secs(60)),
-        "not running after 60 s: {:?}, error: {:?}",
+        streams.wait_for_state(StreamsState::Running, Duration::from_secs(240)),
+        "not running after 240 s: {:?}, error: {:?}",
         streams.state(),
         streams.error()
     );
