@@ -100,7 +100,7 @@ pub fn unique(name: &str) -> String {
 }
 
 pub fn create_topics(bootstrap: &str, topics: &[(&str, i32)]) {
-    streams_core::kafka::create_topics(bootstrap, topics, Duration::from_secs(30))
+    streams_core::kafka::create_topics(bootstrap, topics, Duration::from_secs(120))
         .expect("create topics");
 }
 
