@@ -84,7 +84,7 @@ fn wordcount_end_to_end_four_partitions_two_threads() {
     assert!(eventually(Duration::from_secs(10), || {
         streams.metrics().records_processed() >= 400 + total as u64
     }));
-    assert!(streams.close(Duration::from_secs(30)));
+    assert!(streams.close(Duration::from_secs(240)));
     assert_eq!(streams.state(), StreamsState::NotRunning);
     let metrics = streams.metrics();
     assert!(
@@ -142,8 +142,8 @@ fn two_instances_split_the_partitions() {
     assert!(eventually(Duration::from_secs(10), || {
         a.metrics().records_processed() > 0 && b.metrics().records_processed() > 0
     }));
-    assert!(a.close(Duration::from_secs(30)));
-    assert!(b.close(Duration::from_secs(30)));
+    assert!(a.close(Duration::from_secs(240)));
+    assert!(b.close(Duration::from_secs(240)));
 }
 
 /// (c) One of two instances closes mid-run: the other takes over every task and no record is
@@ -172,7 +172,7 @@ fn survivor_takes_over_when_an_instance_closes() {
     let reader = Reader::new(&kafka, &output);
     let mut out = Vec::new();
     reader.read_until(&mut out, Duration::from_secs(30), |r| r.len() >= n / 10);
-    assert!(a.close(Duration::from_secs(30)));
+    assert!(a.close(Duration::from_secs(240)));
     assert_eq!(a.state(), StreamsState::NotRunning);
 
     let all: BTreeSet<String> = (0..n).map(|i| format!("seen:{i}")).collect();
@@ -197,7 +197,7 @@ fn survivor_takes_over_when_an_instance_closes() {
         .task_ids()
         .len()
         == 4));
-    assert!(b.close(Duration::from_secs(30)));
+    assert!(b.close(Duration::from_secs(240)));
 }
 
 /// (d) Bad config and an unreachable broker: clear, typed errors within a bounded time.
@@ -375,7 +375,7 @@ fn iq_answers_during_processing() {
     );
     let err = streams.window_store::<String, i64>("counts").unwrap_err();
     assert!(matches!(err, QueryError::WrongType { .. }), "{err}");
-    assert!(streams.close(Duration::from_secs(30)));
+    assert!(streams.close(Duration::from_secs(240)));
     assert!(matches!(
         counts.all(),
         Err(QueryError::NotRunning {

@@ -51,7 +51,7 @@ fn wordcount_with_lifecycle_on_the_embedded_cluster() {
         final_counts(&out),
         streams.error()
     );
-    assert!(streams.close(Duration::from_secs(30)));
+    assert!(streams.close(Duration::from_secs(240)));
     assert_eq!(streams.state(), StreamsState::NotRunning);
     let transitions = transitions.lock().unwrap().clone();
     assert_eq!(
@@ -139,7 +139,7 @@ fn production_failure_with_continue_drops_and_counts() {
         streams.metrics().threads[0].records_dropped == 1
     }));
     assert!(streams.state().is_running_or_rebalancing());
-    assert!(streams.close(Duration::from_secs(30)));
+    assert!(streams.close(Duration::from_secs(240)));
 }
 
 fn sum(input: &str, output: &str) -> Topology {
@@ -192,7 +192,7 @@ fn undecodable_records_fail_or_are_skipped_per_the_handler() {
     assert!(eventually(Duration::from_secs(10), || {
         skip.metrics().threads[0].records_skipped == 1
     }));
-    assert!(skip.close(Duration::from_secs(30)));
+    assert!(skip.close(Duration::from_secs(240)));
 }
 
 /// Issue 5, item 8: interactive queries read the `counts` store across both stream threads
@@ -278,7 +278,7 @@ fn interactive_queries_read_the_counts_while_processing() {
         "{err}"
     );
 
-    assert!(streams.close(Duration::from_secs(30)));
+    assert!(streams.close(Duration::from_secs(240)));
     let err = counts.all().unwrap_err();
     assert!(
         matches!(
@@ -362,7 +362,7 @@ fn merged_inputs_are_processed_in_extracted_timestamp_order() {
         Duration::from_secs(60),
         |o| o.len() >= 4,
     );
-    assert!(streams.close(Duration::from_secs(30)));
+    assert!(streams.close(Duration::from_secs(240)));
     assert!(done, "got {out:?}, error {:?}", streams.error());
     let order: Vec<String> = out
         .iter()
@@ -466,7 +466,7 @@ fn cached_aggregate_emits_once_per_key_per_commit() {
     });
     assert!(processed, "not all processed; error {:?}", streams.error());
     // Nothing was committed yet, so nothing was emitted; closing commits.
-    assert!(streams.close(Duration::from_secs(30)));
+    assert!(streams.close(Duration::from_secs(240)));
     let mut out = Vec::new();
     Reader::new(kafka.bootstrap_servers(), "click-counts").read_until(
         &mut out,

@@ -500,7 +500,7 @@ fn window_retention_drops_expired_windows() {
         Reader::new(&bootstrap(), &output).read_until(&mut out, Duration::from_secs(240), |o| {
             o.len() >= times.len()
         });
-    assert!(streams.close(Duration::from_secs(30)));
+    assert!(streams.close(Duration::from_secs(240)));
     assert!(
         done,
         "got {} outputs, error {:?}",

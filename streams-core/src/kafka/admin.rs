@@ -61,12 +61,26 @@ impl Admin {
     }
 
     /// Every topic of the cluster and its partition count.
+    ///
+    /// A dropped connection (`BrokerTransportFailure`, e.g. a broker too busy to answer) is
+    /// retried until `default.api.timeout.ms` has passed, as Kafka's admin client retries.
     pub(crate) fn partition_counts(&self) -> Result<HashMap<String, i32>, StartError> {
-        let metadata = self
-            .client
-            .inner()
-            .fetch_metadata(None, self.timeout)
-            .map_err(|e| self.metadata_error(e))?;
+        let deadline = Instant::now() + self.timeout;
+        let metadata = loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            match self.client.inner().fetch_metadata(None, remaining) {
+                Ok(metadata) => break metadata,
+                Err(e)
+                    if e.rdkafka_error_code() == Some(RDKafkaErrorCode::BrokerTransportFailure)
+                        && deadline.saturating_duration_since(Instant::now())
+                            > Duration::from_millis(500) =>
+                {
+                    warn!(bootstrap = %self.bootstrap, error = %e, "reading topic metadata failed; retrying");
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                Err(e) => return Err(self.metadata_error(e)),
+            }
+        };
         Ok(metadata
             .topics()
             .iter()
