@@ -259,7 +259,7 @@ impl TaskManager {
 
     /// One turn of the step loop after polling: process buffered records, punctuate by wall
     /// clock, serve delivery reports, commit when due, publish metrics. Returns how many
-    /// records it processed.
+    /// records it processed (at least 1 while restoring: the thread is busy).
     pub(crate) fn step(&mut self, consumer: &StreamConsumer) -> Result<usize, RuntimeError> {
         if let Some(e) = self.fatal.take() {
             return Err(e);
@@ -304,7 +304,8 @@ impl TaskManager {
         if now.saturating_duration_since(self.last_publish) >= Duration::from_secs(1) {
             self.publish(consumer, None);
         }
-        Ok(processed)
+        // While restoring, report work done so that the loop's next poll does not wait.
+        Ok(processed.max(usize::from(self.restorer.is_active())))
     }
 
     /// Restores for a slice of time; tasks done restoring start processing.
