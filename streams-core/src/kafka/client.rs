@@ -45,8 +45,9 @@ pub(crate) fn restore_consumer(config: &StreamsConfig, client_id: &str) -> Clien
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", config.bootstrap_servers())
         .set("client.id", client_id);
-    // Defaults (a user's `consumer.*` settings override them). librdkafka backs its fetcher off for `fetch.queue.backoff.ms` (1 s by default) whenever
-    // `queued.min.messages` are waiting: that capped restoration at ~130 k records/s.
+    // Defaults that a user's `consumer.*` settings override. librdkafka backs its fetcher off
+    // for `fetch.queue.backoff.ms` (1 s by default) whenever `queued.min.messages` are
+    // waiting: that capped restoration at ~130 k records/s.
     c.set("fetch.queue.backoff.ms", "5")
         .set("queued.min.messages", "200000")
         .set("max.partition.fetch.bytes", "8388608");
