@@ -618,6 +618,8 @@ pub(crate) fn run_ceiling(a: &ChildArgs) -> Result<i32, String> {
         .set("auto.offset.reset", "earliest")
         .set("fetch.min.bytes", "1")
         .set("fetch.wait.max.ms", a.or("fetch-max-wait-ms", "100"))
+        // The stream threads' consumer default (kafka/client.rs): no 1 s fetch back-off.
+        .set("fetch.queue.backoff.ms", "10")
         .set(
             "max.partition.fetch.bytes",
             a.or("max-partition-fetch-bytes", "1048576"),

@@ -26,7 +26,11 @@ pub(crate) fn consumer(config: &StreamsConfig, client_id: &str) -> ClientConfig 
     c.set("bootstrap.servers", config.bootstrap_servers())
         .set("client.id", client_id)
         .set("auto.offset.reset", config.auto_offset_reset().as_str())
-        .set("statistics.interval.ms", STATISTICS_INTERVAL_MS);
+        .set("statistics.interval.ms", STATISTICS_INTERVAL_MS)
+        // librdkafka stops fetching for `fetch.queue.backoff.ms` (1 s by default) whenever
+        // `queued.min.messages` wait: a thread a little slower than the fetcher then runs
+        // in bursts. A user's `consumer.*` setting overrides this.
+        .set("fetch.queue.backoff.ms", "10");
     for setting in config.client_settings(ClientScope::Consumer) {
         c.set(&setting.key, &setting.value);
     }
