@@ -31,46 +31,15 @@ use streams_core::error::ProcessorError;
 use streams_core::processor::{Processor, ProcessorContext};
 use streams_core::record::Record;
 use streams_core::runtime::{KafkaStreams, StartError, StateRestoreListener};
-use streams_core::state::{KeyValueStore, Stores, WindowStore};
+use streams_core::state::{Stores, WindowStore};
 use streams_core::topology::{Topology, TopologyBuilder};
 
-// ---- the application: count per key in a persistent store ----
-
-#[derive(Default)]
-struct CountPerKey {
-    store: Option<KeyValueStore<String, i64>>,
-}
-
-impl Processor for CountPerKey {
-    type KIn = String;
-    type VIn = String;
-    type KOut = String;
-    type VOut = i64;
-
-    fn init(&mut self, ctx: &mut ProcessorContext<'_, String, i64>) -> Result<(), ProcessorError> {
-        self.store = Some(ctx.key_value_store("counts")?);
-        Ok(())
-    }
-
-    fn process(
-        &mut self,
-        r: Record<String, String>,
-        ctx: &mut ProcessorContext<'_, String, i64>,
-    ) -> Result<(), ProcessorError> {
-        let store = self
-            .store
-            .as_ref()
-            .ok_or_else(|| ProcessorError::msg("no store"))?;
-        let count = store.get(&r.key)?.unwrap_or(0) + 1;
-        store.put(&r.key, &count)?;
-        ctx.forward(r.with_value(count))
-    }
-}
+// ---- the application: count per key (kafka_support's `Count`) in a persistent store ----
 
 fn count_topology(input: &str, output: &str) -> Topology {
     let mut b = TopologyBuilder::new();
     b.add_source("in", [input], Utf8, Utf8)
-        .add_processor("count", CountPerKey::default, ["in"])
+        .add_processor("count", Count::default, ["in"])
         .add_state_store(Stores::persistent_key_value("counts", Utf8, I64), ["count"])
         .add_sink("out", output, Utf8, I64, ["count"]);
     b.build().expect("valid topology")

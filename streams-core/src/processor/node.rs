@@ -13,7 +13,7 @@ use tracing::warn;
 use crate::codec::Codec;
 use crate::error::{ProcessorError, RecordPart, StreamsError};
 use crate::record::{Headers, Record, RecordMetadata};
-use crate::timestamp::{InvalidTimestampPolicy, TimestampExtractor};
+use crate::timestamp::{InvalidTimestampPolicy, RecordTimestamp, TimestampExtractor};
 
 use super::Processor;
 use super::context::ProcessorContext;
@@ -231,6 +231,10 @@ where
         value: Option<&[u8]>,
         timestamp: i64,
     ) -> i64 {
+        // The default extractor returns the record's timestamp: no need to decode.
+        if std::any::TypeId::of::<TE>() == std::any::TypeId::of::<RecordTimestamp>() {
+            return timestamp;
+        }
         let (Ok(key), Ok(value)) = (
             self.key_codec.decode_nullable(key),
             self.value_codec.decode_nullable(value),

@@ -94,6 +94,8 @@ pub(crate) struct TaskStores {
     /// The timestamp changelog writes without their own are produced with.
     pub(crate) now: Rc<Cell<i64>>,
     pub(crate) changelogs: Vec<Changelog>,
+    /// Some store is persistent (RocksDB), logged or not.
+    pub(crate) persistent: bool,
 }
 
 /// Changelog records logged between two checkpoints written at commit (Kafka Streams'
@@ -140,15 +142,6 @@ impl StreamTask {
             },
         };
         let task_dir = stores.context.task_dir();
-        let persistent = topology.stores().iter().any(|s| {
-            s.builder.persistent()
-                && nodes.iter().any(|&n| {
-                    topology.nodes()[n]
-                        .stores
-                        .iter()
-                        .any(|u| u == s.builder.name())
-                })
-        });
         let checkpointed = if stores.changelogs.iter().any(|c| c.persistent) {
             checkpoint::read(&checkpoint::path(&task_dir)).unwrap_or_else(|e| {
                 warn!(task = %id, error = %e, "ignoring the checkpoint: restoring everything");
@@ -169,6 +162,7 @@ impl StreamTask {
         let (graph, registry) =
             TaskGraph::with_stores(topology, nodes, &stores.context).map_err(instantiate)?;
         let application_id: Arc<str> = Arc::from(stores.context.application_id());
+        let persistent = stores.persistent;
         let stores_now = stores.now;
         let changelogs = stores.changelogs;
         let stores = registry;
@@ -372,7 +366,7 @@ impl StreamTask {
     /// it, start processing.
     pub(crate) fn finish_restoring(&mut self) -> Result<(), RuntimeError> {
         self.restoring = false;
-        self.checkpoint(true)
+        self.checkpoint()
     }
 
     /// Records that the changelog partition ends at `end` (restoration reached it).
@@ -388,7 +382,7 @@ impl StreamTask {
 
     /// Flushes the stores' record caches and lets the processors forward what was flushed
     /// (on commit, before the producer is flushed).
-    pub(crate) fn flush_caches(&mut self) -> Result<(), RuntimeError> {
+    pub(crate) fn commit_stores(&mut self) -> Result<(), RuntimeError> {
         if self.restoring {
             return Ok(());
         }
@@ -426,12 +420,19 @@ impl StreamTask {
             .map(|(k, o)| o - self.checkpointed.get(k).copied().unwrap_or(-1))
             .sum();
         if force || delta >= CHECKPOINT_DELTA {
-            self.checkpoint(force)?;
+            self.checkpoint()?;
         }
         Ok(())
     }
 
-    fn checkpoint(&mut self, force: bool) -> Result<(), RuntimeError> {
+    /// Flushes the stores and writes the checkpoint, unless the offsets it would hold are the
+    /// ones already written (then the stores hold nothing new either: every write is logged).
+    fn checkpoint(&mut self) -> Result<(), RuntimeError> {
+        if !self.changelogs.iter().any(|c| c.persistent)
+            || self.changelog_offsets == self.checkpointed
+        {
+            return Ok(());
+        }
         let state_error = |reason: String| RuntimeError::State {
             task: self.id,
             reason,
@@ -440,11 +441,6 @@ impl StreamTask {
             .stores
             .flush_all()
             .map_err(|e| state_error(e.to_string()))?;
-        if !self.changelogs.iter().any(|c| c.persistent)
-            || (!force && self.changelog_offsets == self.checkpointed)
-        {
-            return Ok(());
-        }
         checkpoint::write(&checkpoint::path(&self.task_dir), &self.changelog_offsets).map_err(
             |e| {
                 state_error(format!(

@@ -36,7 +36,7 @@ use super::partition_group::OwnedRecord;
 use super::restore::Restorer;
 use super::state::{Shared, ThreadState};
 use super::task::{Changelog, Handlers, Input, StreamTask, TaskStores, system_time_ms};
-use super::topics::changelogged_stores;
+use super::topics::{changelogged_stores, stores_of};
 
 thread_local! {
     static TASK_MANAGER: RefCell<Option<TaskManager>> = const { RefCell::new(None) };
@@ -354,7 +354,7 @@ impl TaskManager {
         let start = Instant::now();
         self.last_commit = start;
         for task in &mut self.active {
-            task.flush_caches()?;
+            task.commit_stores()?;
         }
         flush(&self.producer, self.flush_timeout)
             .map_err(|e| RuntimeError::Commit(format!("flushing the producer: {e}")))?;
@@ -404,10 +404,8 @@ impl TaskManager {
     /// Checkpoints the tasks' persistent stores (every [`super::task`] checkpoint delta, or
     /// always if `force`), after the producer was flushed.
     fn checkpoint(&mut self, force: bool) -> Result<(), RuntimeError> {
-        let reports = self.producer.context();
-        let delivered = |topic: &str, partition: i32| reports.changelog_offset(topic, partition);
         for task in &mut self.active {
-            task.maybe_checkpoint(&delivered, force)?;
+            checkpoint_task(&self.producer, task, force)?;
         }
         Ok(())
     }
@@ -456,10 +454,7 @@ impl TaskManager {
                 // process may be assigned it next, and must find its state directory free.
                 self.restorer.remove_task(task.id);
                 if !self.failed
-                    && let Err(e) = task.maybe_checkpoint(
-                        &|t: &str, p: i32| self.producer.context().changelog_offset(t, p),
-                        true,
-                    )
+                    && let Err(e) = checkpoint_task(&self.producer, &mut task, true)
                 {
                     error!(task = %task.id, error = %e, "checkpoint on revocation failed");
                 }
@@ -645,6 +640,7 @@ impl TaskManager {
                 context,
                 now,
                 changelogs,
+                persistent: stores_of(&self.topology, &group.nodes).any(|s| s.persistent()),
             },
         )
     }
@@ -717,6 +713,16 @@ impl TaskManager {
             };
         }
     }
+}
+
+/// Checkpoints `task` with the changelog offsets `producer` saw acknowledged.
+fn checkpoint_task(
+    producer: &Producer,
+    task: &mut StreamTask,
+    force: bool,
+) -> Result<(), RuntimeError> {
+    let reports = producer.context();
+    task.maybe_checkpoint(&|t, p| reports.changelog_offset(t, p), force)
 }
 
 /// The index (in `topology.groups()`) of the sub-topology that reads `topic`.

@@ -184,8 +184,8 @@ pub(crate) fn plan(
     })
 }
 
-/// The stores with logging on that the nodes `members` use, in the topology's store order.
-pub(crate) fn changelogged_stores<'t>(
+/// The stores the nodes `members` use, in the topology's store order.
+pub(crate) fn stores_of<'t>(
     topology: &'t Topology,
     members: &[usize],
 ) -> impl Iterator<Item = &'t dyn crate::state::StoreBuilder> + 't {
@@ -198,7 +198,15 @@ pub(crate) fn changelogged_stores<'t>(
         .stores()
         .iter()
         .map(|s| &*s.builder)
-        .filter(move |b| b.logging() && used.contains(b.name()))
+        .filter(move |b| used.contains(b.name()))
+}
+
+/// The stores with logging on that the nodes `members` use.
+pub(crate) fn changelogged_stores<'t>(
+    topology: &'t Topology,
+    members: &[usize],
+) -> impl Iterator<Item = &'t dyn crate::state::StoreBuilder> + 't {
+    stores_of(topology, members).filter(|b| b.logging())
 }
 
 #[cfg(test)]

@@ -257,8 +257,9 @@ impl Processor for Split {
     }
 }
 
+/// Counts per key in the key-value store `counts`; forwards each new count.
 #[derive(Default)]
-struct Count {
+pub struct Count {
     store: Option<KeyValueStore<String, i64>>,
 }
 
