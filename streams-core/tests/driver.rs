@@ -646,6 +646,32 @@ fn records_written_to_a_topic_the_topology_reads_are_fed_back() {
     assert_eq!(store.get(&s("pear")).unwrap(), Some(1));
 }
 
+#[test]
+fn fed_back_records_are_processed_depth_first() {
+    // `fan` writes each record to `loop` (read back, upper-cased, written to `out`) and then
+    // straight to `out`. As in Kafka Streams' driver, the fed-back record is processed before
+    // the records written after it are placed: `out` gets the upper-cased copy first.
+    let mut b = TopologyBuilder::new();
+    b.add_source("in", ["in"], Utf8, Utf8)
+        .add_processor("fan", pass::<String, String>, ["in"])
+        .add_sink("to-loop", "loop", Utf8, Utf8, ["fan"])
+        .add_sink("direct", "out", Utf8, Utf8, ["fan"])
+        .add_source("looped", ["loop"], Utf8, Utf8)
+        .add_processor("upper", || Upper, ["looped"])
+        .add_sink("from-loop", "out", Utf8, Utf8, ["upper"]);
+    let d = driver(b.build().unwrap());
+    let input = d.create_input_topic("in", Utf8, Utf8);
+    let out = d.create_output_topic("out", Utf8, Utf8);
+    input.pipe_input(s("k"), s("a")).unwrap();
+    input.pipe_input(s("k"), s("b")).unwrap();
+    assert_eq!(out.read_values_to_list().unwrap(), ["A", "a", "B", "b"]);
+    assert_eq!(
+        d.produced_topic_names(),
+        [s("loop"), s("out")],
+        "both topics were written"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // State stores
 // ---------------------------------------------------------------------------------------------

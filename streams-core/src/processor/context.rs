@@ -92,7 +92,7 @@ impl<'a, K, V> ProcessorContext<'a, K, V> {
 
     /// Where the record being processed came from; `None` in a punctuation.
     pub fn record_metadata(&self) -> Option<&RecordMetadata> {
-        self.task.metadata.as_ref()
+        self.task.metadata()
     }
 
     /// The task's stream time: the highest record timestamp it has seen, or -1 before any.

@@ -113,7 +113,7 @@ pub(crate) trait RawInput {
 }
 
 fn to_streams_error(error: ProcessorError, node: &str, task: &TaskState) -> StreamsError {
-    error.into_streams_error(node, task.metadata.as_ref())
+    error.into_streams_error(node, task.metadata())
 }
 
 fn to_processor_error(error: ProcessorError, node: &str, task: &TaskState) -> ProcessorError {
@@ -132,11 +132,13 @@ pub(crate) struct SourceNode<K, V, KC, VC, TE> {
 }
 
 impl<K, V, KC, VC, TE> SourceNode<K, V, KC, VC, TE> {
-    fn partition_time_slot(&mut self, topic: &Arc<str>, partition: i32) -> &mut i64 {
-        let i = match self
+    /// The index of (`topic`, `partition`) in `partition_time`, added if new.
+    fn partition_time_slot(&mut self, topic: &Arc<str>, partition: i32) -> usize {
+        // The topic is usually the very `Arc` stored here: compare pointers before bytes.
+        match self
             .partition_time
             .iter()
-            .position(|(t, p, _)| *p == partition && t == topic)
+            .position(|(t, p, _)| *p == partition && (Arc::ptr_eq(t, topic) || t == topic))
         {
             Some(i) => i,
             None => {
@@ -144,8 +146,7 @@ impl<K, V, KC, VC, TE> SourceNode<K, V, KC, VC, TE> {
                     .push((Arc::clone(topic), partition, super::task::UNKNOWN_TIME));
                 self.partition_time.len() - 1
             }
-        };
-        &mut self.partition_time[i].2
+        }
     }
 }
 
@@ -181,7 +182,8 @@ where
             .value_codec
             .decode_nullable(raw.value)
             .map_err(|e| deser_error(RecordPart::Value, e))?;
-        let partition_time = *self.partition_time_slot(raw.topic, raw.partition);
+        let slot = self.partition_time_slot(raw.topic, raw.partition);
+        let partition_time = self.partition_time[slot].2;
         let mut timestamp = self
             .extractor
             .extract(&key, &value, raw.timestamp, partition_time);
@@ -209,10 +211,10 @@ where
                 }
             }
         }
-        let slot = self.partition_time_slot(raw.topic, raw.partition);
-        *slot = (*slot).max(timestamp);
+        let time = &mut self.partition_time[slot].2;
+        *time = (*time).max(timestamp);
         task.stream_time = task.stream_time.max(timestamp);
-        task.metadata = Some(metadata());
+        task.set_metadata(raw.topic, raw.partition, raw.offset);
         let record = Record {
             key,
             value,
@@ -241,7 +243,8 @@ where
         ) else {
             return timestamp;
         };
-        let partition_time = *self.partition_time_slot(topic, partition);
+        let slot = self.partition_time_slot(topic, partition);
+        let partition_time = self.partition_time[slot].2;
         let extracted = self
             .extractor
             .extract(&key, &value, timestamp, partition_time);
@@ -377,7 +380,7 @@ where
             SinkTopic::Fixed(topic) => topic,
             SinkTopic::Extractor(extractor) => {
                 let ctx = RecordContext {
-                    metadata: task.metadata.as_ref(),
+                    metadata: task.metadata(),
                     timestamp: record.timestamp,
                     headers: &record.headers,
                 };

@@ -53,7 +53,10 @@ pub(crate) struct TaskState {
     pub(crate) id: TaskId,
     pub(crate) application_id: Arc<str>,
     pub(crate) stream_time: i64,
-    pub(crate) metadata: Option<RecordMetadata>,
+    /// The current record's metadata, valid while `has_metadata`: kept between records so the
+    /// topic's `Arc` is not cloned and dropped for every record of the same topic.
+    metadata: Option<RecordMetadata>,
+    has_metadata: bool,
     pub(crate) punctuations: PunctuationQueue,
     pub(crate) commit_requested: bool,
     pub(crate) clock: Box<dyn WallClock>,
@@ -74,11 +77,40 @@ impl TaskState {
             application_id,
             stream_time: UNKNOWN_TIME,
             metadata: None,
+            has_metadata: false,
             punctuations: PunctuationQueue::default(),
             commit_requested: false,
             clock,
             collector,
             stores,
         }
+    }
+
+    /// The record being processed, `None` in punctuations and commits.
+    pub(crate) fn metadata(&self) -> Option<&RecordMetadata> {
+        self.metadata.as_ref().filter(|_| self.has_metadata)
+    }
+
+    /// Sets the record being processed.
+    pub(crate) fn set_metadata(&mut self, topic: &Arc<str>, partition: i32, offset: i64) {
+        match &mut self.metadata {
+            Some(m) if Arc::ptr_eq(&m.topic, topic) => {
+                m.partition = partition;
+                m.offset = offset;
+            }
+            slot => {
+                *slot = Some(RecordMetadata {
+                    topic: Arc::clone(topic),
+                    partition,
+                    offset,
+                });
+            }
+        }
+        self.has_metadata = true;
+    }
+
+    /// No record is being processed.
+    pub(crate) fn clear_metadata(&mut self) {
+        self.has_metadata = false;
     }
 }

@@ -1,5 +1,4 @@
 use std::cell::{Cell, RefCell};
-use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,67 +17,78 @@ use crate::state::{
 use crate::topology::Topology;
 use crate::topology::instance::TaskGraph;
 
+use super::captured::Captured;
 use super::input::TestInputTopic;
 use super::output::TestOutputTopic;
 
-/// A record a sink wrote, as bytes: key and value share one buffer.
-#[derive(Debug, Clone)]
-pub(crate) struct Produced {
-    pub(crate) topic: Arc<str>,
-    bytes: Vec<u8>,
-    key_len: Option<usize>,
-    has_value: bool,
-    pub(crate) timestamp: i64,
-    pub(crate) headers: Headers,
+/// What sinks wrote, per topic, shared by the collector and the driver.
+struct Written {
+    /// The topics sources read, with their source index: records written to them are fed
+    /// back.
+    sources: Vec<(Arc<str>, usize)>,
+    /// Per topic written to, in order of first write.
+    outputs: Vec<Output>,
+    /// Records not yet placed in `outputs`: once a record to a fed-back topic is written, the
+    /// records after it wait until it has been processed (depth first, as in Kafka Streams'
+    /// driver), so each topic's order is the order Kafka Streams' driver gives.
+    deferred: Captured,
 }
 
-impl Produced {
-    pub(crate) fn key(&self) -> Option<&[u8]> {
-        self.key_len.map(|n| &self.bytes[..n])
-    }
-
-    pub(crate) fn value(&self) -> Option<&[u8]> {
-        let start = self.key_len.unwrap_or(0);
-        self.has_value.then(|| &self.bytes[start..])
-    }
+/// The records sinks wrote to one topic.
+struct Output {
+    topic: Arc<str>,
+    /// The source reading `topic`, if the topology reads it.
+    source: Option<usize>,
+    records: Captured,
 }
 
-#[derive(Default)]
-struct Collector {
-    produced: Rc<RefCell<Vec<Produced>>>,
-    /// Topic names seen, so each record shares its topic's name instead of copying it.
-    topics: Vec<Arc<str>>,
-}
-
-impl Collector {
-    fn intern(&mut self, topic: &str) -> Arc<str> {
-        if let Some(t) = self.topics.iter().find(|t| ***t == *topic) {
-            return Arc::clone(t);
+impl Written {
+    fn output_index(&mut self, topic: &str) -> usize {
+        if let Some(i) = self.outputs.iter().position(|o| *o.topic == *topic) {
+            return i;
         }
-        let t: Arc<str> = Arc::from(topic);
-        self.topics.push(Arc::clone(&t));
-        t
+        let source = self
+            .sources
+            .iter()
+            .find(|(t, _)| **t == *topic)
+            .map(|(_, s)| *s);
+        self.outputs.push(Output {
+            topic: Arc::from(topic),
+            source,
+            records: Captured::default(),
+        });
+        self.outputs.len() - 1
     }
+}
+
+struct Collector {
+    written: Rc<RefCell<Written>>,
+    /// The output written last: usually the next record's too.
+    last: usize,
 }
 
 impl RecordCollector for Collector {
     fn send(&mut self, record: OutputRecord<'_>) -> Result<(), StreamsError> {
-        let topic = self.intern(record.topic);
-        let (key, value) = (
-            record.key.unwrap_or_default(),
-            record.value.unwrap_or_default(),
-        );
-        let mut bytes = Vec::with_capacity(key.len() + value.len());
-        bytes.extend_from_slice(key);
-        bytes.extend_from_slice(value);
-        self.produced.borrow_mut().push(Produced {
-            topic,
-            bytes,
-            key_len: record.key.map(<[u8]>::len),
-            has_value: record.value.is_some(),
-            timestamp: record.timestamp,
-            headers: record.headers.clone(),
-        });
+        let mut written = self.written.borrow_mut();
+        let i = match written.outputs.get(self.last) {
+            Some(o) if *o.topic == *record.topic => self.last,
+            _ => {
+                self.last = written.output_index(record.topic);
+                self.last
+            }
+        };
+        let headers = record.headers.clone();
+        let (key, value, timestamp) = (record.key, record.value, record.timestamp);
+        if written.deferred.len() == 0 && written.outputs[i].source.is_none() {
+            written.outputs[i]
+                .records
+                .push(key, value, timestamp, headers);
+        } else {
+            let topic = u32::try_from(i).expect("fewer than 2^32 output topics");
+            written
+                .deferred
+                .push_to(topic, key, value, timestamp, headers);
+        }
         Ok(())
     }
 }
@@ -113,11 +123,9 @@ pub(crate) struct Inner {
     graph: TaskGraph,
     task: TaskState,
     clock: Rc<Cell<i64>>,
-    produced: Rc<RefCell<Vec<Produced>>>,
-    /// An empty buffer with capacity, swapped with `produced` on each capture.
-    spare: Vec<Produced>,
-    /// Records written per topic; few topics, so a scan beats hashing.
-    outputs: Vec<(Arc<str>, VecDeque<Produced>)>,
+    written: Rc<RefCell<Written>>,
+    /// An empty buffer with capacity, swapped with the deferred records on each capture.
+    spare: Captured,
     /// Next offset per source input of the graph.
     offsets: Vec<i64>,
 }
@@ -161,8 +169,17 @@ impl TopologyTestDriver {
             TaskGraph::with_stores(&topology, &all, &store_context).map_err(instantiate)?;
         stores.set_temp_dir(dir);
         let clock = Rc::new(Cell::new(options.wall_clock_start_ms));
-        let collector = Collector::default();
-        let produced = Rc::clone(&collector.produced);
+        let written = Rc::new(RefCell::new(Written {
+            sources: (0..graph.source_count())
+                .map(|i| (Arc::clone(graph.source_topic(i)), i))
+                .collect(),
+            outputs: Vec::new(),
+            deferred: Captured::default(),
+        }));
+        let collector = Collector {
+            written: Rc::clone(&written),
+            last: 0,
+        };
         let mut task = TaskState::new(
             id,
             Arc::from(options.application_id.as_str()),
@@ -174,9 +191,8 @@ impl TopologyTestDriver {
         let mut inner = Inner {
             task,
             clock,
-            produced,
-            spare: Vec::new(),
-            outputs: Vec::new(),
+            written,
+            spare: Captured::default(),
             offsets: vec![0; graph.source_count()],
             graph,
         };
@@ -269,9 +285,11 @@ impl TopologyTestDriver {
         let mut names: Vec<String> = self
             .inner
             .borrow()
+            .written
+            .borrow()
             .outputs
             .iter()
-            .map(|(t, _)| t.to_string())
+            .map(|o| o.topic.to_string())
             .collect();
         names.sort();
         names
@@ -334,15 +352,12 @@ impl TopologyTestDriver {
             .process(topic, key, value, timestamp, headers)
     }
 
-    pub(crate) fn with_output<R>(
-        &self,
-        topic: &str,
-        f: impl FnOnce(&mut VecDeque<Produced>) -> R,
-    ) -> R {
-        let mut inner = self.inner.borrow_mut();
-        match inner.outputs.iter_mut().find(|(t, _)| **t == *topic) {
-            Some((_, queue)) => f(queue),
-            None => f(&mut VecDeque::new()),
+    pub(crate) fn with_output<R>(&self, topic: &str, f: impl FnOnce(&mut Captured) -> R) -> R {
+        let inner = self.inner.borrow();
+        let mut written = inner.written.borrow_mut();
+        match written.outputs.iter_mut().find(|o| *o.topic == *topic) {
+            Some(output) => f(&mut output.records),
+            None => f(&mut Captured::default()),
         }
     }
 }
@@ -355,16 +370,6 @@ impl Drop for TopologyTestDriver {
 }
 
 impl Inner {
-    fn output_index(&mut self, topic: &str) -> usize {
-        match self.outputs.iter().position(|(t, _)| **t == *topic) {
-            Some(i) => i,
-            None => {
-                self.outputs.push((Arc::from(topic), VecDeque::new()));
-                self.outputs.len() - 1
-            }
-        }
-    }
-
     fn process(
         &mut self,
         topic: &str,
@@ -380,6 +385,17 @@ impl Inner {
                 topic: topic.to_string(),
                 reason: "no source of the topology reads it",
             })?;
+        self.process_source(source, key, value, timestamp, headers)
+    }
+
+    fn process_source(
+        &mut self,
+        source: usize,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        timestamp: i64,
+        headers: Headers,
+    ) -> Result<(), StreamsError> {
         let offset = self.offsets[source];
         self.offsets[source] += 1;
         let raw = RawRecord {
@@ -406,21 +422,30 @@ impl Inner {
     /// If processing a fed-back record fails, the records written before the failure are all
     /// still captured; the error is returned after them.
     fn capture_and_reprocess(&mut self) -> Result<(), StreamsError> {
-        // Swap in the spare buffer so the sinks' next writes reuse its capacity.
-        let mut batch = std::mem::take(&mut self.spare);
-        std::mem::swap(&mut batch, &mut *self.produced.borrow_mut());
-        let mut result = Ok(());
-        for record in batch.drain(..) {
-            let again = (result.is_ok() && self.graph.source_index(&record.topic).is_some())
-                .then(|| record.clone());
-            let i = self.output_index(&record.topic);
-            self.outputs[i].1.push_back(record);
-            if let Some(r) = again {
-                let headers = r.headers.clone();
-                result = self.process(&r.topic, r.key(), r.value(), r.timestamp, headers);
-            }
+        if self.written.borrow().deferred.len() == 0 {
+            // Every record is in its topic's output already.
+            return Ok(());
         }
-        self.spare = batch;
+        // Swap in the spare buffer so the sinks' next writes reuse its capacity.
+        let mut records = std::mem::take(&mut self.spare);
+        std::mem::swap(&mut records, &mut self.written.borrow_mut().deferred);
+        let mut result = Ok(());
+        records.drain_with(|r| {
+            let again = {
+                let mut written = self.written.borrow_mut();
+                let output = &mut written.outputs[r.topic as usize];
+                let again = output
+                    .source
+                    .filter(|_| result.is_ok())
+                    .map(|source| (source, r.headers.clone()));
+                output.records.push(r.key, r.value, r.timestamp, r.headers);
+                again
+            };
+            if let Some((source, headers)) = again {
+                result = self.process_source(source, r.key, r.value, r.timestamp, headers);
+            }
+        });
+        self.spare = records;
         result
     }
 }

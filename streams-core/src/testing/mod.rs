@@ -40,6 +40,7 @@
 //! assert!(output.is_empty());
 //! ```
 
+mod captured;
 mod driver;
 mod input;
 mod output;

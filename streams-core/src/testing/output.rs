@@ -5,7 +5,8 @@ use crate::codec::{Codec, CodecError};
 use crate::error::RecordPart;
 use crate::record::Record;
 
-use super::driver::{Produced, TopologyTestDriver};
+use super::captured::CapturedRecord;
+use super::driver::TopologyTestDriver;
 
 /// Why a [`TestOutputTopic`] read failed.
 #[derive(Debug, thiserror::Error)]
@@ -71,7 +72,7 @@ impl<'d, K: 'static, V: 'static> TestOutputTopic<'d, K, V> {
         }
     }
 
-    fn decode(&self, p: Produced) -> Result<Record<K, V>, ReadError> {
+    fn decode(&self, p: CapturedRecord<'_>) -> Result<Record<K, V>, ReadError> {
         let error = |part, source| ReadError::Decode {
             topic: self.topic.clone(),
             part,
@@ -80,11 +81,11 @@ impl<'d, K: 'static, V: 'static> TestOutputTopic<'d, K, V> {
         Ok(Record {
             key: self
                 .key_codec
-                .decode_from(p.key())
+                .decode_from(p.key)
                 .map_err(|e| error(RecordPart::Key, e))?,
             value: self
                 .value_codec
-                .decode_from(p.value())
+                .decode_from(p.value)
                 .map_err(|e| error(RecordPart::Value, e))?,
             timestamp: p.timestamp,
             headers: p.headers,
@@ -93,13 +94,13 @@ impl<'d, K: 'static, V: 'static> TestOutputTopic<'d, K, V> {
 
     /// The next record: key, value, timestamp and headers.
     pub fn read_record(&self) -> Result<Record<K, V>, ReadError> {
-        let next = self.driver.with_output(&self.topic, |q| q.pop_front());
-        match next {
-            Some(p) => self.decode(p),
-            None => Err(ReadError::Empty {
-                topic: self.topic.clone(),
-            }),
-        }
+        self.driver
+            .with_output(&self.topic, |q| q.pop_front_with(|r| self.decode(r)))
+            .unwrap_or_else(|| {
+                Err(ReadError::Empty {
+                    topic: self.topic.clone(),
+                })
+            })
     }
 
     /// The next record's key and value.
@@ -115,22 +116,15 @@ impl<'d, K: 'static, V: 'static> TestOutputTopic<'d, K, V> {
     /// All remaining records. A record that does not decode stops the read with its error;
     /// the records after it stay queued.
     pub fn read_records_to_list(&self) -> Result<Vec<Record<K, V>>, ReadError> {
-        let mut queued = self.driver.with_output(&self.topic, std::mem::take);
-        let mut all = Vec::with_capacity(queued.len());
-        while let Some(p) = queued.pop_front() {
-            match self.decode(p) {
-                Ok(record) => all.push(record),
-                Err(e) => {
-                    // Put the rest back, ahead of anything written meanwhile (nothing can be).
-                    self.driver.with_output(&self.topic, |q| {
-                        queued.append(q);
-                        *q = queued;
-                    });
-                    return Err(e);
-                }
+        // Decode in place: the queue keeps its capacity for the records written next.
+        self.driver.with_output(&self.topic, |queue| {
+            let mut all = Vec::with_capacity(queue.len());
+            // The records after a bad one stay queued.
+            while let Some(record) = queue.pop_front_with(|r| self.decode(r)) {
+                all.push(record?);
             }
-        }
-        Ok(all)
+            Ok(all)
+        })
     }
 
     /// All remaining keys and values.

@@ -20,6 +20,8 @@ type SourceInput = (Arc<str>, Rc<RefCell<dyn RawInput>>);
 pub(crate) struct TaskGraph {
     /// Live nodes by topology node index, in index (= declaration) order.
     nodes: Vec<(usize, Rc<RefCell<dyn NodeLifecycle>>)>,
+    /// Positions in `nodes` of the processors: the only nodes with work on commit.
+    processors: Vec<usize>,
     /// (topic, source reading it); few entries, so a linear scan beats hashing.
     sources: Vec<SourceInput>,
 }
@@ -96,6 +98,7 @@ impl TaskGraph {
 
         let mut sources = Vec::new();
         let mut nodes = Vec::with_capacity(members.len());
+        let mut processors = Vec::new();
         let mut sorted: Vec<usize> = members.to_vec();
         sorted.sort_unstable();
         let mut store_names: Vec<&str> = Vec::new();
@@ -109,6 +112,9 @@ impl TaskGraph {
                 }
             }
             store_names.extend(defs[i].stores.iter().map(String::as_str));
+            if matches!(defs[i].kind, super::NodeKind::Processor) {
+                processors.push(nodes.len());
+            }
             nodes.push((i, instance.lifecycle));
         }
         let mut registry = StoreRegistry::default();
@@ -118,7 +124,14 @@ impl TaskGraph {
                 registry.insert(store.builder.name().to_string(), built);
             }
         }
-        Ok((TaskGraph { nodes, sources }, registry))
+        Ok((
+            TaskGraph {
+                nodes,
+                processors,
+                sources,
+            },
+            registry,
+        ))
     }
 
     /// The index of the source input for `topic`, if one of the task's sources reads it.
@@ -168,7 +181,7 @@ impl TaskGraph {
         task: &mut TaskState,
     ) -> Result<(), StreamsError> {
         let result = self.sources[source].1.borrow_mut().process_raw(raw, task);
-        task.metadata = None;
+        task.clear_metadata();
         result
     }
 
@@ -184,7 +197,7 @@ impl TaskGraph {
             let Some((_, live)) = self.nodes.iter().find(|(i, _)| *i == node) else {
                 continue;
             };
-            task.metadata = None;
+            task.clear_metadata();
             live.borrow_mut().punctuate(punctuation, task)?;
             fired += 1;
         }
@@ -196,9 +209,9 @@ impl TaskGraph {
     /// the caches again for the writes that caused downstream.
     pub(crate) fn commit(&self, task: &mut TaskState) -> Result<(), StreamsError> {
         task.stores.flush_caches()?;
-        for (_, node) in &self.nodes {
-            task.metadata = None;
-            node.borrow_mut().commit(task)?;
+        for &p in &self.processors {
+            task.clear_metadata();
+            self.nodes[p].1.borrow_mut().commit(task)?;
         }
         task.stores.flush_caches()?;
         Ok(())
