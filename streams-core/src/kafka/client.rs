@@ -9,6 +9,12 @@ use crate::config::{ClientScope, ConfigError, StreamsConfig, is_secret};
 /// How often consumers report statistics (consumer lag, high watermarks).
 pub(crate) const STATISTICS_INTERVAL_MS: &str = "1000";
 
+/// The stream threads' consumer prefetch: records per partition librdkafka tries to keep queued.
+pub(crate) const QUEUED_MIN_MESSAGES: &str = "10000";
+
+/// The stream threads' consumer prefetch bound, in KiB.
+pub(crate) const QUEUED_MAX_KBYTES: &str = "8192";
+
 fn base(config: &StreamsConfig, client_id: &str, scope: ClientScope) -> ClientConfig {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", config.bootstrap_servers())
@@ -30,7 +36,13 @@ pub(crate) fn consumer(config: &StreamsConfig, client_id: &str) -> ClientConfig 
         // librdkafka stops fetching for `fetch.queue.backoff.ms` (1 s by default) whenever
         // `queued.min.messages` wait: a thread a little slower than the fetcher then runs
         // in bursts. A user's `consumer.*` setting overrides this.
-        .set("fetch.queue.backoff.ms", "10");
+        .set("fetch.queue.backoff.ms", "10")
+        // librdkafka prefetches until 100 000 records per partition or 64 MiB are queued:
+        // most of a thread's memory, for no throughput (measured in BENCHMARKS.md: peak RSS
+        // 86 → 46 MiB, throughput unchanged). 10 000 records or 8 MiB still cover tens of ms
+        // of processing at full speed.
+        .set("queued.min.messages", QUEUED_MIN_MESSAGES)
+        .set("queued.max.messages.kbytes", QUEUED_MAX_KBYTES);
     for setting in config.client_settings(ClientScope::Consumer) {
         c.set(&setting.key, &setting.value);
     }

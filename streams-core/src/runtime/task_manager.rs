@@ -299,7 +299,7 @@ impl TaskManager {
         if commit_requested
             || now.saturating_duration_since(self.last_commit) >= self.commit_interval
         {
-            self.commit(consumer)?;
+            self.commit_with(consumer, CommitMode::Async)?;
         }
         if now.saturating_duration_since(self.last_publish) >= Duration::from_secs(1) {
             self.publish(consumer, None);
@@ -351,6 +351,24 @@ impl TaskManager {
     /// At-least-once commit: flush the producer, check deliveries, then commit the offsets
     /// after the last processed record of every input partition, synchronously.
     pub(crate) fn commit(&mut self, consumer: &StreamConsumer) -> Result<(), RuntimeError> {
+        self.commit_with(consumer, CommitMode::Sync)
+    }
+
+    /// [`commit`](Self::commit), with the offsets sent to the group coordinator in `mode`.
+    ///
+    /// The periodic commit is asynchronous: what makes it at-least-once is that the producer
+    /// was flushed (every output record up to these offsets acknowledged) before the offsets
+    /// are sent, not waiting for the coordinator's answer. Waiting would stall the stream
+    /// thread for a broker round trip (and a write to `__consumer_offsets`) every commit
+    /// interval; a commit that fails is logged by the consumer context and superseded by the
+    /// next one (a crash before that reprocesses, as at-least-once allows). Revocation and
+    /// shutdown commit synchronously: their offsets must be on the broker before the
+    /// partitions move.
+    fn commit_with(
+        &mut self,
+        consumer: &StreamConsumer,
+        mode: CommitMode,
+    ) -> Result<(), RuntimeError> {
         let start = Instant::now();
         self.last_commit = start;
         for task in &mut self.active {
@@ -371,14 +389,14 @@ impl TaskManager {
         if tpl.count() == 0 {
             return Ok(());
         }
-        match consumer.commit(&tpl, CommitMode::Sync) {
+        match consumer.commit(&tpl, mode) {
             Ok(()) => {
                 for task in &mut self.active {
                     task.mark_committed();
                 }
                 let latency = start.elapsed();
                 self.commits.record(latency);
-                debug!(thread = %self.name, partitions = tpl.count(), ?latency, "committed");
+                debug!(thread = %self.name, partitions = tpl.count(), ?latency, ?mode, "committed");
                 Ok(())
             }
             Err(e) => {
