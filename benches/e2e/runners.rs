@@ -253,10 +253,13 @@ impl Processor for FilterMap {
 }
 
 /// count: a count per key in a persistent store with caching on (the changelog sees one write
-/// per key per commit, as Kafka Streams'); forwards every new count.
+/// per key per commit, as Kafka Streams'); forwards each changed count once per commit, with the
+/// timestamp of its latest record — what Kafka Streams' record cache forwards when it flushes.
 struct CountPerKey {
     progress: Arc<Progress>,
     counts: Option<KeyValueStore<String, i64>>,
+    /// Counts changed since the last commit, with their latest record's timestamp.
+    dirty: HashMap<String, (i64, i64)>,
 }
 
 impl Processor for CountPerKey {
@@ -273,7 +276,7 @@ impl Processor for CountPerKey {
     fn process(
         &mut self,
         record: Record<String, Vec<u8>>,
-        ctx: &mut ProcessorContext<'_, String, i64>,
+        _ctx: &mut ProcessorContext<'_, String, i64>,
     ) -> Result<(), ProcessorError> {
         self.progress.tick();
         let counts = self
@@ -282,7 +285,18 @@ impl Processor for CountPerKey {
             .ok_or_else(|| ProcessorError::msg("store not initialised"))?;
         let count = counts.get(&record.key)?.unwrap_or(0) + 1;
         counts.put(&record.key, &count)?;
-        ctx.forward(record.with_value(count))
+        self.dirty.insert(record.key, (count, record.timestamp));
+        Ok(())
+    }
+
+    fn on_commit(
+        &mut self,
+        ctx: &mut ProcessorContext<'_, String, i64>,
+    ) -> Result<(), ProcessorError> {
+        for (key, (count, timestamp)) in self.dirty.drain() {
+            ctx.forward(Record::new(key, count, timestamp))?;
+        }
+        Ok(())
     }
 }
 
@@ -291,10 +305,12 @@ impl Processor for CountPerKey {
 /// (retention = size + grace = 1 s) with caching on; a record whose window already closed
 /// (window end ≤ stream time) is dropped as late, as Kafka Streams drops it. The output key is
 /// Kafka Streams' time-windowed key: the key's bytes, then the window start (8 bytes BE).
+/// Forwards each changed window's count once per commit, as the record cache does.
 struct WindowedCount {
     progress: Arc<Progress>,
     counts: Option<WindowStore<String, i64>>,
-    key: Vec<u8>,
+    /// (key, window start) changed since the last commit: count and latest timestamp.
+    dirty: HashMap<(String, i64), (i64, i64)>,
 }
 
 impl Processor for WindowedCount {
@@ -324,10 +340,22 @@ impl Processor for WindowedCount {
         }
         let count = counts.fetch_one(&record.key, start)?.unwrap_or(0) + 1;
         counts.put(&record.key, &count, start)?;
-        self.key.clear();
-        self.key.extend_from_slice(record.key.as_bytes());
-        self.key.extend_from_slice(&start.to_be_bytes());
-        ctx.forward(Record::new(self.key.clone(), count, record.timestamp))
+        self.dirty
+            .insert((record.key, start), (count, record.timestamp));
+        Ok(())
+    }
+
+    fn on_commit(
+        &mut self,
+        ctx: &mut ProcessorContext<'_, Vec<u8>, i64>,
+    ) -> Result<(), ProcessorError> {
+        for ((key, start), (count, timestamp)) in self.dirty.drain() {
+            let mut windowed = Vec::with_capacity(key.len() + 8);
+            windowed.extend_from_slice(key.as_bytes());
+            windowed.extend_from_slice(&start.to_be_bytes());
+            ctx.forward(Record::new(windowed, count, timestamp))?;
+        }
+        Ok(())
     }
 }
 
@@ -440,6 +468,7 @@ fn ours_topology(
                     move || CountPerKey {
                         progress: Arc::clone(&p),
                         counts: None,
+                        dirty: HashMap::new(),
                     },
                     ["source"],
                 )
@@ -456,7 +485,7 @@ fn ours_topology(
                     move || WindowedCount {
                         progress: Arc::clone(&p),
                         counts: None,
-                        key: Vec::new(),
+                        dirty: HashMap::new(),
                     },
                     ["source"],
                 )

@@ -59,9 +59,9 @@ impl Scenario {
     /// peer — never approximated.
     pub(crate) fn ours_support(self) -> Result<(), &'static str> {
         // Every scenario is built with the Processor API and changelogged stores, with the
-        // peer's semantics (see runners.rs): count and windowed_count forward every new count
-        // (the peer one per key per commit from its cache); join is an inner stream-table join
-        // on a timestamped, cached, changelogged table store.
+        // peer's semantics (see runners.rs): count and windowed_count forward each changed
+        // count once per commit (`Processor::on_commit`), as the peer's record cache does;
+        // join is an inner stream-table join on a timestamped, cached, changelogged table store.
         Ok(())
     }
 }
