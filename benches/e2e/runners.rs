@@ -602,6 +602,18 @@ pub(crate) fn run_ours(a: &ChildArgs) -> Result<i32, String> {
             break Outcome::Error;
         }
     };
+    // Commit cost, for the notes: metrics are published once a second, so read them first.
+    let commits = streams
+        .metrics()
+        .threads
+        .iter()
+        .fold((0u64, 0f64, 0f64), |acc, t| {
+            (
+                acc.0 + t.commits,
+                acc.1 + t.commit_latency_avg.as_secs_f64() * 1000.0 * t.commits as f64,
+                acc.2.max(t.commit_latency_max.as_secs_f64() * 1000.0),
+            )
+        });
     let close_start = Instant::now();
     let closed = streams.close(Duration::from_secs(60));
     let close_ms = close_start.elapsed().as_millis() as u64;
@@ -609,7 +621,7 @@ pub(crate) fn run_ours(a: &ChildArgs) -> Result<i32, String> {
     if !closed && error.is_none() {
         error = Some("close timed out after 60 s".to_string());
     }
-    child::emit(&stats(
+    let mut v = stats(
         scenario.name(),
         outcome,
         &progress,
@@ -617,7 +629,11 @@ pub(crate) fn run_ours(a: &ChildArgs) -> Result<i32, String> {
         started,
         close_ms,
         error,
-    ));
+    );
+    v["commits"] = json!(commits.0);
+    v["commit_avg_ms"] = json!(commits.1 / commits.0.max(1) as f64);
+    v["commit_max_ms"] = json!(commits.2);
+    child::emit(&v);
     Ok(outcome.exit_code())
 }
 
@@ -685,6 +701,8 @@ pub(crate) fn run_ceiling(a: &ChildArgs) -> Result<i32, String> {
     // Next offset per partition (what a commit stores).
     let mut next: Vec<i64> = vec![-1; partitions as usize];
     let mut last_commit = Instant::now();
+    // Commits made, total and longest time they blocked the loop (ms), for the notes.
+    let mut commits = (0u64, 0f64, 0f64);
     let mut error = None;
     let outcome = 'outer: loop {
         // Drain what is buffered without blocking; block briefly only when idle.
@@ -743,7 +761,11 @@ pub(crate) fn run_ceiling(a: &ChildArgs) -> Result<i32, String> {
         }
         producer.poll(Duration::ZERO);
         if last_commit.elapsed() >= commit_interval {
-            if let Err(e) = commit(&producer, &consumer, input, &next, CommitMode::Async) {
+            let commit_start = Instant::now();
+            let committed = commit(&producer, &consumer, input, &next, CommitMode::Async);
+            let took = commit_start.elapsed().as_secs_f64() * 1000.0;
+            commits = (commits.0 + 1, commits.1 + took, commits.2.max(took));
+            if let Err(e) = committed {
                 error = Some(e);
                 break Outcome::Error;
             }
@@ -765,7 +787,7 @@ pub(crate) fn run_ceiling(a: &ChildArgs) -> Result<i32, String> {
     } else {
         outcome
     };
-    child::emit(&stats(
+    let mut v = stats(
         &scenario,
         outcome,
         &progress,
@@ -773,7 +795,11 @@ pub(crate) fn run_ceiling(a: &ChildArgs) -> Result<i32, String> {
         started,
         close_ms,
         error,
-    ));
+    );
+    v["commits"] = json!(commits.0);
+    v["commit_avg_ms"] = json!(commits.1 / commits.0.max(1) as f64);
+    v["commit_max_ms"] = json!(commits.2);
+    child::emit(&v);
     Ok(outcome.exit_code())
 }
 
