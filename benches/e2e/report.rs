@@ -979,14 +979,18 @@ impl Report {
             "\n### Method\n\n\
              - **Scenarios.** passthrough = `mapValues(v -> v)` on byte values; filter_map = keep the \
              values whose 16th character is an even digit (half), upper-case them; count = \
-             `groupByKey().count()` (RocksDB + changelog, caching on); windowed_count = `count()` in \
-             1 s tumbling windows; join = the stream joined with a table topic holding one row per key. \
+             `groupByKey().count()` (RocksDB + changelog, caching on; ours forwards each changed \
+             count once per commit, as the peer's record cache does); windowed_count = `count()` in \
+             1 s tumbling windows (same); join = the stream joined with a table topic holding one row per key. \
              A scenario runs on ours only once the runtime has what it needs with the same semantics; \
              until then it is reported as *not available yet* (n/a), never approximated.\n\
              - **Isolation.** Every contender is its own child process (ours and the ceiling: the bench \
              binary re-run with `--child`; Kafka Streams: `java -cp ... peer.PeerMain`), with its own \
              consumer group / application id and its own output topic, reading the same pre-loaded \
-             input topic (throughput) or a fresh input topic (latency).\n\
+             input topic (throughput) or a fresh input topic (latency). Contenders run one after \
+             another (ours, Kafka Streams, ceiling). Before the first scenario, the ceiling runs once \
+             on a throw-away topic, unmeasured: a freshly started broker is still warming up its JVM, \
+             and the first contender measured paid for it.\n\
              - **Throughput**: input records processed ÷ (broker append time of the last output \
              record − that of the first); the throughput runs' output topics use \
              `message.timestamp.type=LogAppendTime`, so the window is exact and the contender's \

@@ -9,7 +9,7 @@ use crate::record::Headers;
 #[derive(Debug)]
 struct Entry {
     /// The interned topic (see the driver's collector).
-    topic: u32,
+    topic: usize,
     has_key: bool,
     has_value: bool,
     start: usize,
@@ -22,7 +22,7 @@ struct Entry {
 /// A captured record, borrowed from its buffer.
 #[derive(Debug)]
 pub(crate) struct CapturedRecord<'a> {
-    pub(crate) topic: u32,
+    pub(crate) topic: usize,
     pub(crate) key: Option<&'a [u8]>,
     pub(crate) value: Option<&'a [u8]>,
     pub(crate) timestamp: i64,
@@ -52,7 +52,7 @@ impl Captured {
     /// Appends a record of topic `topic` (an index the owner gives meaning to).
     pub(crate) fn push_to(
         &mut self,
-        topic: u32,
+        topic: usize,
         key: Option<&[u8]>,
         value: Option<&[u8]>,
         timestamp: i64,

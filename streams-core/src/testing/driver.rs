@@ -84,10 +84,7 @@ impl RecordCollector for Collector {
                 .records
                 .push(key, value, timestamp, headers);
         } else {
-            let topic = u32::try_from(i).expect("fewer than 2^32 output topics");
-            written
-                .deferred
-                .push_to(topic, key, value, timestamp, headers);
+            written.deferred.push_to(i, key, value, timestamp, headers);
         }
         Ok(())
     }
@@ -433,7 +430,7 @@ impl Inner {
         records.drain_with(|r| {
             let again = {
                 let mut written = self.written.borrow_mut();
-                let output = &mut written.outputs[r.topic as usize];
+                let output = &mut written.outputs[r.topic];
                 let again = output
                     .source
                     .filter(|_| result.is_ok())
