@@ -988,8 +988,8 @@ impl Report {
              binary re-run with `--child`; Kafka Streams: `java -cp ... peer.PeerMain`), with its own \
              consumer group / application id and its own output topic, reading the same pre-loaded \
              input topic (throughput) or a fresh input topic (latency). Contenders run one after \
-             another (ours, Kafka Streams, ceiling). Before the first scenario, the ceiling runs once \
-             on a throw-away topic, unmeasured: a freshly started broker is still warming up its JVM, \
+             another (ours, Kafka Streams, ceiling). Before the first scenario, ours and the ceiling run \
+             once on a throw-away topic, unmeasured: a freshly started broker is still warming up its JVM, \
              and the first contender measured paid for it.\n\
              - **Throughput**: input records processed ÷ (broker append time of the last output \
              record − that of the first); the throughput runs' output topics use \
