@@ -6,9 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use rdkafka::ClientContext;
-use rdkafka::TopicPartitionList;
 use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
-use rdkafka::error::KafkaResult;
 use tracing::warn;
 
 use super::task_manager::with_task_manager;
@@ -81,13 +79,6 @@ impl ConsumerContext for StreamsConsumerContext {
     fn post_rebalance(&self, consumer: &StreamConsumer, rebalance: &Rebalance<'_>) {
         if let Rebalance::Assign(partitions) = rebalance {
             with_task_manager(|tm| tm.on_assigned(consumer, partitions));
-        }
-    }
-
-    fn commit_callback(&self, result: KafkaResult<()>, offsets: &TopicPartitionList) {
-        // Periodic commits are asynchronous; the next commit carries the same or later offsets.
-        if let Err(e) = result {
-            warn!(error = %e, partitions = offsets.count(), "offset commit failed; the next commit retries");
         }
     }
 }
