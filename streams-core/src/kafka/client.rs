@@ -9,12 +9,6 @@ use crate::config::{ClientScope, ConfigError, StreamsConfig, is_secret};
 /// How often consumers report statistics (consumer lag, high watermarks).
 pub(crate) const STATISTICS_INTERVAL_MS: &str = "1000";
 
-/// The stream threads' consumer prefetch: records per partition librdkafka tries to keep queued.
-pub(crate) const QUEUED_MIN_MESSAGES: &str = "10000";
-
-/// The stream threads' consumer prefetch bound, in KiB.
-pub(crate) const QUEUED_MAX_KBYTES: &str = "8192";
-
 fn base(config: &StreamsConfig, client_id: &str, scope: ClientScope) -> ClientConfig {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", config.bootstrap_servers())
@@ -41,8 +35,8 @@ pub(crate) fn consumer(config: &StreamsConfig, client_id: &str) -> ClientConfig 
         // most of a thread's memory, for no throughput (measured in BENCHMARKS.md: peak RSS
         // 86 → 46 MiB, throughput unchanged). 10 000 records or 8 MiB still cover tens of ms
         // of processing at full speed.
-        .set("queued.min.messages", QUEUED_MIN_MESSAGES)
-        .set("queued.max.messages.kbytes", QUEUED_MAX_KBYTES);
+        .set("queued.min.messages", "10000")
+        .set("queued.max.messages.kbytes", "8192");
     for setting in config.client_settings(ClientScope::Consumer) {
         c.set(&setting.key, &setting.value);
     }
@@ -140,5 +134,37 @@ fn client_error(
         key: given,
         client,
         reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(extra: &[(&str, &str)]) -> StreamsConfig {
+        extra
+            .iter()
+            .fold(
+                StreamsConfig::builder()
+                    .application_id("app")
+                    .bootstrap_servers("localhost:9092"),
+                |b, (k, v)| b.set(*k, *v),
+            )
+            .build()
+            .expect("valid config")
+    }
+
+    #[test]
+    fn stream_consumer_prefetch_is_bounded_unless_the_user_says_otherwise() {
+        let c = consumer(&config(&[]), "c");
+        assert_eq!(c.get("queued.min.messages"), Some("10000"));
+        assert_eq!(c.get("queued.max.messages.kbytes"), Some("8192"));
+        assert_eq!(c.get("fetch.queue.backoff.ms"), Some("10"));
+
+        let c = consumer(
+            &config(&[("consumer.queued.max.messages.kbytes", "65536")]),
+            "c",
+        );
+        assert_eq!(c.get("queued.max.messages.kbytes"), Some("65536"));
     }
 }

@@ -352,12 +352,12 @@ impl TaskManager {
     /// after the last processed record of every input partition, synchronously (Kafka Streams'
     /// `commitSync`).
     ///
-    /// Asynchronous periodic commits were tried (the stream thread stops less long, p99 latency at 30 000 rec/s was
-    /// 285 → 52 ms in BENCHMARKS.md) and reverted: a commit still in flight when a rebalance
-    /// starts leaves nothing for the revocation's commit to send, and librdkafka does not start
-    /// fetching newly assigned partitions while a commit is outstanding ("waiting for 1
-    /// commit(s)", confluentinc/librdkafka#1605, #2933) — a real-broker test saw a thread that
-    /// never fetched its repartition partitions.
+    /// Asynchronous periodic commits were tried (the stream thread stops less long: p99
+    /// latency at 30 000 rec/s went 285 → 52 ms, BENCHMARKS.md) and reverted: a commit still
+    /// in flight when a rebalance starts leaves nothing for the revocation's commit to send,
+    /// and librdkafka does not start fetching newly assigned partitions while a commit is
+    /// outstanding ("waiting for 1 commit(s)", confluentinc/librdkafka#1605, #2933) — a
+    /// real-broker test saw a thread that never fetched its repartition partitions.
     pub(crate) fn commit(&mut self, consumer: &StreamConsumer) -> Result<(), RuntimeError> {
         let start = Instant::now();
         self.last_commit = start;

@@ -90,8 +90,8 @@ impl Captured {
         Some(result)
     }
 
-    /// Hands every record to `f`, oldest first, and empties the buffer. `f` also gets the
-    /// buffer's free capacity back: nothing here is reallocated when the next records come.
+    /// Hands every record to `f`, oldest first, and empties the buffer, keeping its capacity
+    /// for the next records.
     pub(crate) fn drain_with(&mut self, mut f: impl FnMut(CapturedRecord<'_>)) {
         for entry in self.entries.drain(..) {
             f(view(&self.bytes, entry));
