@@ -663,8 +663,11 @@ pub(crate) fn run_ceiling(a: &ChildArgs) -> Result<i32, String> {
         .set("auto.offset.reset", "earliest")
         .set("fetch.min.bytes", "1")
         .set("fetch.wait.max.ms", a.or("fetch-max-wait-ms", "100"))
-        // The stream threads' consumer default (kafka/client.rs): no 1 s fetch back-off.
+        // The stream threads' consumer defaults (kafka/client.rs): no 1 s fetch back-off, a
+        // prefetch of 10 000 records per partition or 8 MiB.
         .set("fetch.queue.backoff.ms", "10")
+        .set("queued.min.messages", "10000")
+        .set("queued.max.messages.kbytes", "8192")
         .set(
             "max.partition.fetch.bytes",
             a.or("max-partition-fetch-bytes", "1048576"),

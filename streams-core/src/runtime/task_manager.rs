@@ -353,11 +353,11 @@ impl TaskManager {
     /// `commitSync`).
     ///
     /// Asynchronous periodic commits were tried (the stream thread stops less long: p99
-    /// latency at 30 000 rec/s went 285 → 52 ms, BENCHMARKS.md) and put back while chasing a
-    /// real-broker test that stalled; the stall came from a consumer prefetch bound tried at
-    /// the same time, and asynchronous commits were not tried again since. librdkafka has
-    /// known stalls with a commit in flight during a rebalance (confluentinc/librdkafka#1605,
-    /// #2933): retrying them needs a rebalance-aware commit path.
+    /// latency at 30 000 rec/s went 285 → 52 ms, BENCHMARKS.md) and reverted: a commit still
+    /// in flight when a rebalance starts leaves nothing for the revocation's commit to send,
+    /// and librdkafka does not start fetching newly assigned partitions while a commit is
+    /// outstanding ("waiting for 1 commit(s)", confluentinc/librdkafka#1605, #2933) — a
+    /// real-broker test saw a thread that never fetched its repartition partitions.
     pub(crate) fn commit(&mut self, consumer: &StreamConsumer) -> Result<(), RuntimeError> {
         let start = Instant::now();
         self.last_commit = start;
