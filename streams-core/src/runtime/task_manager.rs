@@ -353,11 +353,12 @@ impl TaskManager {
     /// `commitSync`).
     ///
     /// Asynchronous periodic commits were tried (the stream thread stops less long: p99
-    /// latency at 30 000 rec/s went 285 → 52 ms, BENCHMARKS.md) and reverted: a commit still
-    /// in flight when a rebalance starts leaves nothing for the revocation's commit to send,
-    /// and librdkafka does not start fetching newly assigned partitions while a commit is
-    /// outstanding ("waiting for 1 commit(s)", confluentinc/librdkafka#1605, #2933) — a
-    /// real-broker test saw a thread that never fetched its repartition partitions.
+    /// latency at 30 000 rec/s went 285 → 52 ms, BENCHMARKS.md) and put back when a
+    /// real-broker test stalled (a thread never fetched partitions assigned in a rebalance).
+    /// The same stall shows with synchronous commits on a loaded machine, so they were not its
+    /// cause; they stay synchronous until a rebalance-aware asynchronous path exists
+    /// (librdkafka has known stalls with a commit in flight during a rebalance:
+    /// confluentinc/librdkafka#1605, #2933).
     pub(crate) fn commit(&mut self, consumer: &StreamConsumer) -> Result<(), RuntimeError> {
         let start = Instant::now();
         self.last_commit = start;
