@@ -11,8 +11,8 @@
 //! so after a crash some enriched views may be written twice, none is lost.
 //!
 //! ```text
-//! cargo run --release --example page_views                      # in-process broker
-//! cargo run --release --example page_views -- --bootstrap-servers HOST:PORT
+//! cargo run --example page_views                                # in-process broker
+//! cargo run --example page_views -- --bootstrap-servers HOST:PORT
 //! ```
 
 mod support;
@@ -178,6 +178,7 @@ fn sample() -> Vec<(String, PageView)> {
 }
 
 fn main() -> Result<()> {
+    support::init_logging();
     let args = Args::parse()?;
     let stop = support::stop_on_signal()?;
     let cluster = Cluster::connect(args.bootstrap_servers)?;

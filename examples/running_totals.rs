@@ -14,8 +14,8 @@
 //! commit are counted again (in the totals and their changelog).
 //!
 //! ```text
-//! cargo run --release --example running_totals                   # in-process broker
-//! cargo run --release --example running_totals -- --bootstrap-servers HOST:PORT [--lines N]
+//! cargo run --example running_totals                             # in-process broker
+//! cargo run --example running_totals -- --bootstrap-servers HOST:PORT [--lines N]
 //! ```
 //!
 //! Against a real cluster, run it twice with `--app NAME`: the second run restores the first
@@ -95,6 +95,7 @@ impl StateRestoreListener for RestorePrinter {
 }
 
 fn main() -> Result<()> {
+    support::init_logging();
     let args = Args::parse()?;
     let stop = support::stop_on_signal()?;
     let cluster = Cluster::connect(args.bootstrap_servers.clone())?;

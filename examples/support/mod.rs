@@ -48,6 +48,18 @@ impl Args {
     }
 }
 
+/// Prints the library's logs (skipped records, missing topics, restoration progress, state
+/// changes) on stderr: `RUST_LOG` if set (e.g. `RUST_LOG=streams_core=debug`), else warnings and
+/// the library's own info lines. An application installs a `tracing` subscriber the same way.
+pub(crate) fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,streams_core=info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
 /// Where the example runs: an in-process broker, or a real cluster.
 pub(crate) enum Cluster {
     Embedded(EmbeddedKafka),

@@ -6,11 +6,14 @@
 //! macros; the modules are documented here.
 
 pub mod codec;
+#[cfg(feature = "kafka")]
 pub mod config;
 pub mod error;
+#[cfg(feature = "kafka")]
 pub mod kafka;
 pub mod processor;
 pub mod record;
+#[cfg(feature = "kafka")]
 pub mod runtime;
 pub mod state;
 pub mod testing;

@@ -35,11 +35,11 @@ pub enum ConfigError {
         hint: &'static str,
     },
     /// A key or value that Kafka Streams accepts but this runtime does not implement yet.
-    #[error("config key `{key}` = `{value}` is not supported yet: {reason}")]
+    #[error("config key `{key}` = {value} is not supported yet: {reason}")]
     NotSupported {
         /// The key.
         key: String,
-        /// The value.
+        /// The value as given, quoted (or `[redacted]` for a secret).
         value: String,
         /// What to do instead.
         reason: &'static str,

@@ -65,8 +65,8 @@ pub(crate) const STREAMS_KEYS: &[&str] = &[
     "admin.",
 ];
 
-/// Kafka Streams keys this runtime does not implement yet: set them and you get a clear error
-/// rather than a setting that silently does nothing.
+/// Kafka Streams 4.4 keys this runtime does not implement (yet): set one and you get a clear
+/// error, not an "unknown key" and not a setting that silently does nothing.
 const NOT_YET: &[(&str, &str)] = &[
     (
         "default.key.serde",
@@ -77,6 +77,30 @@ const NOT_YET: &[(&str, &str)] = &[
         "codecs are given per source, sink and store in the topology",
     ),
     (
+        "default.list.key.serde.inner",
+        "codecs are given per source, sink and store in the topology",
+    ),
+    (
+        "default.list.key.serde.type",
+        "codecs are given per source, sink and store in the topology",
+    ),
+    (
+        "default.list.value.serde.inner",
+        "codecs are given per source, sink and store in the topology",
+    ),
+    (
+        "default.list.value.serde.type",
+        "codecs are given per source, sink and store in the topology",
+    ),
+    (
+        "window.size.ms",
+        "windowed keys are decoded by the codecs given in the topology",
+    ),
+    (
+        "windowed.inner.class.serde",
+        "windowed keys are decoded by the codecs given in the topology",
+    ),
+    (
         "default.timestamp.extractor",
         "timestamp extractors are given per source (SourceSpec::timestamp_extractor)",
     ),
@@ -85,16 +109,176 @@ const NOT_YET: &[(&str, &str)] = &[
         "topology optimization is not implemented",
     ),
     (
+        "default.dsl.store",
+        "the DSL is not implemented yet; stores are declared one by one in the topology",
+    ),
+    (
+        "dsl.store.format",
+        "the DSL is not implemented yet; stores are declared one by one in the topology",
+    ),
+    (
+        "dsl.store.suppliers.class",
+        "the DSL is not implemented yet; stores are declared one by one in the topology",
+    ),
+    (
+        "ensure.explicit.internal.resource.naming",
+        "topologies name every node, store and internal topic explicitly",
+    ),
+    (
+        "processor.wrapper.class",
+        "processor wrappers are not supported; wrap a processor in a Processor of your own",
+    ),
+    (
         "application.server",
         "remote interactive queries are not implemented; query this instance's stores \
          with KafkaStreams::store",
+    ),
+    (
+        "default.interactive.query.isolation.level",
+        "interactive queries read the stores as the stream threads left them",
     ),
     (
         "rocksdb.config.setter",
         "RocksDB options are not configurable per store; the memory of all RocksDB stores \
          is bounded by `rocksdb.memory.max.bytes`",
     ),
+    (
+        "enable.transactional.statestores",
+        "transactional state stores are not implemented",
+    ),
+    (
+        "statestore.uncommitted.max.bytes",
+        "transactional state stores are not implemented",
+    ),
+    (
+        "errors.dead.letter.queue.topic.name",
+        "the dead-letter queue is not implemented yet; records a handler skips are logged \
+         and counted",
+    ),
+    (
+        "processing.exception.handler.global.enabled",
+        "global tables are not implemented yet",
+    ),
+    (
+        "group.protocol",
+        "only the classic consumer-group protocol is supported (tasks are assigned by \
+         librdkafka's range assignor)",
+    ),
+    (
+        "task.assignor.class",
+        "tasks are assigned by librdkafka's range assignor, one task per input partition",
+    ),
+    (
+        "acceptable.recovery.lag",
+        "warm-up and standby tasks are not implemented: tasks restore where they are assigned",
+    ),
+    (
+        "max.warmup.replicas",
+        "warm-up and standby tasks are not implemented: tasks restore where they are assigned",
+    ),
+    (
+        "probing.rebalance.interval.ms",
+        "warm-up and standby tasks are not implemented: tasks restore where they are assigned",
+    ),
+    (
+        "rack.aware.assignment.strategy",
+        "rack-aware assignment is not implemented",
+    ),
+    (
+        "rack.aware.assignment.tags",
+        "rack-aware assignment is not implemented",
+    ),
+    (
+        "rack.aware.assignment.traffic_cost",
+        "rack-aware assignment is not implemented",
+    ),
+    (
+        "rack.aware.assignment.non_overlap_cost",
+        "rack-aware assignment is not implemented",
+    ),
+    (
+        "state.cleanup.delay.ms",
+        "state directories of tasks that moved away are not cleaned up yet",
+    ),
+    (
+        "state.cleanup.dir.max.age.ms",
+        "state directories of tasks that moved away are not cleaned up yet",
+    ),
+    (
+        "allow.os.group.write.access",
+        "state directories are created with the process's umask",
+    ),
+    (
+        "windowstore.changelog.additional.retention.ms",
+        "window store changelogs keep the store's retention plus one day",
+    ),
+    (
+        "repartition.purge.interval.ms",
+        "repartition topics are not purged; they keep the broker's retention",
+    ),
+    (
+        "task.timeout.ms",
+        "client calls are retried within `default.api.timeout.ms`",
+    ),
+    (
+        "log.summary.interval.ms",
+        "the stream threads' periodic summary log is not implemented",
+    ),
+    (
+        "upgrade.from",
+        "rolling upgrades from a Kafka Streams application are not supported",
+    ),
+    (
+        "built.in.metrics.version",
+        "metrics are read from KafkaStreams; there are no metric reporters",
+    ),
+    (
+        "metric.reporters",
+        "metrics are read from KafkaStreams; there are no metric reporters",
+    ),
+    (
+        "metrics.num.samples",
+        "metrics are read from KafkaStreams; there are no metric reporters",
+    ),
+    (
+        "metrics.recording.level",
+        "metrics are read from KafkaStreams; there are no metric reporters",
+    ),
+    (
+        "metrics.sample.window.ms",
+        "metrics are read from KafkaStreams; there are no metric reporters",
+    ),
+    (
+        "enable.metrics.push",
+        "metrics are read from KafkaStreams; there are no metric reporters",
+    ),
+    (
+        "topology.description.push.enabled",
+        "metrics are read from KafkaStreams; there are no metric reporters",
+    ),
+    ("config.providers", "config providers are not supported"),
+    (
+        "default.client.supplier",
+        "the clients are librdkafka's; tune them with `consumer.`, `producer.` and `admin.` \
+         settings",
+    ),
+    ("connections.max.idle.ms", CLIENT_LEVEL),
+    ("metadata.max.age.ms", CLIENT_LEVEL),
+    ("metadata.recovery.strategy", CLIENT_LEVEL),
+    ("metadata.recovery.rebootstrap.trigger.ms", CLIENT_LEVEL),
+    ("metadata.cluster.check.enable", CLIENT_LEVEL),
+    ("receive.buffer.bytes", CLIENT_LEVEL),
+    ("send.buffer.bytes", CLIENT_LEVEL),
+    ("reconnect.backoff.ms", CLIENT_LEVEL),
+    ("reconnect.backoff.max.ms", CLIENT_LEVEL),
+    ("request.timeout.ms", CLIENT_LEVEL),
+    ("retry.backoff.ms", CLIENT_LEVEL),
 ];
+
+/// Why a client setting Kafka Streams applies to every client is refused unprefixed.
+const CLIENT_LEVEL: &str = "a setting for all clients at once is not supported; give it to \
+    each client with the `consumer.`, `producer.` or `admin.` prefix (librdkafka's name for it \
+    may differ)";
 
 /// Client settings the runtime sets itself (after the client prefix is removed).
 const MANAGED: &[(&str, &str)] = &[
@@ -210,6 +394,10 @@ fn int<T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy>(
     match value.trim().parse::<T>() {
         Ok(v) if v >= min && v <= max => Ok(v),
         Ok(_) => Err(invalid(key, value, "out of range", range)),
+        // An integer the type cannot hold (`-1` for a count) is out of range, not malformed.
+        Err(_) if value.trim().parse::<i128>().is_ok() => {
+            Err(invalid(key, value, "out of range", range))
+        }
         Err(_) => Err(invalid(key, value, "not an integer", range)),
     }
 }
@@ -281,7 +469,7 @@ impl Settings {
                     "exactly_once_v2" => {
                         return Err(ConfigError::NotSupported {
                             key: k.to_string(),
-                            value: value.trim().to_string(),
+                            value: shown(k, value),
                             reason: "exactly-once processing is not implemented yet; \
                                      use `at_least_once`",
                         });
@@ -338,7 +526,7 @@ impl Settings {
                 if int(k, value, 0u32, 1024)? != 0 {
                     return Err(ConfigError::NotSupported {
                         key: k.to_string(),
-                        value: value.trim().to_string(),
+                        value: shown(k, value),
                         reason: "standby replicas are not implemented yet; use 0",
                     });
                 }
@@ -410,6 +598,127 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn message(key: &str, value: &str) -> String {
+        Settings::default()
+            .apply(key, value)
+            .expect_err("refused")
+            .to_string()
+    }
+
+    /// `StreamsConfig.configDef().names()` of Kafka Streams 4.4.
+    const KAFKA_STREAMS_KEYS: &[&str] = &[
+        "acceptable.recovery.lag",
+        "allow.os.group.write.access",
+        "application.id",
+        "application.server",
+        "bootstrap.servers",
+        "buffered.records.per.partition",
+        "built.in.metrics.version",
+        "cache.max.bytes.buffering",
+        "client.id",
+        "commit.interval.ms",
+        "config.providers",
+        "connections.max.idle.ms",
+        "default.client.supplier",
+        "default.deserialization.exception.handler",
+        "default.dsl.store",
+        "default.interactive.query.isolation.level",
+        "default.key.serde",
+        "default.list.key.serde.inner",
+        "default.list.key.serde.type",
+        "default.list.value.serde.inner",
+        "default.list.value.serde.type",
+        "default.production.exception.handler",
+        "default.timestamp.extractor",
+        "default.value.serde",
+        "deserialization.exception.handler",
+        "dsl.store.format",
+        "dsl.store.suppliers.class",
+        "enable.metrics.push",
+        "enable.transactional.statestores",
+        "ensure.explicit.internal.resource.naming",
+        "errors.dead.letter.queue.topic.name",
+        "group.protocol",
+        "log.summary.interval.ms",
+        "max.task.idle.ms",
+        "max.warmup.replicas",
+        "metadata.cluster.check.enable",
+        "metadata.max.age.ms",
+        "metadata.recovery.rebootstrap.trigger.ms",
+        "metadata.recovery.strategy",
+        "metric.reporters",
+        "metrics.num.samples",
+        "metrics.recording.level",
+        "metrics.sample.window.ms",
+        "num.standby.replicas",
+        "num.stream.threads",
+        "poll.ms",
+        "probing.rebalance.interval.ms",
+        "processing.exception.handler",
+        "processing.exception.handler.global.enabled",
+        "processing.guarantee",
+        "processor.wrapper.class",
+        "production.exception.handler",
+        "rack.aware.assignment.non_overlap_cost",
+        "rack.aware.assignment.strategy",
+        "rack.aware.assignment.tags",
+        "rack.aware.assignment.traffic_cost",
+        "receive.buffer.bytes",
+        "reconnect.backoff.max.ms",
+        "reconnect.backoff.ms",
+        "repartition.purge.interval.ms",
+        "replication.factor",
+        "request.timeout.ms",
+        "retry.backoff.ms",
+        "rocksdb.config.setter",
+        "security.protocol",
+        "send.buffer.bytes",
+        "state.cleanup.delay.ms",
+        "state.cleanup.dir.max.age.ms",
+        "state.dir",
+        "statestore.cache.max.bytes",
+        "statestore.uncommitted.max.bytes",
+        "task.assignor.class",
+        "task.timeout.ms",
+        "topology.description.push.enabled",
+        "topology.optimization",
+        "upgrade.from",
+        "window.size.ms",
+        "windowed.inner.class.serde",
+        "windowstore.changelog.additional.retention.ms",
+    ];
+
+    #[test]
+    fn every_kafka_streams_key_is_known() {
+        for key in KAFKA_STREAMS_KEYS {
+            let mut settings = Settings::default();
+            if let Err(err) = settings.apply(key, "1") {
+                assert!(
+                    !matches!(err, ConfigError::UnknownKey { .. }),
+                    "{key}: {err}"
+                );
+            }
+        }
+        assert_eq!(
+            message("errors.dead.letter.queue.topic.name", "dlq"),
+            "config key `errors.dead.letter.queue.topic.name` = \"dlq\" is not supported yet: the \
+             dead-letter queue is not implemented yet; records a handler skips are logged and \
+             counted"
+        );
+    }
+
+    #[test]
+    fn integers_outside_the_range_are_out_of_range() {
+        assert_eq!(
+            message("num.stream.threads", "-1"),
+            "invalid value \"-1\" for config key `num.stream.threads`: out of range; \
+             accepted: an integer from 1 to 1024"
+        );
+        assert!(message("commit.interval.ms", "-5").contains("out of range"));
+        assert!(message("commit.interval.ms", "5s").contains("not an integer"));
+        assert!(message("num.stream.threads", "99999999999999999999999").contains("out of range"));
+    }
 
     #[test]
     fn servers() {

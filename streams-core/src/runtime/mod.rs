@@ -18,8 +18,11 @@
 //! Interactive queries ([`KafkaStreams::store`] and its siblings) read the stores of every local
 //! task while the application runs; each stream thread answers between two turns of its loop.
 //!
-//! State stores are in memory and not backed by changelog topics yet: a task that moves to
-//! another thread or instance starts with empty stores.
+//! State stores (in memory or RocksDB) log every write to their changelog topic
+//! `<application.id>-<store>-changelog`, which start creates. A task restores its stores from
+//! there before it processes: from its `.checkpoint` to the changelog's end, or from the start
+//! when its state directory is empty. So a task that moves to another thread or instance, or
+//! an instance that restarts, carries on with the state the task had.
 
 mod changelog;
 mod checkpoint;

@@ -13,8 +13,11 @@ use super::error::StoreError;
 use super::key_value::KeyValueStore;
 use super::logging::{LoggingStore, ValueFormat};
 use super::memory::InMemoryStore;
+#[cfg(feature = "rocksdb")]
 use super::rocks::{RocksDb, RocksFamily};
-use super::segments::{KeySchema, MemorySegments, RocksSegments, SegmentedStore};
+#[cfg(feature = "rocksdb")]
+use super::segments::RocksSegments;
+use super::segments::{KeySchema, MemorySegments, SegmentedStore};
 use super::session::SessionStore;
 use super::timestamped::{ValueAndTimestamp, ValueAndTimestampCodec};
 use super::window::WindowStore;
@@ -188,12 +191,21 @@ impl StateStore for Lifecycle {
 /// A store stack's top layer and its lifecycle.
 type Opened = (Rc<dyn BytesStore>, Rc<dyn StateStore>);
 
+/// Where a store keeps its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Engine {
+    InMemory,
+    /// RocksDB under the task's state directory (the `rocksdb` feature).
+    #[cfg(feature = "rocksdb")]
+    RocksDb,
+}
+
 /// What every builder records besides codecs.
 #[derive(Debug, Clone)]
 struct Spec {
     name: String,
     kind: StoreKind,
-    persistent: bool,
+    engine: Engine,
     logging: bool,
     caching: bool,
     retention: Option<Duration>,
@@ -201,11 +213,11 @@ struct Spec {
 }
 
 impl Spec {
-    fn new(name: String, kind: StoreKind, persistent: bool) -> Self {
+    fn new(name: String, kind: StoreKind, engine: Engine) -> Self {
         Spec {
             name,
             kind,
-            persistent,
+            engine,
             logging: true,
             caching: false,
             retention: None,
@@ -217,14 +229,14 @@ impl Spec {
     fn open(&self, ctx: &StoreContext) -> Result<Opened, StoreError> {
         let name = self.name.as_str();
         let base: Rc<dyn BytesStore> = match self.kind {
-            StoreKind::KeyValue | StoreKind::TimestampedKeyValue => {
-                if self.persistent {
+            StoreKind::KeyValue | StoreKind::TimestampedKeyValue => match self.engine {
+                Engine::InMemory => Rc::new(InMemoryStore::new(name)),
+                #[cfg(feature = "rocksdb")]
+                Engine::RocksDb => {
                     let db = RocksDb::open(name, &ctx.store_dir(name), ctx.rocksdb_memory())?;
                     Rc::new(RocksFamily::default_of(db))
-                } else {
-                    Rc::new(InMemoryStore::new(name))
                 }
-            }
+            },
             StoreKind::Window | StoreKind::Session => {
                 let schema = if self.kind == StoreKind::Window {
                     KeySchema::Window
@@ -235,17 +247,19 @@ impl Spec {
                 if let Some(size) = self.window_size {
                     window_params(name, self.retention.unwrap_or_default(), size)?;
                 }
-                if self.persistent {
-                    let db = RocksDb::open(name, &ctx.store_dir(name), ctx.rocksdb_memory())?;
-                    Rc::new(SegmentedStore::open(
-                        name,
-                        schema,
-                        retention_ms,
-                        SegmentedStore::default_segment_interval(retention_ms),
-                        Box::new(RocksSegments { db }),
-                    )?)
-                } else {
-                    in_memory_segments(name, schema, retention_ms)?
+                match self.engine {
+                    Engine::InMemory => in_memory_segments(name, schema, retention_ms)?,
+                    #[cfg(feature = "rocksdb")]
+                    Engine::RocksDb => {
+                        let db = RocksDb::open(name, &ctx.store_dir(name), ctx.rocksdb_memory())?;
+                        Rc::new(SegmentedStore::open(
+                            name,
+                            schema,
+                            retention_ms,
+                            SegmentedStore::default_segment_interval(retention_ms),
+                            Box::new(RocksSegments { db }),
+                        )?)
+                    }
                 }
             }
         };
@@ -386,7 +400,7 @@ macro_rules! spec_methods {
         }
 
         fn persistent(&self) -> bool {
-            self.spec.persistent
+            self.spec.engine != Engine::InMemory
         }
 
         fn logging(&self) -> bool {
@@ -506,15 +520,16 @@ where
 ///
 /// Every builder starts with logging on and caching off (Kafka Streams' defaults for
 /// `Stores.*Builder`); change them with `with_logging_disabled()` / `with_caching_enabled()`.
-/// Persistent stores use RocksDB under `<state.dir>/<application.id>/<task>/rocksdb/<store>`.
+/// Persistent stores use RocksDB under `<state.dir>/<application.id>/<task>/rocksdb/<store>`;
+/// their factories need the `rocksdb` feature (on by default).
 ///
 /// ```
 /// use std::time::Duration;
 /// use streams_core::codec::{I64, Utf8};
 /// use streams_core::state::{StoreBuilder, StoreKind, Stores};
 ///
-/// let counts = Stores::persistent_key_value("counts", Utf8, I64).with_caching_enabled();
-/// assert!(counts.persistent() && counts.caching() && counts.logging());
+/// let counts = Stores::in_memory_key_value("counts", Utf8, I64).with_caching_enabled();
+/// assert!(!counts.persistent() && counts.caching() && counts.logging());
 ///
 /// let clicks = Stores::in_memory_window_store(
 ///     "clicks", Duration::from_secs(86_400), Duration::from_secs(300), Utf8, I64,
@@ -530,12 +545,12 @@ impl Stores {
     fn key_value<K, V, KC, VC>(
         name: impl Into<String>,
         kind: StoreKind,
-        persistent: bool,
+        engine: Engine,
         key_codec: KC,
         value_codec: VC,
     ) -> KeyValueStoreBuilder<K, V, KC, VC> {
         KeyValueStoreBuilder {
-            spec: Spec::new(name.into(), kind, persistent),
+            spec: Spec::new(name.into(), kind, engine),
             key_codec,
             value_codec,
             types: PhantomData,
@@ -552,10 +567,17 @@ impl Stores {
         KC: Codec<K>,
         VC: Codec<V>,
     {
-        Self::key_value(name, StoreKind::KeyValue, false, key_codec, value_codec)
+        Self::key_value(
+            name,
+            StoreKind::KeyValue,
+            Engine::InMemory,
+            key_codec,
+            value_codec,
+        )
     }
 
     /// A persistent (RocksDB) key-value store, ordered by the key's encoded bytes.
+    #[cfg(feature = "rocksdb")]
     pub fn persistent_key_value<K, V, KC, VC>(
         name: impl Into<String>,
         key_codec: KC,
@@ -565,7 +587,13 @@ impl Stores {
         KC: Codec<K>,
         VC: Codec<V>,
     {
-        Self::key_value(name, StoreKind::KeyValue, true, key_codec, value_codec)
+        Self::key_value(
+            name,
+            StoreKind::KeyValue,
+            Engine::RocksDb,
+            key_codec,
+            value_codec,
+        )
     }
 
     /// An in-memory timestamped key-value store (values are [`ValueAndTimestamp`]s).
@@ -579,10 +607,17 @@ impl Stores {
         VC: Codec<V>,
     {
         let vc = ValueAndTimestampCodec(value_codec);
-        Self::key_value(name, StoreKind::TimestampedKeyValue, false, key_codec, vc)
+        Self::key_value(
+            name,
+            StoreKind::TimestampedKeyValue,
+            Engine::InMemory,
+            key_codec,
+            vc,
+        )
     }
 
     /// A persistent (RocksDB) timestamped key-value store.
+    #[cfg(feature = "rocksdb")]
     pub fn persistent_timestamped_key_value<K, V, KC, VC>(
         name: impl Into<String>,
         key_codec: KC,
@@ -593,18 +628,24 @@ impl Stores {
         VC: Codec<V>,
     {
         let vc = ValueAndTimestampCodec(value_codec);
-        Self::key_value(name, StoreKind::TimestampedKeyValue, true, key_codec, vc)
+        Self::key_value(
+            name,
+            StoreKind::TimestampedKeyValue,
+            Engine::RocksDb,
+            key_codec,
+            vc,
+        )
     }
 
     fn window<K, V, KC, VC>(
         name: impl Into<String>,
-        persistent: bool,
+        engine: Engine,
         retention: Duration,
         window_size: Duration,
         key_codec: KC,
         value_codec: VC,
     ) -> WindowStoreBuilder<K, V, KC, VC> {
-        let mut spec = Spec::new(name.into(), StoreKind::Window, persistent);
+        let mut spec = Spec::new(name.into(), StoreKind::Window, engine);
         spec.retention = Some(retention);
         spec.window_size = Some(window_size);
         WindowStoreBuilder {
@@ -628,11 +669,19 @@ impl Stores {
         KC: Codec<K>,
         VC: Codec<V>,
     {
-        Self::window(name, false, retention, window_size, key_codec, value_codec)
+        Self::window(
+            name,
+            Engine::InMemory,
+            retention,
+            window_size,
+            key_codec,
+            value_codec,
+        )
     }
 
     /// A persistent (RocksDB) window store, segmented by time: a column family per segment of
     /// `max(retention / 2, 1 min)`, dropped whole when it expires.
+    #[cfg(feature = "rocksdb")]
     pub fn persistent_window_store<K, V, KC, VC>(
         name: impl Into<String>,
         retention: Duration,
@@ -644,17 +693,24 @@ impl Stores {
         KC: Codec<K>,
         VC: Codec<V>,
     {
-        Self::window(name, true, retention, window_size, key_codec, value_codec)
+        Self::window(
+            name,
+            Engine::RocksDb,
+            retention,
+            window_size,
+            key_codec,
+            value_codec,
+        )
     }
 
     fn session<K, V, KC, VC>(
         name: impl Into<String>,
-        persistent: bool,
+        engine: Engine,
         retention: Duration,
         key_codec: KC,
         value_codec: VC,
     ) -> SessionStoreBuilder<K, V, KC, VC> {
-        let mut spec = Spec::new(name.into(), StoreKind::Session, persistent);
+        let mut spec = Spec::new(name.into(), StoreKind::Session, engine);
         spec.retention = Some(retention);
         SessionStoreBuilder {
             spec,
@@ -675,10 +731,11 @@ impl Stores {
         KC: Codec<K>,
         VC: Codec<V>,
     {
-        Self::session(name, false, retention, key_codec, value_codec)
+        Self::session(name, Engine::InMemory, retention, key_codec, value_codec)
     }
 
     /// A persistent (RocksDB) session store, segmented by session end time.
+    #[cfg(feature = "rocksdb")]
     pub fn persistent_session_store<K, V, KC, VC>(
         name: impl Into<String>,
         retention: Duration,
@@ -689,6 +746,6 @@ impl Stores {
         KC: Codec<K>,
         VC: Codec<V>,
     {
-        Self::session(name, true, retention, key_codec, value_codec)
+        Self::session(name, Engine::RocksDb, retention, key_codec, value_codec)
     }
 }

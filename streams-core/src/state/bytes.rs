@@ -147,10 +147,12 @@ impl ByteRange {
         }
     }
 
+    #[cfg(feature = "rocksdb")]
     pub(crate) fn contains(&self, key: &[u8]) -> bool {
         self.above_lower(key) && self.below_upper(key)
     }
 
+    #[cfg(feature = "rocksdb")]
     pub(crate) fn above_lower(&self, key: &[u8]) -> bool {
         match &self.from {
             Bound::Included(a) => key >= a.as_slice(),
@@ -159,6 +161,7 @@ impl ByteRange {
         }
     }
 
+    #[cfg(feature = "rocksdb")]
     pub(crate) fn below_upper(&self, key: &[u8]) -> bool {
         match &self.to {
             Bound::Included(b) => key <= b.as_slice(),

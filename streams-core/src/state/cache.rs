@@ -30,6 +30,7 @@ thread_local! {
 /// Runs `f` as an interactive query: store reads in it leave the record cache as it is (a miss
 /// adds no clean entry, so a query never evicts, flushes or forwards) — as Kafka Streams' caching
 /// stores treat reads from threads other than the stream thread.
+#[cfg(feature = "kafka")]
 pub(crate) fn query_reads<R>(f: impl FnOnce() -> R) -> R {
     struct Reset(bool);
     impl Drop for Reset {

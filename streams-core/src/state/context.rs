@@ -11,6 +11,7 @@ use crate::processor::TaskId;
 use super::cache::RecordCache;
 use super::error::StoreError;
 use super::logging::ChangelogSink;
+#[cfg(feature = "rocksdb")]
 use super::rocks::RocksDbMemory;
 
 /// Everything a [`StoreBuilder`](super::StoreBuilder) needs to build one task's instance of a
@@ -39,6 +40,7 @@ pub struct StoreContext {
     task_id: TaskId,
     application_id: Arc<str>,
     state_dir: PathBuf,
+    #[cfg(feature = "rocksdb")]
     rocksdb: RocksDbMemory,
     record_cache: Option<RecordCache>,
     changelog: Option<Rc<dyn ChangelogSink>>,
@@ -46,12 +48,13 @@ pub struct StoreContext {
 
 impl fmt::Debug for StoreContext {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StoreContext")
-            .field("task_id", &self.task_id)
+        let mut s = f.debug_struct("StoreContext");
+        s.field("task_id", &self.task_id)
             .field("application_id", &self.application_id)
-            .field("state_dir", &self.state_dir)
-            .field("rocksdb", &self.rocksdb)
-            .field("record_cache", &self.record_cache)
+            .field("state_dir", &self.state_dir);
+        #[cfg(feature = "rocksdb")]
+        s.field("rocksdb", &self.rocksdb);
+        s.field("record_cache", &self.record_cache)
             .field("changelog", &self.changelog.is_some())
             .finish()
     }
@@ -59,7 +62,7 @@ impl fmt::Debug for StoreContext {
 
 impl StoreContext {
     /// A context for task `task_id` of application `application_id`, with state under
-    /// `state_dir` (`state.dir`), the process-wide [`RocksDbMemory::shared`] budget, no record
+    /// `state_dir` (`state.dir`), the process-wide RocksDB memory budget, no record
     /// cache (caching stores write through) and no changelog sink (logging stores log nothing).
     pub fn new(
         task_id: TaskId,
@@ -70,6 +73,7 @@ impl StoreContext {
             task_id,
             application_id: application_id.into(),
             state_dir: state_dir.into(),
+            #[cfg(feature = "rocksdb")]
             rocksdb: RocksDbMemory::shared(),
             record_cache: None,
             changelog: None,
@@ -77,6 +81,7 @@ impl StoreContext {
     }
 
     /// Uses `memory` as the RocksDB budget instead of the process-wide default.
+    #[cfg(feature = "rocksdb")]
     pub fn with_rocksdb_memory(mut self, memory: RocksDbMemory) -> Self {
         self.rocksdb = memory;
         self
@@ -122,6 +127,7 @@ impl StoreContext {
     }
 
     /// The RocksDB memory budget.
+    #[cfg(feature = "rocksdb")]
     pub fn rocksdb_memory(&self) -> &RocksDbMemory {
         &self.rocksdb
     }

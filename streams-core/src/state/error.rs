@@ -97,6 +97,7 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    #[cfg(feature = "rocksdb")]
     pub(crate) fn backend(store: &str, error: impl std::fmt::Display) -> Self {
         StoreError::Backend {
             store: store.to_string(),

@@ -251,7 +251,7 @@ impl<K: 'static, V: 'static> KeyValueStore<K, V> {
             }))
     }
 
-    #[cfg(test)]
+    #[cfg(all(test, feature = "rocksdb"))]
     pub(crate) fn core_store(&self) -> &Rc<dyn BytesStore> {
         &self.core.store
     }

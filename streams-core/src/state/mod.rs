@@ -47,6 +47,7 @@ mod key_value;
 mod logging;
 mod memory;
 mod registry;
+#[cfg(feature = "rocksdb")]
 mod rocks;
 mod segments;
 mod session;
@@ -54,7 +55,7 @@ mod timestamped;
 mod typed;
 mod window;
 
-#[cfg(test)]
+#[cfg(all(test, feature = "rocksdb"))]
 mod tests;
 
 pub use builder::{
@@ -62,6 +63,7 @@ pub use builder::{
     Stores, TimestampedKeyValueStoreBuilder, WindowStoreBuilder,
 };
 pub use bytes::RestoreRecord;
+#[cfg(feature = "kafka")]
 pub(crate) use cache::query_reads;
 pub use cache::{CacheStats, RecordCache};
 pub use context::StoreContext;
@@ -70,6 +72,7 @@ pub use error::StoreError;
 pub use key_value::{CacheFlush, KeyValueIter, KeyValueStore};
 pub use logging::{ChangelogRecord, ChangelogSink};
 pub use registry::StoreRegistry;
+#[cfg(feature = "rocksdb")]
 pub use rocks::RocksDbMemory;
 pub use session::{SessionIter, SessionStore};
 pub use timestamped::{TimestampedKeyValueStore, ValueAndTimestamp, ValueAndTimestampCodec};

@@ -13,6 +13,7 @@ use std::rc::Rc;
 use super::bytes::{ByteRange, BytesStore, Entry, RestoreRecord, merge_pages};
 use super::error::StoreError;
 use super::memory::InMemoryStore;
+#[cfg(feature = "rocksdb")]
 use super::rocks::{RocksDb, RocksFamily};
 
 /// A timestamp as 8 bytes whose byte order is numeric order.
@@ -92,12 +93,15 @@ impl SegmentBackend for MemorySegments {
 }
 
 /// RocksDB segments: a column family `segment-<id>` each, in one database per store.
+#[cfg(feature = "rocksdb")]
 pub(crate) struct RocksSegments {
     pub(crate) db: Rc<RocksDb>,
 }
 
+#[cfg(feature = "rocksdb")]
 const SEGMENT_PREFIX: &str = "segment-";
 
+#[cfg(feature = "rocksdb")]
 impl SegmentBackend for RocksSegments {
     fn open(&self, id: i64) -> Result<Rc<dyn BytesStore>, StoreError> {
         let family = RocksFamily::open(Rc::clone(&self.db), format!("{SEGMENT_PREFIX}{id}"))?;
@@ -134,6 +138,7 @@ impl SegmentBackend for RocksSegments {
 }
 
 /// Where a RocksDB segmented store keeps its stream time (default column family).
+#[cfg(feature = "rocksdb")]
 const OBSERVED_KEY: &[u8] = b"observed-stream-time";
 
 struct State {

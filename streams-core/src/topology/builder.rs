@@ -233,6 +233,13 @@ impl TopologyBuilder {
     }
 
     /// Adds a sink writing to `topic`, fed by `parents`.
+    ///
+    /// **Repartition topics.** A topic that the topology both writes (a sink) and reads (a
+    /// source) and whose name ends in `-repartition` is internal: `KafkaStreams` creates it at
+    /// start, with the partition count of the writing sub-topology's inputs. Any other topic must
+    /// exist. The name is used as given (prefix it with the application id yourself, as
+    /// Kafka Streams' `<application.id>-<name>-repartition` does, when several applications
+    /// share a cluster).
     pub fn add_sink<K, V, KC, VC, P>(
         &mut self,
         name: impl Into<String>,

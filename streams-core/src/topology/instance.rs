@@ -141,6 +141,10 @@ impl TaskGraph {
 
     /// The extracted timestamp of a raw record of source input `source` (see
     /// [`RawInput::extract_timestamp`]).
+    #[cfg_attr(
+        not(feature = "kafka"),
+        expect(dead_code, reason = "used by the runtime")
+    )]
     pub(crate) fn extract_timestamp(
         &self,
         source: usize,

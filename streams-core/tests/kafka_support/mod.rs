@@ -110,6 +110,8 @@ pub fn produce(bootstrap: &str, topic: &str, records: &[(Option<String>, Vec<u8>
         .set("bootstrap.servers", bootstrap)
         .set("partitioner", "murmur2_random")
         .set("linger.ms", "5")
+        // A retried send never writes a record twice: a count that is off is the runtime's.
+        .set("enable.idempotence", "true")
         .create()
         .expect("producer");
     for (key, value) in records {

@@ -1,5 +1,5 @@
-//! Every store kind of `topology!` compiles, in-memory and persistent, and a `#[processor]`
-//! function can take each kind's handle.
+//! Every in-memory store kind of `topology!` compiles, and a `#[processor]` function can take
+//! each kind's handle (the `persistent_` kinds need RocksDB: `tests/macros.rs` covers them).
 use streams::error::ProcessorError;
 use streams::processor::ProcessorContext;
 use streams::record::Record;
@@ -34,10 +34,10 @@ fn main() {
         crate = ::streams;
         source input: <String, i64> = "input" as utf8, default;
         sink output: <String, i64> = "output" as utf8, default;
-        store totals: persistent_key_value<String, i64> as utf8, default;
+        store totals: key_value<String, i64> as utf8, default;
         store table: timestamped_key_value<String, i64> as utf8, default;
         store windows: window<String, i64>(60_000, 1_000) as utf8, default;
-        store sessions: persistent_session<String, i64>(60_000) as utf8, default;
+        store sessions: session<String, i64>(60_000) as utf8, default;
         input -> record_all(totals, table, windows, sessions) -> output;
     }
     .expect("valid");

@@ -282,3 +282,63 @@ fn macro_topology_equals_the_hand_built_one() {
     assert_eq!(from_macro["a"], 3);
     assert_eq!(from_macro["*"], 7);
 }
+
+/// Puts a record into every persistent store kind.
+#[cfg(feature = "rocksdb")]
+#[processor]
+fn persist_all(
+    record: Record<String, i64>,
+    ctx: &mut ProcessorContext<'_, String, i64>,
+    totals: &KeyValueStore<String, i64>,
+    table: &streams::state::TimestampedKeyValueStore<String, i64>,
+    windows: &streams::state::WindowStore<String, i64>,
+    sessions: &streams::state::SessionStore<String, i64>,
+) -> Result<(), ProcessorError> {
+    use streams::state::{ValueAndTimestamp, Window, Windowed};
+    let t = record.timestamp;
+    totals.put(&record.key, &record.value)?;
+    table.put(&record.key, &ValueAndTimestamp::make(record.value, t))?;
+    windows.put(&record.key, &record.value, t - t % 1_000)?;
+    let session = Windowed {
+        key: record.key.clone(),
+        window: Window {
+            start_ms: t,
+            end_ms: t,
+        },
+    };
+    sessions.put(&session, &record.value)?;
+    ctx.forward(record)
+}
+
+#[cfg(feature = "rocksdb")]
+#[test]
+fn persistent_store_kinds() {
+    let app = topology! {
+        source input: <String, i64> = "input" as utf8, default;
+        sink output: <String, i64> = "output" as utf8, default;
+        store totals: persistent_key_value<String, i64> as utf8, default;
+        store table: persistent_timestamped_key_value<String, i64> as utf8, default;
+        store windows: persistent_window<String, i64>(60_000, 1_000) as utf8, default;
+        store sessions: persistent_session<String, i64>(60_000) as utf8, default;
+        input -> persist_all(totals, table, windows, sessions) -> output;
+    }
+    .expect("valid");
+    let driver = TopologyTestDriver::new(app.topology).expect("driver");
+    driver
+        .create_input_topic("input", Utf8, I64)
+        .pipe_input_at("k".to_string(), 7, 1_500)
+        .expect("processed");
+    let windows = driver
+        .window_store::<String, i64>("windows")
+        .expect("window store");
+    let fetched: Vec<_> = windows
+        .fetch(&"k".to_string(), 0, 2_000)
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(fetched, [(1_000, 7)]);
+    let totals = driver
+        .key_value_store::<String, i64>("totals")
+        .expect("key-value store");
+    assert_eq!(totals.get(&"k".to_string()).unwrap(), Some(7));
+}

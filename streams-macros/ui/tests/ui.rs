@@ -2,7 +2,7 @@
 //! `tests/ui/fail` must fail with exactly the message in the `.stderr` beside it.
 //!
 //! The messages are pinned for the toolchain in `rust-toolchain.toml`. After an intended change,
-//! regenerate them with `TRYBUILD=overwrite cargo test -p streams-macros --test ui` and review
+//! regenerate them with `TRYBUILD=overwrite cargo test -p streams-macros-ui --test ui` and review
 //! the diff.
 
 #[test]
