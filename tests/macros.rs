@@ -92,8 +92,8 @@ fn word_count_from_functions() {
     }
     .expect("valid topology");
     let driver = TopologyTestDriver::new(app.topology).unwrap();
-    let input = app.lines.input(&driver);
-    let output = app.counts_out.output(&driver);
+    let input = driver.input(&app.lines);
+    let output = driver.output(&app.counts_out);
     input
         .pipe_input_at("1".into(), "Hello hello".into(), 10)
         .unwrap();
@@ -132,8 +132,8 @@ fn branches_merges_and_fallible_stages() {
     }
     .unwrap();
     let driver = TopologyTestDriver::new(app.topology).unwrap();
-    app.amounts
-        .input(&driver)
+    driver
+        .input(&app.amounts)
         .pipe_input("a".into(), "2".into())
         .unwrap();
     driver
@@ -141,15 +141,15 @@ fn branches_merges_and_fallible_stages() {
         .pipe_input("b".into(), "1".into())
         .unwrap();
     assert_eq!(
-        app.parsed
-            .output(&driver)
+        driver
+            .output(&app.parsed)
             .read_key_values_to_list()
             .unwrap(),
         vec![("a".to_string(), 2), ("b".to_string(), 1)]
     );
     assert_eq!(
-        app.exploded
-            .output(&driver)
+        driver
+            .output(&app.exploded)
             .read_key_values_to_list()
             .unwrap(),
         vec![
@@ -158,12 +158,11 @@ fn branches_merges_and_fallible_stages() {
             ("b-0".to_string(), 0)
         ]
     );
-    assert_eq!(app.loud.output(&driver).read_value().unwrap(), "2");
+    assert_eq!(driver.output(&app.loud).read_value().unwrap(), "2");
 
     // A fallible stage's error becomes a processing error naming the node and the record.
-    let err = app
-        .amounts
-        .input(&driver)
+    let err = driver
+        .input(&app.amounts)
         .pipe_input("c".into(), "x".into())
         .unwrap_err();
     let text = err.to_string();
@@ -203,11 +202,11 @@ fn topic_names_computed_at_run_time() {
     .unwrap();
     assert_eq!(app.input.topic(), "orders-app-input");
     let driver = TopologyTestDriver::new(app.topology).unwrap();
-    app.input
-        .input(&driver)
+    driver
+        .input(&app.input)
         .pipe_input("k".into(), "v".into())
         .unwrap();
-    assert_eq!(app.out.output(&driver).read_value().unwrap(), "V");
+    assert_eq!(driver.output(&app.out).read_value().unwrap(), "V");
 }
 
 #[test]
@@ -228,11 +227,11 @@ fn hand_written_processors_and_aliases() {
         .collect();
     assert_eq!(names, ["input", "shout", "tag", "shout_again", "out"]);
     let driver = TopologyTestDriver::new(app.topology).unwrap();
-    app.input
-        .input(&driver)
+    driver
+        .input(&app.input)
         .pipe_input("k".into(), "v".into())
         .unwrap();
-    assert_eq!(app.out.output(&driver).read_value().unwrap(), "T:V");
+    assert_eq!(driver.output(&app.out).read_value().unwrap(), "T:V");
 }
 
 /// The word count again, by hand with the builder and hand-written processors.

@@ -16,6 +16,7 @@ pub mod record;
 #[cfg(feature = "kafka")]
 pub mod runtime;
 pub mod state;
+mod task_id;
 pub mod testing;
 pub mod timestamp;
 pub mod topology;

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use kafka_support::*;
 use streams_core::codec::{I64, Utf8};
 use streams_core::config::{ConfigError, StreamsConfig};
+use streams_core::kafka::AdminError;
 use streams_core::processor::TaskId;
 use streams_core::runtime::{KafkaStreams, QueryError, StartError, StreamsState};
 use streams_core::topology::TopologyBuilder;
@@ -242,7 +243,10 @@ fn bad_config_and_unreachable_broker_fail_fast() {
         "took {:?}",
         start.elapsed()
     );
-    assert!(matches!(err, StartError::BrokerUnreachable { .. }), "{err}");
+    assert!(
+        matches!(err, StartError::Admin(AdminError::BrokerUnreachable { .. })),
+        "{err}"
+    );
     assert!(err.to_string().contains("127.0.0.1:1"), "{err}");
     assert_eq!(streams.state(), StreamsState::Created);
 

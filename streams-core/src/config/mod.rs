@@ -56,6 +56,7 @@
 //! # Ok::<(), ConfigError>(())
 //! ```
 
+pub(crate) mod clients;
 mod error;
 pub(crate) mod keys;
 mod properties;
@@ -402,7 +403,7 @@ impl StreamsConfigBuilder {
             settings,
             given: self.given,
         };
-        crate::kafka::client::validate(&config)?;
+        clients::validate(&config)?;
         Ok(config)
     }
 }

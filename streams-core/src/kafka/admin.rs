@@ -10,8 +10,8 @@ use rdkafka::client::DefaultClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use tracing::{info, warn};
 
+use super::AdminError;
 use crate::config::StreamsConfig;
-use crate::runtime::StartError;
 
 /// A topic to create: name, partition count and topic configs (`cleanup.policy`, ...).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,12 +45,12 @@ pub(crate) struct Admin {
 }
 
 impl Admin {
-    pub(crate) fn new(config: &StreamsConfig, client_id: &str) -> Result<Self, StartError> {
-        let client = super::client::admin(config, client_id)
+    pub(crate) fn new(config: &StreamsConfig, client_id: &str) -> Result<Self, AdminError> {
+        let client = crate::config::clients::admin(config, client_id)
             .create()
-            .map_err(|e| StartError::Kafka {
-                operation: "creating the admin client".to_string(),
-                reason: e.to_string(),
+            .map_err(|source| AdminError::Kafka {
+                operation: "creating the admin client",
+                source,
             })?;
         Ok(Admin {
             client,
@@ -64,7 +64,7 @@ impl Admin {
     ///
     /// A dropped connection (`BrokerTransportFailure`, e.g. a broker too busy to answer) is
     /// retried until `default.api.timeout.ms` has passed, as Kafka's admin client retries.
-    pub(crate) fn partition_counts(&self) -> Result<HashMap<String, i32>, StartError> {
+    pub(crate) fn partition_counts(&self) -> Result<HashMap<String, i32>, AdminError> {
         let deadline = Instant::now() + self.timeout;
         let metadata = loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
@@ -89,7 +89,7 @@ impl Admin {
             .collect())
     }
 
-    fn metadata_error(&self, error: KafkaError) -> StartError {
+    fn metadata_error(&self, error: KafkaError) -> AdminError {
         let unreachable = matches!(
             error.rdkafka_error_code(),
             Some(
@@ -100,22 +100,22 @@ impl Admin {
             )
         );
         if unreachable {
-            StartError::BrokerUnreachable {
+            AdminError::BrokerUnreachable {
                 bootstrap_servers: self.bootstrap.clone(),
                 timeout: self.timeout,
-                reason: error.to_string(),
+                source: error,
             }
         } else {
-            StartError::Kafka {
-                operation: format!("reading topic metadata from `{}`", self.bootstrap),
-                reason: error.to_string(),
+            AdminError::Kafka {
+                operation: "reading topic metadata",
+                source: error,
             }
         }
     }
 
     /// Creates `topics` and waits until the cluster shows them. (The embedded mock cluster
     /// ignores topic configs.)
-    pub(crate) fn create_topics(&self, topics: &[TopicSpec]) -> Result<(), StartError> {
+    pub(crate) fn create_topics(&self, topics: &[TopicSpec]) -> Result<(), AdminError> {
         if topics.is_empty() {
             return Ok(());
         }
@@ -133,16 +133,16 @@ impl Admin {
             self.create_with_admin(topics)?;
         } else {
             for (name, result) in embedded {
-                result.map_err(|e| StartError::CreateTopic {
+                result.map_err(|source| AdminError::CreateEmbeddedTopic {
                     topic: name.clone(),
-                    reason: e.to_string(),
+                    source,
                 })?;
             }
         }
         self.await_topics(topics)
     }
 
-    fn create_with_admin(&self, topics: &[TopicSpec]) -> Result<(), StartError> {
+    fn create_with_admin(&self, topics: &[TopicSpec]) -> Result<(), AdminError> {
         let new_topics: Vec<NewTopic<'_>> = topics
             .iter()
             .map(|t| {
@@ -159,19 +159,20 @@ impl Admin {
         let options = AdminOptions::new()
             .operation_timeout(Some(self.timeout))
             .request_timeout(Some(self.timeout));
-        let results = block_on(self.client.create_topics(&new_topics, &options)).map_err(|e| {
-            StartError::Kafka {
-                operation: "creating internal topics".to_string(),
-                reason: e.to_string(),
-            }
-        })?;
+        let results =
+            block_on(self.client.create_topics(&new_topics, &options)).map_err(|source| {
+                AdminError::Kafka {
+                    operation: "creating topics",
+                    source,
+                }
+            })?;
         for result in results {
             match result {
                 Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
                 Err((topic, code)) => {
-                    return Err(StartError::CreateTopic {
+                    return Err(AdminError::CreateTopic {
                         topic,
-                        reason: code.to_string(),
+                        source: code,
                     });
                 }
             }
@@ -179,7 +180,7 @@ impl Admin {
         Ok(())
     }
 
-    fn await_topics(&self, topics: &[TopicSpec]) -> Result<(), StartError> {
+    fn await_topics(&self, topics: &[TopicSpec]) -> Result<(), AdminError> {
         let deadline = Instant::now() + self.timeout;
         loop {
             let counts = self.partition_counts()?;
@@ -192,9 +193,9 @@ impl Admin {
                 return Ok(());
             }
             if Instant::now() >= deadline {
-                return Err(StartError::CreateTopic {
+                return Err(AdminError::TopicNotVisible {
                     topic: missing[0].clone(),
-                    reason: format!("not visible in the metadata after {:?}", self.timeout),
+                    timeout: self.timeout,
                 });
             }
             warn!(
@@ -214,22 +215,18 @@ impl Admin {
 /// ```no_run
 /// use std::time::Duration;
 /// streams_core::kafka::create_topics("localhost:9092", &[("lines", 4), ("counts", 4)], Duration::from_secs(30))?;
-/// # Ok::<(), streams_core::runtime::StartError>(())
+/// # Ok::<(), streams_core::kafka::AdminError>(())
 /// ```
 pub fn create_topics(
     bootstrap_servers: &str,
     topics: &[(&str, i32)],
     timeout: Duration,
-) -> Result<(), StartError> {
+) -> Result<(), AdminError> {
     let config = StreamsConfig::builder()
         .application_id("streams-admin")
         .bootstrap_servers(bootstrap_servers)
         .api_timeout(timeout)
-        .build()
-        .map_err(|e| StartError::Kafka {
-            operation: "configuring the admin client".to_string(),
-            reason: e.to_string(),
-        })?;
+        .build()?;
     let admin = Admin::new(&config, "streams-admin")?;
     let existing = admin.partition_counts()?;
     let missing: Vec<TopicSpec> = topics

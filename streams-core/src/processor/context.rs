@@ -8,7 +8,8 @@ use crate::state::{
 
 use super::node::{Child, NodeInfo, forward_all};
 use super::punctuation::{PunctuationId, PunctuationType};
-use super::task::{TaskId, TaskState};
+use super::task_state::TaskState;
+use crate::task_id::TaskId;
 
 /// What a processor can do besides computing: forward records downstream, schedule
 /// punctuations, reach its state stores, and read the task's time and the current record's

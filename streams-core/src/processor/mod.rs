@@ -35,11 +35,11 @@
 mod context;
 pub(crate) mod node;
 mod punctuation;
-pub(crate) mod task;
+pub(crate) mod task_state;
 
+pub use crate::task_id::TaskId;
 pub use context::ProcessorContext;
 pub use punctuation::{Punctuation, PunctuationId, PunctuationType};
-pub use task::TaskId;
 
 use crate::error::ProcessorError;
 use crate::record::Record;

@@ -18,7 +18,7 @@ use crate::timestamp::{InvalidTimestampPolicy, RecordTimestamp, TimestampExtract
 use super::Processor;
 use super::context::ProcessorContext;
 use super::punctuation::Punctuation;
-use super::task::{OutputRecord, TaskState};
+use super::task_state::{OutputRecord, TaskState};
 
 /// What every node knows about itself.
 #[derive(Debug, Clone)]
@@ -142,8 +142,11 @@ impl<K, V, KC, VC, TE> SourceNode<K, V, KC, VC, TE> {
         {
             Some(i) => i,
             None => {
-                self.partition_time
-                    .push((Arc::clone(topic), partition, super::task::UNKNOWN_TIME));
+                self.partition_time.push((
+                    Arc::clone(topic),
+                    partition,
+                    super::task_state::UNKNOWN_TIME,
+                ));
                 self.partition_time.len() - 1
             }
         }

@@ -13,7 +13,9 @@ use tracing::error;
 
 use crate::config::ProductionHandler;
 use crate::error::StreamsError;
-use crate::processor::task::{OutputRecord, RecordCollector};
+use crate::processor::task_state::{OutputRecord, RecordCollector};
+
+use super::partitions::PartitionMap;
 
 /// A thread's producer.
 pub(crate) type Producer = BaseProducer<DeliveryReports>;
@@ -22,7 +24,7 @@ pub(crate) type Producer = BaseProducer<DeliveryReports>;
 #[derive(Debug, Clone)]
 pub(crate) struct DeliveryFailure {
     pub(crate) topic: String,
-    pub(crate) reason: String,
+    pub(crate) error: KafkaError,
 }
 
 /// The delivery opaque of an output record.
@@ -35,8 +37,8 @@ pub(crate) const CHANGELOG: usize = 1;
 #[derive(Default)]
 pub(crate) struct DeliveryReports {
     failures: Mutex<Vec<DeliveryFailure>>,
-    /// Highest delivered offset per changelog topic, indexed by partition (-1: none).
-    changelog_offsets: Mutex<std::collections::HashMap<String, Vec<i64>>>,
+    /// Highest delivered offset per changelog partition.
+    changelog_offsets: Mutex<PartitionMap<i64>>,
 }
 
 impl DeliveryReports {
@@ -51,11 +53,7 @@ impl DeliveryReports {
             .changelog_offsets
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        offsets
-            .get(topic)?
-            .get(usize::try_from(partition).ok()?)
-            .copied()
-            .filter(|o| *o >= 0)
+        offsets.get(topic, partition).copied()
     }
 }
 
@@ -67,26 +65,19 @@ impl ProducerContext for DeliveryReports {
     fn delivery(&self, result: &DeliveryResult<'_>, opaque: usize) {
         if opaque == CHANGELOG
             && let Ok(message) = result
-            && let Ok(slot) = usize::try_from(message.partition())
         {
             let mut offsets = self
                 .changelog_offsets
                 .lock()
                 .unwrap_or_else(|p| p.into_inner());
-            let topic = message.topic();
-            let partitions = match offsets.get_mut(topic) {
-                Some(p) => p,
-                None => offsets.entry(topic.to_string()).or_default(),
-            };
-            if partitions.len() <= slot {
-                partitions.resize(slot + 1, -1);
+            if let Some(slot) = offsets.slot(message.topic(), message.partition()) {
+                *slot = Some(slot.map_or(message.offset(), |o| o.max(message.offset())));
             }
-            partitions[slot] = partitions[slot].max(message.offset());
         }
         if let Err((e, message)) = result {
             let failure = DeliveryFailure {
                 topic: message.topic().to_string(),
-                reason: e.to_string(),
+                error: e.clone(),
             };
             self.failures
                 .lock()

@@ -1,36 +1,70 @@
-//! The consumer side of a stream thread: its librdkafka context, which runs the rebalance
-//! callbacks (inside `poll`, on the stream thread) and keeps the end offsets reported in the
-//! consumer's statistics.
+//! The consumer side of a stream thread: its librdkafka context, which turns the group's
+//! rebalance callbacks into [`Rebalance`] events for the thread's step loop, and keeps the end
+//! offsets reported in the consumer's statistics.
+//!
+//! librdkafka runs the rebalance callback inside `poll`. The context only records what
+//! happened; the step loop handles it after `poll` returns (commit and close revoked tasks,
+//! create assigned ones) and then tells librdkafka (`unassign`, `assign`): until it does, the
+//! group waits for this member (librdkafka's `WAIT_UNASSIGN_CALL` / `WAIT_ASSIGN_CALL`), so a
+//! revocation is still committed before the group moves on.
 
-use std::collections::HashMap;
+use std::collections::VecDeque;
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use rdkafka::ClientContext;
-use rdkafka::consumer::{BaseConsumer, ConsumerContext, Rebalance};
+use rdkafka::consumer::{BaseConsumer, Consumer, ConsumerContext};
+use rdkafka::topic_partition_list::TopicPartitionList;
+use rdkafka::types::RDKafkaRespErr;
 use tracing::warn;
 
-use super::task_manager::with_task_manager;
+use super::partitions::{PartitionMap, TopicPartition};
 
 /// A stream thread's consumer.
 pub(crate) type StreamConsumer = BaseConsumer<StreamsConsumerContext>;
 
+/// What the group did to this member's assignment (eager rebalancing: all or nothing).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Rebalance {
+    /// Every partition of the member is being taken away; `lost` when the member was already
+    /// out of the group (session timeout, fenced), so its offsets can no longer be committed.
+    Revoked {
+        partitions: Vec<TopicPartition>,
+        lost: bool,
+    },
+    /// The member's new assignment.
+    Assigned { partitions: Vec<TopicPartition> },
+}
+
 /// The consumer context of a stream thread.
 #[derive(Default)]
 pub(crate) struct StreamsConsumerContext {
-    /// End (high watermark) offsets by topic, indexed by partition; -1 when unknown.
-    end_offsets: Mutex<HashMap<String, Vec<i64>>>,
+    /// Rebalance events not yet handled by the step loop, oldest first.
+    rebalances: Mutex<VecDeque<Rebalance>>,
+    /// The thread has closed its tasks and is leaving the group: revocations need no handling.
+    leaving: AtomicBool,
+    /// End (high watermark) offsets, per the consumer's statistics.
+    end_offsets: Mutex<PartitionMap<i64>>,
 }
 
 impl StreamsConsumerContext {
+    /// The oldest rebalance event not yet handled.
+    pub(crate) fn take_rebalance(&self) -> Option<Rebalance> {
+        self.rebalances
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop_front()
+    }
+
+    /// From now on, revocations (the one leaving the group makes) are acknowledged at once.
+    pub(crate) fn leave(&self) {
+        self.leaving.store(true, Ordering::Release);
+    }
+
     /// The end offset of a partition per the last statistics, if known.
     pub(crate) fn end_offset(&self, topic: &str, partition: i32) -> Option<i64> {
         let offsets = self.end_offsets.lock().unwrap_or_else(|p| p.into_inner());
-        let i = usize::try_from(partition).ok()?;
-        offsets
-            .get(topic)
-            .and_then(|v| v.get(i))
-            .copied()
-            .filter(|o| *o >= 0)
+        offsets.get(topic, partition).copied().filter(|o| *o >= 0)
     }
 }
 
@@ -48,37 +82,56 @@ impl ClientContext for StreamsConsumerContext {
             let Some(partitions) = stats.get("partitions").and_then(|p| p.as_object()) else {
                 continue;
             };
-            let slot = offsets.entry(topic.clone()).or_default();
             for (p, stats) in partitions {
                 let (Ok(p), Some(hi)) = (
-                    p.parse::<usize>(),
+                    p.parse::<i32>(),
                     stats.get("hi_offset").and_then(serde_json::Value::as_i64),
                 ) else {
                     continue;
                 };
-                if slot.len() <= p {
-                    slot.resize(p + 1, -1);
-                }
-                slot[p] = hi;
+                offsets.insert(topic, p, hi);
             }
         }
     }
 }
 
 impl ConsumerContext for StreamsConsumerContext {
-    fn pre_rebalance(&self, consumer: &StreamConsumer, rebalance: &Rebalance<'_>) {
-        match rebalance {
-            Rebalance::Revoke(partitions) => {
-                with_task_manager(|tm| tm.on_revoked(consumer, partitions));
+    /// Records the event for the step loop instead of assigning at once (see the module docs).
+    fn rebalance(
+        &self,
+        consumer: &BaseConsumer<Self>,
+        err: RDKafkaRespErr,
+        tpl: &mut TopicPartitionList,
+    ) {
+        let partitions = TopicPartition::list(tpl);
+        let event = match err {
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS => {
+                Rebalance::Assigned { partitions }
             }
-            Rebalance::Assign(_) => {}
-            Rebalance::Error(e) => warn!(error = %e, "rebalance error"),
+            RDKafkaRespErr::RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS => Rebalance::Revoked {
+                partitions,
+                lost: consumer.assignment_lost(),
+            },
+            other => {
+                // Not an assignment change: librdkafka asks for an unassign to resynchronize.
+                warn!(error = ?other, "rebalance error");
+                Rebalance::Revoked {
+                    partitions,
+                    lost: true,
+                }
+            }
+        };
+        if self.leaving.load(Ordering::Acquire) {
+            // The thread closed its tasks already; librdkafka treats an assign as an unassign
+            // while the consumer closes.
+            if let Err(e) = consumer.unassign() {
+                warn!(error = %e, "unassign while leaving the group failed");
+            }
+            return;
         }
-    }
-
-    fn post_rebalance(&self, consumer: &StreamConsumer, rebalance: &Rebalance<'_>) {
-        if let Rebalance::Assign(partitions) = rebalance {
-            with_task_manager(|tm| tm.on_assigned(consumer, partitions));
-        }
+        self.rebalances
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push_back(event);
     }
 }

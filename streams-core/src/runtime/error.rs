@@ -1,9 +1,13 @@
 //! Errors of the runtime: refusing to start, and what stops a stream thread.
 
-use std::time::Duration;
+use std::path::PathBuf;
+
+use rdkafka::error::KafkaError;
 
 use crate::error::StreamsError;
+use crate::kafka::AdminError;
 use crate::processor::TaskId;
+use crate::state::StoreError;
 
 use super::StreamsState;
 
@@ -20,19 +24,9 @@ pub enum StartError {
         /// The state then.
         state: StreamsState,
     },
-    /// No broker answered within the bound.
-    #[error(
-        "no Kafka broker reachable at `{bootstrap_servers}` within {timeout:?} ({reason}); \
-         check `bootstrap.servers`, that the cluster is up, and the security settings"
-    )]
-    BrokerUnreachable {
-        /// `bootstrap.servers`.
-        bootstrap_servers: String,
-        /// How long it waited (`default.api.timeout.ms`).
-        timeout: Duration,
-        /// librdkafka's reason.
-        reason: String,
-    },
+    /// An admin call at start failed (the broker is unreachable, a topic cannot be created).
+    #[error(transparent)]
+    Admin(#[from] AdminError),
     /// Topics the topology reads do not exist.
     #[error(
         "source topic(s) missing on the cluster: {}; create them first (only topics that the \
@@ -69,25 +63,21 @@ pub enum StartError {
         /// What the cluster has.
         actual: i32,
     },
-    /// An internal topic could not be created.
-    #[error("cannot create internal topic `{topic}`: {reason}")]
-    CreateTopic {
+    /// The partition count of an internal topic cannot be derived from the topology.
+    #[error(
+        "cannot tell the partition count of internal topic `{topic}`: the sub-topologies \
+         that write it read only internal topics, in a cycle"
+    )]
+    InternalTopicCycle {
         /// The topic.
         topic: String,
-        /// Why.
-        reason: String,
-    },
-    /// A Kafka client could not be created or an admin call failed.
-    #[error("{operation} failed: {reason}")]
-    Kafka {
-        /// What was being done.
-        operation: String,
-        /// librdkafka's reason.
-        reason: String,
     },
     /// A stream thread could not be started.
-    #[error("cannot start a stream thread: {0}")]
-    Spawn(String),
+    #[error("cannot start a stream thread: {source}")]
+    Spawn {
+        /// The operating system's error.
+        source: std::io::Error,
+    },
     /// Another instance (in this process or another) uses the same state directory.
     #[error(
         "the state directory `{}` is locked by another instance of this application; \
@@ -98,12 +88,12 @@ pub enum StartError {
         path: std::path::PathBuf,
     },
     /// The state directory could not be created or locked.
-    #[error("cannot use the state directory `{}`: {reason}", path.display())]
+    #[error("cannot use the state directory `{}`: {source}", path.display())]
     StateDir {
         /// The application's state directory.
         path: std::path::PathBuf,
-        /// Why.
-        reason: String,
+        /// The I/O error.
+        source: std::io::Error,
     },
 }
 
@@ -124,7 +114,9 @@ fn counts(topics: &[(String, i32)]) -> String {
 }
 
 /// What stopped a stream thread (and so put the application in
-/// [`StreamsState::Error`]).
+/// [`StreamsState::Error`]). Each variant keeps the underlying error as its
+/// [`source`](std::error::Error::source), so librdkafka's error code
+/// ([`KafkaError::rdkafka_error_code`]) and the whole chain stay available.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum RuntimeError {
@@ -138,39 +130,82 @@ pub enum RuntimeError {
     },
     /// The producer could not deliver a record and the production handler says fail.
     #[error(
-        "cannot deliver a record to topic `{topic}`: {reason} \
+        "cannot deliver a record to topic `{topic}`: {source} \
          (production.exception.handler = fail)"
     )]
     Production {
         /// The topic.
         topic: String,
-        /// librdkafka's reason.
-        reason: String,
+        /// librdkafka's error.
+        source: KafkaError,
     },
-    /// Offsets could not be committed.
-    #[error("commit failed: {0}")]
-    Commit(String),
+    /// The producer could not be flushed before a commit.
+    #[error("flushing the producer before a commit failed: {source}")]
+    Flush {
+        /// librdkafka's error.
+        source: KafkaError,
+    },
+    /// Offsets could not be committed (and the error is not one a rebalance explains).
+    #[error("committing offsets failed: {source}")]
+    Commit {
+        /// librdkafka's error.
+        source: KafkaError,
+    },
     /// A Kafka client failed fatally.
-    #[error("{operation} failed: {reason}")]
+    #[error("{operation} failed: {source}")]
     Kafka {
         /// What was being done.
-        operation: String,
-        /// librdkafka's reason.
-        reason: String,
+        operation: &'static str,
+        /// librdkafka's error.
+        source: KafkaError,
     },
-    /// State stores could not be restored from their changelogs.
-    #[error("restoring state stores failed: {reason}")]
+    /// The restore consumer failed reading changelogs.
+    #[error("restoring state stores: {operation} failed: {source}")]
     Restore {
-        /// What went wrong.
-        reason: String,
+        /// What was being done.
+        operation: &'static str,
+        /// librdkafka's error.
+        source: KafkaError,
     },
-    /// A task's state could not be saved (checkpoint, store flush).
-    #[error("task {task}: saving its state failed: {reason}")]
+    /// The end offset of a changelog partition stayed unknown for `default.api.timeout.ms`.
+    #[error(
+        "restoring state stores: the end offset of changelog `{topic}` partition {partition} is unknown: {source}"
+    )]
+    ChangelogEnd {
+        /// The changelog topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// librdkafka's error.
+        source: KafkaError,
+    },
+    /// Restored records could not be written into a store.
+    #[error("task {task}: restoring store `{store}` failed: {source}")]
+    RestoreWrite {
+        /// The task.
+        task: TaskId,
+        /// The store.
+        store: String,
+        /// The store's error.
+        source: StoreError,
+    },
+    /// A task's stores could not be flushed.
+    #[error("task {task}: flushing its stores failed: {source}")]
     State {
         /// The task.
-        task: crate::processor::TaskId,
-        /// What went wrong.
-        reason: String,
+        task: TaskId,
+        /// The store's error.
+        source: StoreError,
+    },
+    /// A task's checkpoint file could not be written.
+    #[error("task {task}: writing the checkpoint `{}` failed: {source}", path.display())]
+    Checkpoint {
+        /// The task.
+        task: TaskId,
+        /// The checkpoint file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
     },
     /// A stream thread panicked (a bug, in a processor or here).
     #[error("stream thread `{thread}` panicked: {message}")]

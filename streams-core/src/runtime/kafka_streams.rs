@@ -15,7 +15,7 @@ use super::metrics::{StreamsMetrics, ThreadMetrics};
 use super::query::QueryRouter;
 use super::restore::StateRestoreListener;
 use super::state::{Shared, StreamsState, ThreadState};
-use super::thread::{self, ThreadSetup};
+use super::stream_thread::{self, ThreadSetup};
 use super::{RuntimeError, StartError, topics};
 
 /// A running streams application instance — Kafka Streams' `KafkaStreams`.
@@ -67,21 +67,21 @@ pub struct KafkaStreams {
 /// Locks the application's state directory, so that two instances cannot share it.
 fn lock_state_dir(config: &StreamsConfig) -> Result<std::fs::File, StartError> {
     let dir = config.state_dir().join(config.application_id());
-    let failed = |reason: String| StartError::StateDir {
+    let failed = |source: std::io::Error| StartError::StateDir {
         path: dir.clone(),
-        reason,
+        source,
     };
-    std::fs::create_dir_all(&dir).map_err(|e| failed(e.to_string()))?;
+    std::fs::create_dir_all(&dir).map_err(failed)?;
     let file = std::fs::OpenOptions::new()
         .create(true)
         .truncate(false)
         .write(true)
         .open(dir.join(".lock"))
-        .map_err(|e| failed(e.to_string()))?;
+        .map_err(failed)?;
     match file.try_lock() {
         Ok(()) => Ok(file),
         Err(std::fs::TryLockError::WouldBlock) => Err(StartError::StateDirLocked { path: dir }),
-        Err(std::fs::TryLockError::Error(e)) => Err(failed(e.to_string())),
+        Err(std::fs::TryLockError::Error(e)) => Err(failed(e)),
     }
 }
 
@@ -245,7 +245,7 @@ impl KafkaStreams {
                     .unwrap_or_else(|p| p.into_inner())
                     .clone(),
             };
-            match thread::spawn(setup) {
+            match stream_thread::spawn(setup) {
                 Ok(handle) => handles.push(handle),
                 Err(e) => {
                     self.shutdown.store(true, Ordering::Release);
@@ -254,7 +254,7 @@ impl KafkaStreams {
                             *t = ThreadState::Dead;
                         }
                     });
-                    return Err(StartError::Spawn(e.to_string()));
+                    return Err(StartError::Spawn { source: e });
                 }
             }
         }

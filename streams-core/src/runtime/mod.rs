@@ -2,14 +2,29 @@
 //!
 //! The model is Kafka Streams': one task per (sub-topology, input partition), created when the
 //! consumer group assigns the partition to one of the instance's `num.stream.threads` stream
-//! threads, committed and suspended when it is revoked. Each thread has its own consumer
-//! (group = `application.id`, `range` assignor so co-partitioned topics land together) and
-//! producer (`murmur2_random` partitioner, so keys land where Java producers put them), and
-//! runs a step loop: poll → route records to tasks → process → punctuate → commit when due.
+//! threads. Each thread has its own consumer (group = `application.id`, `range` assignor so
+//! co-partitioned topics land together) and producer (`murmur2_random` partitioner, so keys
+//! land where Java producers put them).
+//!
+//! A record's path, file by file:
+//!
+//! | step | file | what happens |
+//! |---|---|---|
+//! | start | `kafka_streams.rs` | checks and creates topics (`topics.rs`), starts the threads |
+//! | poll | `stream_thread.rs` | the step loop: poll → rebalance → restore → process → punctuate → commit |
+//! | rebalance | `consumer.rs`, `task_manager/rebalance.rs` | the group's callback becomes an event; revoked tasks are committed and closed, assigned ones created |
+//! | route | `task_manager/mod.rs` | a record goes to the task of its partition |
+//! | buffer | `partition_group.rs` | per-partition queues, lowest timestamp next, pause when full |
+//! | restore | `restore.rs`, `checkpoint.rs` | new tasks read their stores back from the changelogs |
+//! | process | `stream_task.rs` | the task's processor graph (`crate::topology`, `crate::processor`) |
+//! | sink | `collector.rs`, `changelog.rs` | outputs and changelog writes go to the thread's producer |
+//! | commit | `task_manager/commit.rs` | caches flushed, producer flushed, deliveries checked, offsets committed |
+//! | observe | `task_manager/metrics.rs`, `query.rs`, `state.rs` | metrics, interactive queries, states |
 //!
 //! Delivery is at-least-once: every `commit.interval.ms` (or when a processor asks) a thread
 //! flushes its producer, then commits the offsets after the last record it processed. A crash
 //! replays the records since the last commit, so some outputs may appear twice; none is lost.
+//! A rebalance commits before the revoked tasks leave, so a clean rebalance replays nothing.
 //!
 //! Within a task with several input partitions, the next record is the buffered head with the
 //! lowest timestamp (see `max.task.idle.ms` in [`config`](crate::config)). Stream-time
@@ -22,7 +37,8 @@
 //! `<application.id>-<store>-changelog`, which start creates. A task restores its stores from
 //! there before it processes: from its `.checkpoint` to the changelog's end, or from the start
 //! when its state directory is empty. So a task that moves to another thread or instance, or
-//! an instance that restarts, carries on with the state the task had.
+//! an instance that restarts, carries on with the state the task had. While any of its tasks
+//! restores, a thread is `PartitionsAssigned` and the application `Rebalancing`.
 
 mod changelog;
 mod checkpoint;
@@ -32,12 +48,13 @@ mod error;
 mod kafka_streams;
 mod metrics;
 mod partition_group;
+mod partitions;
 mod query;
 mod restore;
 mod state;
-mod task;
+mod stream_task;
+mod stream_thread;
 mod task_manager;
-mod thread;
 mod topics;
 
 pub use error::{RuntimeError, StartError};

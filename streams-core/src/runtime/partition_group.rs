@@ -1,4 +1,10 @@
-//! A task's input partitions and their buffered records — Kafka Streams' `PartitionGroup`.
+//! A task's input partitions and their buffered records — Kafka Streams' `PartitionGroup` —
+//! and back-pressure: a partition whose buffer is full is paused on the consumer until the task
+//! drained it, and all of them are held while the task restores its stores.
+//!
+//! librdkafka keeps an application's pause across rebalances (unlike Java's consumer, which
+//! forgets the pause of a revoked partition): a partition paused when it was revoked would never
+//! be fetched again if it came back. So a group releases every pause before its task leaves.
 //!
 //! The next record a task processes is the head with the lowest timestamp among its
 //! partitions. While some partition has nothing buffered, the task may wait for it, as
@@ -10,7 +16,12 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use rdkafka::TopicPartitionList;
+use rdkafka::error::KafkaResult;
+
 use crate::record::Headers;
+
+use super::partitions::partition_list;
 
 /// A consumed record, copied out of the consumer to be buffered.
 #[derive(Debug)]
@@ -37,8 +48,8 @@ pub(crate) struct InputPartition {
     pub(crate) position: Option<i64>,
     /// Last committed offset.
     pub(crate) committed: Option<i64>,
-    /// Paused on the consumer because its queue is full.
-    pub(crate) paused: bool,
+    /// Paused on the consumer (its queue is full, or the task is restoring).
+    paused: bool,
 }
 
 impl InputPartition {
@@ -55,22 +66,103 @@ impl InputPartition {
     }
 }
 
-/// Picks which buffered record a task processes next.
+/// Pausing and resuming the fetch of partitions: the stream thread's consumer.
+pub(crate) trait Fetch {
+    /// Stops fetching `partitions` (what is prefetched is dropped).
+    fn pause(&self, partitions: &TopicPartitionList) -> KafkaResult<()>;
+    /// Fetches `partitions` again.
+    fn resume(&self, partitions: &TopicPartitionList) -> KafkaResult<()>;
+}
+
+impl<C: rdkafka::consumer::ConsumerContext> Fetch for rdkafka::consumer::BaseConsumer<C> {
+    fn pause(&self, partitions: &TopicPartitionList) -> KafkaResult<()> {
+        rdkafka::consumer::Consumer::pause(self, partitions)
+    }
+
+    fn resume(&self, partitions: &TopicPartitionList) -> KafkaResult<()> {
+        rdkafka::consumer::Consumer::resume(self, partitions)
+    }
+}
+
+/// A task's input partitions: picks which buffered record the task processes next, and pauses
+/// and resumes their fetch.
 #[derive(Debug)]
 pub(crate) struct PartitionGroup {
     pub(crate) partitions: Vec<InputPartition>,
     max_idle_ms: i64,
     /// Since when the task has been waiting for an empty partition.
     idle_since: Option<Instant>,
+    /// Records buffered per partition before it is paused (`buffered.records.per.partition`).
+    buffered_max: usize,
+    /// Every partition is paused until [`release`](Self::release) (the task is restoring).
+    held: bool,
 }
 
 impl PartitionGroup {
-    pub(crate) fn new(partitions: Vec<InputPartition>, max_idle_ms: i64) -> Self {
+    pub(crate) fn new(
+        partitions: Vec<InputPartition>,
+        max_idle_ms: i64,
+        buffered_max: usize,
+    ) -> Self {
         PartitionGroup {
             partitions,
             max_idle_ms,
             idle_since: None,
+            buffered_max: buffered_max.max(1),
+            held: false,
         }
+    }
+
+    /// Buffers a record of input `input`, pausing the partition once its buffer is full.
+    pub(crate) fn buffer(&mut self, input: usize, record: OwnedRecord, fetch: &impl Fetch) {
+        let Some(p) = self.partitions.get_mut(input) else {
+            return;
+        };
+        p.queue.push_back(record);
+        if p.queue.len() >= self.buffered_max && !p.paused {
+            p.paused = set_paused(fetch, [(&*p.topic, p.partition)], true);
+        }
+    }
+
+    /// Resumes the partitions paused for a full buffer that the task has drained below the
+    /// bound (not while the group is held).
+    pub(crate) fn resume_drained(&mut self, fetch: &impl Fetch) {
+        if self.held {
+            return;
+        }
+        let max = self.buffered_max;
+        for p in &mut self.partitions {
+            if p.paused && p.queue.len() < max {
+                p.paused = !set_paused(fetch, [(&*p.topic, p.partition)], false);
+            }
+        }
+    }
+
+    /// Pauses every partition until [`release`](Self::release): the task restores its stores.
+    pub(crate) fn hold(&mut self, fetch: &impl Fetch) {
+        self.held = true;
+        if set_paused(
+            fetch,
+            self.partitions.iter().map(|p| (&*p.topic, p.partition)),
+            true,
+        ) {
+            self.partitions.iter_mut().for_each(|p| p.paused = true);
+        }
+    }
+
+    /// Resumes every paused partition: the task is done restoring, or it leaves the thread
+    /// (librdkafka would keep the pause for whoever gets the partition here next).
+    pub(crate) fn release(&mut self, fetch: &impl Fetch) {
+        self.held = false;
+        let paused = self.partitions.iter().filter(|p| p.paused);
+        if set_paused(fetch, paused.map(|p| (&*p.topic, p.partition)), false) {
+            self.partitions.iter_mut().for_each(|p| p.paused = false);
+        }
+    }
+
+    /// Drops the buffered records; they are fetched again when the partitions are.
+    pub(crate) fn clear(&mut self) {
+        self.partitions.iter_mut().for_each(|p| p.queue.clear());
     }
 
     /// Records buffered over all partitions.
@@ -120,6 +212,31 @@ impl PartitionGroup {
     }
 }
 
+/// Pauses (or resumes) `partitions`; whether it worked (an empty list always does).
+fn set_paused<'a>(
+    fetch: &impl Fetch,
+    partitions: impl IntoIterator<Item = (&'a str, i32)>,
+    pause: bool,
+) -> bool {
+    let tpl = partition_list(
+        partitions
+            .into_iter()
+            .map(|(topic, partition)| (topic, partition, rdkafka::Offset::Invalid)),
+    );
+    if tpl.count() == 0 {
+        return true;
+    }
+    let result = if pause {
+        fetch.pause(&tpl)
+    } else {
+        fetch.resume(&tpl)
+    };
+    if let Err(e) = &result {
+        tracing::warn!(error = %e, pause, "cannot pause or resume partitions; will retry");
+    }
+    result.is_ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -142,7 +259,79 @@ mod tests {
                 InputPartition::new(Arc::from("b"), 0, 1),
             ],
             max_idle_ms,
+            2,
         )
+    }
+
+    /// What a consumer would have paused.
+    #[derive(Default)]
+    struct Paused(std::cell::RefCell<std::collections::BTreeSet<(String, i32)>>);
+
+    impl Fetch for Paused {
+        fn pause(&self, partitions: &TopicPartitionList) -> KafkaResult<()> {
+            for e in partitions.elements() {
+                self.0
+                    .borrow_mut()
+                    .insert((e.topic().to_string(), e.partition()));
+            }
+            Ok(())
+        }
+
+        fn resume(&self, partitions: &TopicPartitionList) -> KafkaResult<()> {
+            for e in partitions.elements() {
+                self.0
+                    .borrow_mut()
+                    .remove(&(e.topic().to_string(), e.partition()));
+            }
+            Ok(())
+        }
+    }
+
+    impl Paused {
+        fn topics(&self) -> Vec<String> {
+            self.0.borrow().iter().map(|(t, _)| t.clone()).collect()
+        }
+    }
+
+    #[test]
+    fn a_full_buffer_pauses_its_partition_until_drained() {
+        let fetch = Paused::default();
+        let mut g = group(-1);
+        g.buffer(0, record(0, 1), &fetch);
+        assert!(fetch.topics().is_empty());
+        g.buffer(0, record(1, 2), &fetch);
+        assert_eq!(fetch.topics(), ["a"]);
+        g.resume_drained(&fetch);
+        assert_eq!(fetch.topics(), ["a"], "still full");
+        g.partitions[0].queue.pop_front();
+        g.resume_drained(&fetch);
+        assert!(fetch.topics().is_empty());
+    }
+
+    #[test]
+    fn a_held_group_resumes_only_when_released() {
+        let fetch = Paused::default();
+        let mut g = group(-1);
+        g.hold(&fetch);
+        assert_eq!(fetch.topics(), ["a", "b"]);
+        g.resume_drained(&fetch);
+        assert_eq!(fetch.topics(), ["a", "b"], "restoring: nothing resumes");
+        g.release(&fetch);
+        assert!(fetch.topics().is_empty());
+    }
+
+    #[test]
+    fn release_before_leaving_leaves_nothing_paused() {
+        // librdkafka keeps an application's pause across a revoke and a new assignment.
+        let fetch = Paused::default();
+        let mut g = group(-1);
+        g.buffer(1, record(0, 1), &fetch);
+        g.buffer(1, record(1, 1), &fetch);
+        assert_eq!(fetch.topics(), ["b"]);
+        g.release(&fetch);
+        g.clear();
+        assert!(fetch.topics().is_empty());
+        assert_eq!(g.buffered(), 0);
     }
 
     #[test]

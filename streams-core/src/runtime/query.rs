@@ -22,7 +22,7 @@ use crate::state::{StoreError, StoreKind, StoreRegistry, query_reads};
 use crate::topology::Topology;
 
 use super::state::{Shared, StreamsState};
-use super::task_manager::with_task_manager;
+use super::stream_task::StreamTask;
 
 use error::not_ready;
 pub use error::{NotReadyReason, QueryError};
@@ -39,21 +39,18 @@ pub(crate) struct TaskView<'a> {
 pub(crate) type QueryJob = Box<dyn FnOnce(&[TaskView<'_>]) + Send>;
 
 /// Runs the queries waiting for this stream thread against its active tasks; the step loop calls
-/// it once per turn. A job that cannot run (no task manager) is dropped, which its caller sees.
-pub(crate) fn serve(jobs: &Receiver<QueryJob>) {
+/// it once per turn.
+pub(crate) fn serve(jobs: &Receiver<QueryJob>, tasks: &[StreamTask]) {
     while let Ok(job) = jobs.try_recv() {
-        with_task_manager(move |tm| {
-            let views: Vec<TaskView<'_>> = tm
-                .tasks()
-                .iter()
-                .map(|t| TaskView {
-                    id: t.id,
-                    stores: t.stores(),
-                    restoring: t.is_restoring(),
-                })
-                .collect();
-            job(&views);
-        });
+        let views: Vec<TaskView<'_>> = tasks
+            .iter()
+            .map(|t| TaskView {
+                id: t.id,
+                stores: t.stores(),
+                restoring: t.is_restoring(),
+            })
+            .collect();
+        job(&views);
     }
 }
 

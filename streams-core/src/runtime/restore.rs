@@ -10,16 +10,17 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use rdkafka::Offset;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::Message;
-use rdkafka::{Offset, TopicPartitionList};
 use tracing::{debug, info, warn};
 
 use crate::processor::TaskId;
 use crate::state::RestoreRecord;
 
 use super::RuntimeError;
-use super::task::StreamTask;
+use super::partitions::partition_list;
+use super::stream_task::StreamTask;
 
 /// Told about restoration progress, per changelog partition: Kafka Streams'
 /// `StateRestoreListener`. Set one with
@@ -228,9 +229,10 @@ impl Restorer {
                         self.write(i, &mut batches[i], tasks)?;
                     }
                 }
-                Some(Err(e)) => {
+                Some(Err(source)) => {
                     return Err(RuntimeError::Restore {
-                        reason: format!("reading changelogs: {e}"),
+                        operation: "reading changelogs",
+                        source,
                     });
                 }
                 None => {
@@ -276,12 +278,11 @@ impl Restorer {
                         "changelog end offset not known yet; will retry");
                         continue;
                     }
-                    Err(e) => {
-                        return Err(RuntimeError::Restore {
-                            reason: format!(
-                                "reading the end offset of changelog `{}` partition {}: {e}",
-                                r.topic, r.partition
-                            ),
+                    Err(source) => {
+                        return Err(RuntimeError::ChangelogEnd {
+                            topic: r.topic.clone(),
+                            partition: r.partition,
+                            source,
                         });
                     }
                 };
@@ -348,8 +349,10 @@ impl Restorer {
             .collect();
         task.stores()
             .restore_batch(&r.store, &records)
-            .map_err(|e| RuntimeError::Restore {
-                reason: format!("task {}: {e}", r.task),
+            .map_err(|source| RuntimeError::RestoreWrite {
+                task: r.task,
+                store: r.store.clone(),
+                source,
             })?;
         let n = records.len() as u64;
         drop(records);
@@ -391,18 +394,15 @@ impl Restorer {
 
     /// Assigns the pending partitions to the restore consumer at their next offsets.
     fn assign(&mut self) -> Result<(), RuntimeError> {
-        let mut tpl = TopicPartitionList::new();
-        for r in self.pending.iter().filter(|r| r.end.is_some()) {
+        let tpl = partition_list(self.pending.iter().filter(|r| r.end.is_some()).map(|r| {
             let offset = r.next.map_or(Offset::Beginning, Offset::Offset);
-            tpl.add_partition_offset(&r.topic, r.partition, offset)
-                .map_err(|e| RuntimeError::Restore {
-                    reason: format!("assigning `{}` partition {}: {e}", r.topic, r.partition),
-                })?;
-        }
+            (r.topic.as_str(), r.partition, offset)
+        }));
         self.consumer
             .assign(&tpl)
-            .map_err(|e| RuntimeError::Restore {
-                reason: format!("assigning changelog partitions: {e}"),
+            .map_err(|source| RuntimeError::Restore {
+                operation: "assigning changelog partitions",
+                source,
             })?;
         self.reassign = false;
         Ok(())

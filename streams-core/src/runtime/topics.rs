@@ -132,11 +132,8 @@ pub(crate) fn plan(
     };
     for &topic in &internal {
         let Some(&expected) = counts.get(topic) else {
-            return Err(StartError::CreateTopic {
+            return Err(StartError::InternalTopicCycle {
                 topic: topic.to_string(),
-                reason: "cannot tell its partition count: the sub-topologies that write it \
-                         read only internal topics in a cycle"
-                    .to_string(),
             });
         };
         check(TopicSpec::new(topic, expected))?;

@@ -17,7 +17,9 @@ use super::memory::InMemoryStore;
 use super::rocks::{RocksDb, RocksFamily};
 #[cfg(feature = "rocksdb")]
 use super::segments::RocksSegments;
-use super::segments::{KeySchema, MemorySegments, SegmentedStore};
+use super::segments::{
+    KeySchema, SegmentedStore, duration_ms, in_memory_segments, retention_param, window_params,
+};
 use super::session::SessionStore;
 use super::timestamped::{ValueAndTimestamp, ValueAndTimestampCodec};
 use super::window::WindowStore;
@@ -296,55 +298,6 @@ impl Spec {
         });
         Ok((top, lifecycle))
     }
-}
-
-fn duration_ms(d: Duration) -> i64 {
-    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
-}
-
-pub(crate) fn retention_param(name: &str, retention: Duration) -> Result<i64, StoreError> {
-    let ms = duration_ms(retention);
-    if ms <= 0 {
-        return Err(StoreError::InvalidConfig {
-            store: name.to_string(),
-            message: "the retention period must be at least 1 ms".to_string(),
-        });
-    }
-    Ok(ms)
-}
-
-pub(crate) fn window_params(
-    name: &str,
-    retention: Duration,
-    window_size: Duration,
-) -> Result<(i64, i64), StoreError> {
-    let retention_ms = retention_param(name, retention)?;
-    let size_ms = duration_ms(window_size);
-    if size_ms <= 0 || size_ms > retention_ms {
-        return Err(StoreError::InvalidConfig {
-            store: name.to_string(),
-            message: format!(
-                "the window size ({size_ms} ms) must be at least 1 ms and at most the retention period ({retention_ms} ms)"
-            ),
-        });
-    }
-    Ok((retention_ms, size_ms))
-}
-
-pub(crate) fn in_memory_segments(
-    name: &str,
-    schema: KeySchema,
-    retention_ms: i64,
-) -> Result<Rc<dyn BytesStore>, StoreError> {
-    Ok(Rc::new(SegmentedStore::open(
-        name,
-        schema,
-        retention_ms,
-        SegmentedStore::default_segment_interval(retention_ms),
-        Box::new(MemorySegments {
-            name: name.to_string(),
-        }),
-    )?))
 }
 
 /// The logging and caching options every builder has.

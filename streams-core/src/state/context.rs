@@ -6,7 +6,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::processor::TaskId;
+use crate::task_id::TaskId;
 
 use super::cache::RecordCache;
 use super::error::StoreError;

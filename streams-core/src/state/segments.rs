@@ -9,12 +9,66 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::time::Duration;
 
 use super::bytes::{ByteRange, BytesStore, Entry, RestoreRecord, merge_pages};
 use super::error::StoreError;
 use super::memory::InMemoryStore;
 #[cfg(feature = "rocksdb")]
 use super::rocks::{RocksDb, RocksFamily};
+
+/// A duration in whole milliseconds, saturating.
+pub(crate) fn duration_ms(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// A store's retention in ms, checked (at least 1 ms).
+pub(crate) fn retention_param(name: &str, retention: Duration) -> Result<i64, StoreError> {
+    let ms = duration_ms(retention);
+    if ms <= 0 {
+        return Err(StoreError::InvalidConfig {
+            store: name.to_string(),
+            message: "the retention period must be at least 1 ms".to_string(),
+        });
+    }
+    Ok(ms)
+}
+
+/// A window store's (retention, window size) in ms, checked (size from 1 ms to the retention).
+pub(crate) fn window_params(
+    name: &str,
+    retention: Duration,
+    window_size: Duration,
+) -> Result<(i64, i64), StoreError> {
+    let retention_ms = retention_param(name, retention)?;
+    let size_ms = duration_ms(window_size);
+    if size_ms <= 0 || size_ms > retention_ms {
+        return Err(StoreError::InvalidConfig {
+            store: name.to_string(),
+            message: format!(
+                "the window size ({size_ms} ms) must be at least 1 ms and at most the retention period ({retention_ms} ms)"
+            ),
+        });
+    }
+    Ok((retention_ms, size_ms))
+}
+
+/// An in-memory segmented store.
+pub(crate) fn in_memory_segments(
+    name: &str,
+    schema: KeySchema,
+    retention_ms: i64,
+) -> Result<Rc<dyn BytesStore>, StoreError> {
+    Ok(Rc::new(SegmentedStore::open(
+        name,
+        schema,
+        retention_ms,
+        SegmentedStore::default_segment_interval(retention_ms),
+        Box::new(MemorySegments {
+            name: name.to_string(),
+        }),
+    )?))
+}
 
 /// A timestamp as 8 bytes whose byte order is numeric order.
 pub(crate) fn encode_time(t: i64) -> [u8; 8] {

@@ -78,8 +78,8 @@ impl<K: 'static, V: 'static> SessionStore<K, V> {
         key_codec: impl Codec<K>,
         value_codec: impl Codec<V>,
     ) -> Result<Self, StoreError> {
-        let retention_ms = super::builder::retention_param(name, retention)?;
-        let store = super::builder::in_memory_segments(name, KeySchema::Session, retention_ms)?;
+        let retention_ms = super::segments::retention_param(name, retention)?;
+        let store = super::segments::in_memory_segments(name, KeySchema::Session, retention_ms)?;
         Ok(Self::new(name, store, key_codec, value_codec))
     }
 

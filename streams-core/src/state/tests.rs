@@ -6,7 +6,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use crate::codec::{Bytes, I64, Nullable, Utf8};
-use crate::processor::TaskId;
+use crate::task_id::TaskId;
 
 use super::bytes::{ByteRange, BytesStore, RestoreRecord};
 use super::cache::{CachingStore, RecordCache};

@@ -99,8 +99,8 @@ impl<K: 'static, V: 'static> WindowStore<K, V> {
         key_codec: impl Codec<K>,
         value_codec: impl Codec<V>,
     ) -> Result<Self, StoreError> {
-        let (retention_ms, size_ms) = super::builder::window_params(name, retention, window_size)?;
-        let store = super::builder::in_memory_segments(name, KeySchema::Window, retention_ms)?;
+        let (retention_ms, size_ms) = super::segments::window_params(name, retention, window_size)?;
+        let store = super::segments::in_memory_segments(name, KeySchema::Window, retention_ms)?;
         Ok(Self::new(name, store, size_ms, key_codec, value_codec))
     }
 

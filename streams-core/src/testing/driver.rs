@@ -8,14 +8,14 @@ use crate::error::StreamsError;
 use crate::processor::PunctuationType;
 use crate::processor::TaskId;
 use crate::processor::node::RawRecord;
-use crate::processor::task::{OutputRecord, RecordCollector, TaskState, WallClock};
+use crate::processor::task_state::{OutputRecord, RecordCollector, TaskState, WallClock};
 use crate::record::Headers;
 use crate::state::{
     KeyValueStore, RecordCache, SessionStore, StoreContext, TempDir, TimestampedKeyValueStore,
     WindowStore,
 };
-use crate::topology::Topology;
 use crate::topology::instance::TaskGraph;
+use crate::topology::{TopicHandle, Topology};
 
 use super::captured::Captured;
 use super::input::TestInputTopic;
@@ -250,6 +250,67 @@ impl TopologyTestDriver {
         VC: Codec<V>,
     {
         TestOutputTopic::new(self, topic, key_codec, value_codec)
+    }
+
+    /// A test input topic on the (first) topic of `handle` (what `topology!` returns for a
+    /// source), with its codecs.
+    pub fn input<K, V, KC, VC>(
+        &self,
+        handle: &TopicHandle<K, V, KC, VC>,
+    ) -> TestInputTopic<'_, K, V>
+    where
+        K: 'static,
+        V: 'static,
+        KC: Codec<K>,
+        VC: Codec<V>,
+    {
+        self.create_input_topic(
+            handle.topic(),
+            handle.key_codec().clone(),
+            handle.value_codec().clone(),
+        )
+    }
+
+    /// A test input topic on `handle`'s topic whose records get timestamps from `start_ms`,
+    /// auto-advancing.
+    pub fn input_with_time<K, V, KC, VC>(
+        &self,
+        handle: &TopicHandle<K, V, KC, VC>,
+        start_ms: i64,
+        auto_advance: Duration,
+    ) -> TestInputTopic<'_, K, V>
+    where
+        K: 'static,
+        V: 'static,
+        KC: Codec<K>,
+        VC: Codec<V>,
+    {
+        self.create_input_topic_with_time(
+            handle.topic(),
+            handle.key_codec().clone(),
+            handle.value_codec().clone(),
+            start_ms,
+            auto_advance,
+        )
+    }
+
+    /// A test output topic on the (first) topic of `handle` (what `topology!` returns for a
+    /// sink), with its codecs.
+    pub fn output<K, V, KC, VC>(
+        &self,
+        handle: &TopicHandle<K, V, KC, VC>,
+    ) -> TestOutputTopic<'_, K, V>
+    where
+        K: 'static,
+        V: 'static,
+        KC: Codec<K>,
+        VC: Codec<V>,
+    {
+        self.create_output_topic(
+            handle.topic(),
+            handle.key_codec().clone(),
+            handle.value_codec().clone(),
+        )
     }
 
     /// Moves the mock wall clock forward and fires due wall-clock punctuations (each at most

@@ -1,8 +1,6 @@
 use std::marker::PhantomData;
-use std::time::Duration;
 
 use crate::codec::Codec;
-use crate::testing::{TestInputTopic, TestOutputTopic, TopologyTestDriver};
 
 /// A topic as a topology declares it — name, key/value types and codecs — so tests pipe and
 /// read it without repeating the codecs. The `topology!` macro returns one per declared
@@ -23,8 +21,9 @@ pub struct TopicHandle<K, V, KC, VC> {
 }
 
 impl<K, V, KC, VC> TopicHandle<K, V, KC, VC> {
-    /// A handle on `topics` (the first is the one [`input`](Self::input) and
-    /// [`output`](Self::output) use).
+    /// A handle on `topics` (the first is the one
+    /// [`TopologyTestDriver::input`](crate::testing::TopologyTestDriver::input) and
+    /// [`output`](crate::testing::TopologyTestDriver::output) use).
     pub fn new<T: Into<String>>(
         topics: impl IntoIterator<Item = T>,
         key_codec: KC,
@@ -58,39 +57,5 @@ impl<K: 'static, V: 'static, KC: Codec<K>, VC: Codec<V>> TopicHandle<K, V, KC, V
     /// The value codec.
     pub fn value_codec(&self) -> &VC {
         &self.value_codec
-    }
-
-    /// A test input topic on the (first) topic, with this handle's codecs.
-    pub fn input<'d>(&self, driver: &'d TopologyTestDriver) -> TestInputTopic<'d, K, V> {
-        driver.create_input_topic(
-            self.topic(),
-            self.key_codec.clone(),
-            self.value_codec.clone(),
-        )
-    }
-
-    /// A test input topic whose records get timestamps from `start_ms`, auto-advancing.
-    pub fn input_with_time<'d>(
-        &self,
-        driver: &'d TopologyTestDriver,
-        start_ms: i64,
-        auto_advance: Duration,
-    ) -> TestInputTopic<'d, K, V> {
-        driver.create_input_topic_with_time(
-            self.topic(),
-            self.key_codec.clone(),
-            self.value_codec.clone(),
-            start_ms,
-            auto_advance,
-        )
-    }
-
-    /// A test output topic on the (first) topic, with this handle's codecs.
-    pub fn output<'d>(&self, driver: &'d TopologyTestDriver) -> TestOutputTopic<'d, K, V> {
-        driver.create_output_topic(
-            self.topic(),
-            self.key_codec.clone(),
-            self.value_codec.clone(),
-        )
     }
 }

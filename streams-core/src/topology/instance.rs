@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::error::StreamsError;
 use crate::processor::PunctuationType;
 use crate::processor::node::{NodeInfo, NodeLifecycle, RawInput, RawRecord};
-use crate::processor::task::TaskState;
+use crate::processor::task_state::TaskState;
 use crate::state::{StoreContext, StoreRegistry};
 
 use super::Topology;

@@ -1,29 +1,14 @@
 //! What a task's processors share: stream time, the current record's metadata, punctuation
 //! schedules, the output collector, the wall clock and the state stores.
 
-use std::fmt;
 use std::sync::Arc;
 
 use crate::error::StreamsError;
 use crate::record::{Headers, RecordMetadata};
 use crate::state::StoreRegistry;
+use crate::task_id::TaskId;
 
 use super::punctuation::PunctuationQueue;
-
-/// A task's id: `<sub-topology>_<partition>`, as in Kafka Streams (`0_3`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TaskId {
-    /// The sub-topology.
-    pub subtopology: u32,
-    /// The input partition.
-    pub partition: i32,
-}
-
-impl fmt::Display for TaskId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}_{}", self.subtopology, self.partition)
-    }
-}
 
 /// A serialized record leaving a sink.
 #[derive(Debug)]

@@ -1,5 +1,6 @@
 //! A stream task: one sub-topology instantiated for one partition number, its input
-//! partitions, their offsets, and the error handlers applied to what it processes.
+//! partitions (a [`PartitionGroup`]), their offsets, its state stores and their changelogs, and
+//! the error handlers applied to what it processes.
 
 use std::cell::Cell;
 use std::path::PathBuf;
@@ -14,7 +15,7 @@ use crate::error::StreamsError;
 use crate::processor::PunctuationType;
 use crate::processor::TaskId;
 use crate::processor::node::RawRecord;
-use crate::processor::task::{RecordCollector, TaskState, WallClock};
+use crate::processor::task_state::{RecordCollector, TaskState, WallClock};
 use crate::record::Headers;
 use crate::state::StoreContext;
 use crate::topology::Topology;
@@ -23,7 +24,7 @@ use crate::topology::instance::TaskGraph;
 use super::RuntimeError;
 use super::checkpoint::{self, Offsets};
 use super::metrics::{PartitionMetrics, RateMeter, TaskMetrics};
-use super::partition_group::{InputPartition, PartitionGroup};
+use super::partition_group::{Fetch, InputPartition, OwnedRecord, PartitionGroup};
 
 /// The system clock, for wall-clock punctuations.
 pub(crate) struct SystemClock;
@@ -98,10 +99,22 @@ pub(crate) struct TaskStores {
     pub(crate) persistent: bool,
 }
 
+/// How a task buffers its inputs.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct InputLimits {
+    /// `max.task.idle.ms`.
+    pub(crate) max_idle_ms: i64,
+    /// `buffered.records.per.partition`.
+    pub(crate) buffered_max: usize,
+}
+
 /// Changelog records logged between two checkpoints written at commit (Kafka Streams'
 /// `OFFSET_DELTA_THRESHOLD_FOR_CHECKPOINT`): a checkpoint flushes the RocksDB memtables.
 const CHECKPOINT_DELTA: i64 = 10_000;
 
+/// One task: Kafka Streams' `StreamTask`. It processes the records of its input partitions
+/// through its instance of the sub-topology, lowest timestamp first, and knows which offsets it
+/// processed, which it committed, and which changelog offsets its stores hold.
 pub(crate) struct StreamTask {
     pub(crate) id: TaskId,
     graph: TaskGraph,
@@ -131,7 +144,7 @@ impl StreamTask {
         nodes: &[usize],
         partitions: &[(Arc<str>, i32)],
         collector: Box<dyn RecordCollector>,
-        max_idle_ms: i64,
+        limits: InputLimits,
         stores: TaskStores,
     ) -> Result<Self, RuntimeError> {
         let instantiate = |reason: String| RuntimeError::Task {
@@ -186,7 +199,7 @@ impl StreamTask {
             id,
             graph,
             state,
-            inputs: PartitionGroup::new(inputs, max_idle_ms),
+            inputs: PartitionGroup::new(inputs, limits.max_idle_ms, limits.buffered_max),
             processed: 0,
             skipped: 0,
             rate: RateMeter::new(Instant::now()),
@@ -257,6 +270,31 @@ impl StreamTask {
             handlers.handle(*id, e)?;
         }
         Ok(())
+    }
+
+    /// Buffers a consumed record of input `input` until the task processes it (the partition
+    /// is paused once its buffer is full).
+    pub(crate) fn buffer(&mut self, input: usize, record: Input<'_>, fetch: &impl Fetch) {
+        let extracted = self.ordering_timestamp(input, record.key, record.value, record.timestamp);
+        let owned = OwnedRecord {
+            offset: record.offset,
+            timestamp: record.timestamp,
+            extracted,
+            key: record.key.map(<[u8]>::to_vec),
+            value: record.value.map(<[u8]>::to_vec),
+            headers: record.headers,
+        };
+        self.inputs.buffer(input, owned, fetch);
+    }
+
+    /// Records buffered, not processed yet.
+    pub(crate) fn buffered(&self) -> usize {
+        self.inputs.buffered()
+    }
+
+    /// Fetches again the partitions paused for a full buffer that processing drained.
+    pub(crate) fn resume_drained(&mut self, fetch: &impl Fetch) {
+        self.inputs.resume_drained(fetch);
     }
 
     /// Processes up to `limit` buffered records, lowest timestamp first; returns how many.
@@ -333,12 +371,17 @@ impl StreamTask {
         }
     }
 
-    /// Drops buffered records; they are fetched again if the task resumes.
-    pub(crate) fn clear_buffers(&mut self) {
-        for p in &mut self.inputs.partitions {
-            p.queue.clear();
-            p.paused = false;
-        }
+    /// The task leaves its thread's consumer (revoked, closed): its partitions are resumed
+    /// (librdkafka would keep them paused for their next owner here) and the buffered records
+    /// dropped (fetched again wherever the partitions go).
+    pub(crate) fn leave(&mut self, fetch: &impl Fetch) {
+        self.inputs.release(fetch);
+        self.inputs.clear();
+    }
+
+    /// The task starts restoring: its inputs are paused until it is done.
+    pub(crate) fn start_restoring(&mut self, fetch: &impl Fetch) {
+        self.inputs.hold(fetch);
     }
 
     /// Where to resume (topic, partition) if the task processed past its last commit: the
@@ -363,9 +406,10 @@ impl StreamTask {
     }
 
     /// Restoration is over: persist what was restored (written with the WAL off), checkpoint
-    /// it, start processing.
-    pub(crate) fn finish_restoring(&mut self) -> Result<(), RuntimeError> {
+    /// it, fetch the inputs again, start processing.
+    pub(crate) fn finish_restoring(&mut self, fetch: &impl Fetch) -> Result<(), RuntimeError> {
         self.restoring = false;
+        self.inputs.release(fetch);
         self.checkpoint()
     }
 
@@ -433,22 +477,21 @@ impl StreamTask {
         {
             return Ok(());
         }
-        let state_error = |reason: String| RuntimeError::State {
-            task: self.id,
-            reason,
-        };
         self.state
             .stores
             .flush_all()
-            .map_err(|e| state_error(e.to_string()))?;
-        checkpoint::write(&checkpoint::path(&self.task_dir), &self.changelog_offsets).map_err(
-            |e| {
-                state_error(format!(
-                    "writing the checkpoint in `{}`: {e}",
-                    self.task_dir.display()
-                ))
-            },
-        )?;
+            .map_err(|source| RuntimeError::State {
+                task: self.id,
+                source,
+            })?;
+        let path = checkpoint::path(&self.task_dir);
+        checkpoint::write(&path, &self.changelog_offsets).map_err(|source| {
+            RuntimeError::Checkpoint {
+                task: self.id,
+                path,
+                source,
+            }
+        })?;
         self.checkpointed = self.changelog_offsets.clone();
         Ok(())
     }
@@ -461,7 +504,7 @@ impl StreamTask {
     /// The timestamp to order a buffered record of input `input` by: the source's extracted
     /// timestamp when the task has several inputs (the order between them depends on it),
     /// else the record's own.
-    pub(crate) fn ordering_timestamp(
+    fn ordering_timestamp(
         &self,
         input: usize,
         key: Option<&[u8]>,

@@ -1,0 +1,134 @@
+//! Committing a thread's tasks, at least once: the stores' caches are flushed (forwarding what
+//! they held), the producer is flushed and its delivery reports checked, the persistent stores
+//! checkpointed when due, and then the offsets after the last processed record of every input
+//! partition committed — synchronously, as Kafka Streams' `commitSync`.
+
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use rdkafka::Offset;
+use rdkafka::consumer::{CommitMode, Consumer};
+use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::producer::Producer as _;
+use tracing::{debug, error, warn};
+
+use crate::config::ProductionHandler;
+
+use super::super::RuntimeError;
+use super::super::collector::{Producer, flush};
+use super::super::consumer::StreamConsumer;
+use super::super::partitions::partition_list;
+use super::super::stream_task::StreamTask;
+use super::TaskManager;
+
+impl TaskManager {
+    /// Whether `commit.interval.ms` went by since the last commit.
+    pub(crate) fn commit_due(&self, now: Instant) -> bool {
+        now.saturating_duration_since(self.last_commit) >= self.commit_interval
+    }
+
+    /// Serves the producer's delivery reports and applies the production handler to failed
+    /// deliveries.
+    pub(crate) fn serve_deliveries(&mut self) -> Result<(), RuntimeError> {
+        self.producer.poll(std::time::Duration::ZERO);
+        for failure in self.producer.context().take_failures() {
+            match self.production_handler {
+                ProductionHandler::Fail => {
+                    self.failed = true;
+                    return Err(RuntimeError::Production {
+                        topic: failure.topic,
+                        source: failure.error,
+                    });
+                }
+                ProductionHandler::Continue => {
+                    error!(topic = %failure.topic, error = %failure.error,
+                        "dropping an undelivered record (production.exception.handler = continue)");
+                    self.counts.dropped.fetch_add(1, Ordering::Relaxed);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// At-least-once commit of every active task.
+    ///
+    /// A commit the broker refuses for a reason a rebalance explains (the group is already
+    /// rebalancing) is logged and left: the tasks' records since the last commit will be
+    /// processed again wherever their partitions go.
+    pub(crate) fn commit(&mut self, consumer: &StreamConsumer) -> Result<(), RuntimeError> {
+        let start = Instant::now();
+        self.last_commit = start;
+        for task in &mut self.active {
+            task.commit_stores()?;
+        }
+        flush(&self.producer, self.flush_timeout)
+            .map_err(|source| RuntimeError::Flush { source })?;
+        self.serve_deliveries()?;
+        self.checkpoint(false)?;
+        let tpl = partition_list(
+            self.active
+                .iter()
+                .flat_map(StreamTask::uncommitted)
+                .map(|(topic, partition, offset)| (topic, partition, Offset::Offset(offset))),
+        );
+        if tpl.count() == 0 {
+            return Ok(());
+        }
+        match consumer.commit(&tpl, CommitMode::Sync) {
+            Ok(()) => {
+                for task in &mut self.active {
+                    task.mark_committed();
+                }
+                let latency = start.elapsed();
+                self.counts.commits.record(latency);
+                debug!(thread = %self.name, partitions = tpl.count(), ?latency, "committed");
+                Ok(())
+            }
+            Err(e)
+                if matches!(
+                    e.rdkafka_error_code(),
+                    Some(
+                        RDKafkaErrorCode::GroupAuthorizationFailed
+                            | RDKafkaErrorCode::TopicAuthorizationFailed
+                            | RDKafkaErrorCode::Fatal
+                    )
+                ) =>
+            {
+                Err(RuntimeError::Commit { source: e })
+            }
+            Err(e) => {
+                warn!(thread = %self.name, error = %e, "offset commit failed; will retry");
+                Ok(())
+            }
+        }
+    }
+
+    /// Checkpoints the tasks' persistent stores (every checkpoint delta of changelog records,
+    /// or always if `force`), after the producer was flushed.
+    pub(super) fn checkpoint(&mut self, force: bool) -> Result<(), RuntimeError> {
+        for task in &mut self.active {
+            checkpoint_task(&self.producer, task, force)?;
+        }
+        Ok(())
+    }
+
+    /// Flushes the producer at the end (not after a failure).
+    pub(crate) fn flush_producer(&self) {
+        if self.failed {
+            return;
+        }
+        if let Err(e) = flush(&self.producer, self.flush_timeout) {
+            warn!(thread = %self.name, error = %e, "final producer flush failed");
+        }
+    }
+}
+
+/// Checkpoints `task` with the changelog offsets `producer` saw acknowledged.
+pub(super) fn checkpoint_task(
+    producer: &Producer,
+    task: &mut StreamTask,
+    force: bool,
+) -> Result<(), RuntimeError> {
+    let reports = producer.context();
+    task.maybe_checkpoint(&|t, p| reports.changelog_offset(t, p), force)
+}
