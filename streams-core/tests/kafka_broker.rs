@@ -1,18 +1,23 @@
-//! Integration tests on a real Apache Kafka broker (issue 4, item 9 a–e; issue 5, item 9d). The broker comes
-//! from `KAFKA_BOOTSTRAP` (set by `scripts/test-all.sh`) or is started with
-//! `scripts/kafka-broker.sh start`. Every test uses its own topics and application id.
+//! Integration tests on a real Apache Kafka broker. The broker comes from `KAFKA_BOOTSTRAP` (set
+//! by `scripts/test-all.sh`) or is started with `scripts/kafka-broker.sh start`. Every test uses
+//! its own topics and application id.
 
 mod kafka_support;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use kafka_support::*;
-use streams_core::codec::{I64, Utf8};
+use streams_core::codec::{Codec, I64, Utf8};
 use streams_core::config::{ConfigError, StreamsConfig};
 use streams_core::kafka::AdminError;
 use streams_core::processor::TaskId;
-use streams_core::runtime::{KafkaStreams, QueryError, StartError, StreamsState};
+use streams_core::runtime::{
+    KafkaStreams, QueryError, StartError, StateRestoreListener, StreamsState,
+};
+use streams_core::state::Stores;
 use streams_core::topology::TopologyBuilder;
 
 fn config(app: &str, threads: usize) -> StreamsConfig {
@@ -409,4 +414,142 @@ fn iq_answers_during_processing() {
             state: StreamsState::NotRunning
         })
     ));
+}
+
+/// Holds restoration up: the first batch restored waits until `go` (at most a minute), each
+/// later one takes `delay`; `started` tells when restoration began.
+struct SlowRestore {
+    delay: Duration,
+    started: Arc<AtomicBool>,
+    go: Arc<AtomicBool>,
+}
+
+impl StateRestoreListener for SlowRestore {
+    fn on_restore_start(&self, _: &str, _: i32, _: &str, _: i64, _: i64) {
+        self.started.store(true, Ordering::Release);
+    }
+
+    fn on_batch_restored(&self, _: &str, _: i32, _: &str, _: i64, _: u64) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while !self.go.load(Ordering::Acquire) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        std::thread::sleep(self.delay);
+    }
+}
+
+/// input → count (in-memory `counts`, changelogged) → output, in one sub-topology.
+fn counting(input: &str, output: &str) -> streams_core::topology::Topology {
+    let mut b = TopologyBuilder::new();
+    b.add_source("in", [input], Utf8, Utf8)
+        .add_processor("count", Count::default, ["in"])
+        .add_state_store(Stores::in_memory_key_value("counts", Utf8, I64), ["count"])
+        .add_sink("out", output, Utf8, I64, ["count"]);
+    b.build().expect("valid topology")
+}
+
+/// A rebalance while tasks restore their stores, which gives the same partitions back: a
+/// consumer joins the application's group (subscribed to another topic, so the instance keeps
+/// every input partition) while the instance is held up restoring. A task revoked mid-restore
+/// and assigned back must finish restoring and fetch its input (librdkafka keeps a paused
+/// partition paused across a revoke and a re-assignment): every input is counted, exactly once.
+#[test]
+fn a_rebalance_during_restoration_stalls_nothing() {
+    use rdkafka::config::ClientConfig;
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+
+    let kafka = bootstrap();
+    let app = unique("restore-rebalance");
+    let (input, output) = (format!("{app}-in"), format!("{app}-out"));
+    let (changelog, other) = (format!("{app}-counts-changelog"), format!("{app}-other"));
+    create_topics(
+        &kafka,
+        &[(&input, 2), (&output, 2), (&changelog, 2), (&other, 1)],
+    );
+    // State left by an earlier run: restoration takes several slices.
+    let old: Records = (0..60_000)
+        .map(|i| {
+            let mut value = Vec::new();
+            I64.encode(&1, &mut value).expect("encodes");
+            (Some(format!("old-{i}")), value)
+        })
+        .collect();
+    produce(&kafka, &changelog, &old);
+    let keys = 50;
+    let inputs: Records = (0..keys * 10)
+        .map(|i| (Some(format!("k{}", i % keys)), b"x".to_vec()))
+        .collect();
+    produce(&kafka, &input, &inputs);
+
+    // Heartbeats every 500 ms: the instance learns of the rebalance while it is held up.
+    let config = StreamsConfig::builder()
+        .application_id(&app)
+        .bootstrap_servers(&kafka)
+        .commit_interval(Duration::from_millis(200))
+        .set("consumer.session.timeout.ms", "10000")
+        .set("consumer.heartbeat.interval.ms", "500")
+        .build()
+        .expect("valid config");
+    let (started, go) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let streams = KafkaStreams::new(counting(&input, &output), config).unwrap();
+    streams
+        .set_global_state_restore_listener(SlowRestore {
+            delay: Duration::from_millis(200),
+            started: Arc::clone(&started),
+            go: Arc::clone(&go),
+        })
+        .unwrap();
+    streams.start().unwrap();
+    assert!(
+        eventually(Duration::from_secs(120), || started.load(Ordering::Acquire)),
+        "restoration never started"
+    );
+    // Another member joins the group: everything is revoked, then assigned again.
+    let member: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", &kafka)
+        .set("group.id", &app)
+        .set("partition.assignment.strategy", "range")
+        .set("enable.auto.commit", "false")
+        .create()
+        .expect("consumer");
+    member.subscribe(&[other.as_str()]).expect("subscribe");
+    let stop = Arc::new(AtomicBool::new(false));
+    let polling = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Acquire) {
+                member.poll(Duration::from_millis(50));
+            }
+        })
+    };
+    std::thread::sleep(Duration::from_secs(4));
+    go.store(true, Ordering::Release);
+
+    let expected: BTreeMap<String, i64> = (0..keys).map(|k| (format!("k{k}"), 10)).collect();
+    let counted_keys = |records: &[(Vec<u8>, Vec<u8>)]| -> BTreeMap<String, i64> {
+        final_counts(records)
+            .into_iter()
+            .filter(|(k, _)| k.starts_with('k'))
+            .collect()
+    };
+    let reader = Reader::new(&kafka, &output);
+    let mut out = Vec::new();
+    let counted = reader.read_until(&mut out, Duration::from_secs(120), |r| {
+        counted_keys(r) == expected
+    });
+    let tasks = streams.metrics().task_ids();
+    assert!(streams.close(Duration::from_secs(240)));
+    stop.store(true, Ordering::Release);
+    polling.join().expect("member thread");
+    assert!(
+        counted,
+        "counts {:?}, expected 10 for each of {keys} keys; tasks {tasks:?}",
+        counted_keys(&out)
+    );
+    // Exactly once: a replayed record would count past 10.
+    let outputs = out.iter().filter(|(k, _)| k.starts_with(b"k")).count();
+    assert_eq!(outputs, inputs.len(), "one output per input");
 }
