@@ -74,13 +74,16 @@ pub(crate) fn restore_consumer(config: &StreamsConfig, client_id: &str) -> Clien
 }
 
 /// A stream thread's producer: Java's default partitioner (`murmur2_random`) so keys land
-/// where Java producers put them, and Kafka Streams' `linger.ms=100` unless overridden.
+/// where Java producers put them, Kafka Streams' `linger.ms=100`, and idempotence on (the Java
+/// producer's default since Kafka 3.0: a retried send never writes a record twice), unless
+/// overridden.
 pub(crate) fn producer(config: &StreamsConfig, client_id: &str) -> ClientConfig {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", config.bootstrap_servers())
         .set("client.id", client_id)
         .set("partitioner", "murmur2_random")
-        .set("linger.ms", "100");
+        .set("linger.ms", "100")
+        .set("enable.idempotence", "true");
     for setting in config.client_settings(ClientScope::Producer) {
         c.set(&setting.key, &setting.value);
     }
