@@ -30,9 +30,9 @@
 //! only (e.g. `producer.linger.ms=5`). They are checked by librdkafka when the config is built.
 //! The runtime's own client defaults, each overridable that way: producer `linger.ms=100`
 //! (Kafka Streams' default) and `enable.idempotence=true` (the Java producer's); stream threads'
-//! consumer `fetch.queue.backoff.ms=10`,
-//! `queued.min.messages=10000`, `queued.max.messages.kbytes=8192` (librdkafka's 1 s, 100 000 and
-//! 64 MiB make a thread run in bursts and hold most of its memory in prefetched records).
+//! consumer `fetch.queue.backoff.ms=10`, `queued.min.messages=10000`,
+//! `queued.max.messages.kbytes=8192` (librdkafka's 1 s, 100 000 and 64 MiB make a thread run in
+//! bursts and hold most of its memory in prefetched records).
 //! Secrets (`sasl.password`, `ssl.*password*`, `sasl.jaas.config`, private keys) never appear in
 //! `Debug`, `Display`, errors or logs.
 //!
