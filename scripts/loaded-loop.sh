@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# loaded-loop.sh - the real-broker suites in a loop while both cores are kept busy: the check
+# that rebalances and restoration never stall (flaky is broken) under the load of a shared
+# machine.
+#
+# Starts a fresh broker of its own (scripts/kafka-broker.sh, own state file), a CPU load
+# generator (one busy loop per core, `LOAD_PROCS` to change), runs `cargo test` of the
+# real-broker test binaries RUNS times (default 20), each run bounded by RUN_TIMEOUT seconds
+# (default 900), and prints one line per run and a summary. Everything it started is stopped
+# on exit. The output of failed runs is kept in <target dir>/loaded-loop/run-N.log.
+#
+# Usage: scripts/loaded-loop.sh [RUNS]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+runs=${1:-20}
+run_timeout=${RUN_TIMEOUT:-900}
+procs=${LOAD_PROCS:-$(nproc)}
+tests=(-p streams-core --test kafka_broker --test kafka_state)
+
+target_dir=$(cargo metadata --no-deps --format-version 1 |
+  sed -E 's/.*"target_directory":"([^"]*)".*/\1/')
+logs=$target_dir/loaded-loop
+mkdir -p "$logs"
+
+cargo test "${tests[@]}" --no-run 2>&1 | tail -1
+
+export KAFKA_STATE_FILE=$logs/broker.state
+load=()
+cleanup() {
+  ((${#load[@]})) && kill "${load[@]}" 2>/dev/null
+  scripts/kafka-broker.sh stop >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+eval "$(scripts/kafka-broker.sh start | sed 's/^/export /')"
+echo "loaded-loop: broker at $KAFKA_BOOTSTRAP, $procs busy loops, $runs runs"
+
+for ((i = 0; i < procs; i++)); do
+  (while :; do :; done) &
+  load+=($!)
+done
+
+passed=0 failed=0
+for ((run = 1; run <= runs; run++)); do
+  start=$(date +%s)
+  if timeout "$run_timeout" cargo test "${tests[@]}" >"$logs/run-$run.log" 2>&1; then
+    passed=$((passed + 1))
+    echo "run $run: ok ($(($(date +%s) - start)) s, load $(cut -d' ' -f1 /proc/loadavg))"
+    rm -f "$logs/run-$run.log"
+  else
+    failed=$((failed + 1))
+    echo "run $run: FAILED ($(($(date +%s) - start)) s): $logs/run-$run.log"
+    grep -E "^test .*FAILED|panicked at" "$logs/run-$run.log" | head -5 || true
+  fi
+done
+echo "loaded-loop: $passed passed, $failed failed"
+((failed == 0))

@@ -1,0 +1,156 @@
+//! Broker faults on a real Apache Kafka broker of each test's own (started, killed, halted and
+//! resumed with `scripts/kafka-broker.sh` and a state file of its own, so other tests' broker is
+//! untouched): the application rides them out without losing a record.
+
+mod kafka_support;
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use kafka_support::{Reader, copy, create_topics, produce, unique};
+use streams_core::config::StreamsConfig;
+use streams_core::runtime::{KafkaStreams, StreamsState};
+
+/// One test at a time: each runs a broker JVM of its own.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// A broker of one test's own, stopped when dropped.
+struct Broker {
+    state_file: PathBuf,
+    bootstrap: String,
+}
+
+impl Broker {
+    fn start() -> Broker {
+        let state_file = std::env::temp_dir().join(format!("{}.state", unique("fault-broker")));
+        let mut broker = Broker {
+            state_file,
+            bootstrap: String::new(),
+        };
+        let out = broker.script(&["start"]);
+        broker.bootstrap = out
+            .lines()
+            .find_map(|l| l.strip_prefix("KAFKA_BOOTSTRAP=").map(str::to_string))
+            .expect("kafka-broker.sh printed KAFKA_BOOTSTRAP=...");
+        broker
+    }
+
+    /// Runs `scripts/kafka-broker.sh ARGS` on this broker; returns its stdout.
+    fn script(&self, args: &[&str]) -> String {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/kafka-broker.sh");
+        let out = Command::new("bash")
+            .arg(script)
+            .args(args)
+            .env("KAFKA_STATE_FILE", &self.state_file)
+            .output()
+            .expect("run scripts/kafka-broker.sh");
+        assert!(
+            out.status.success(),
+            "kafka-broker.sh {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = std::panic::catch_unwind(|| self.script(&["stop"]));
+        let _ = std::fs::remove_file(&self.state_file);
+    }
+}
+
+fn config(app: &str, bootstrap: &str) -> StreamsConfig {
+    StreamsConfig::builder()
+        .application_id(app)
+        .bootstrap_servers(bootstrap)
+        .num_stream_threads(2)
+        .commit_interval(Duration::from_millis(200))
+        .build()
+        .expect("valid config")
+}
+
+/// The distinct values `copy` wrote (`seen:<i>`).
+fn seen(records: &[(Vec<u8>, Vec<u8>)]) -> BTreeSet<String> {
+    records
+        .iter()
+        .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+        .collect()
+}
+
+/// Runs `copy` over `n` records produced while `fault` happens to the broker, and checks that
+/// every record is in the output (at-least-once: duplicates allowed, reported) and that the
+/// application never went into an error state.
+fn survives(name: &str, fault: impl FnOnce(&Broker)) {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let broker = Broker::start();
+    let kafka = broker.bootstrap.clone();
+    let app = unique(name);
+    let (input, output) = (format!("{app}-in"), format!("{app}-out"));
+    create_topics(&kafka, &[(&input, 4), (&output, 4)]);
+    let n = 20_000;
+    let records: Vec<(Option<String>, Vec<u8>)> = (0..n)
+        .map(|i| (Some(format!("k{i}")), format!("{i}").into_bytes()))
+        .collect();
+    let (first, rest) = records.split_at(n / 2);
+
+    let streams = KafkaStreams::new(copy(&input, &output), config(&app, &kafka)).unwrap();
+    let states = Arc::new(Mutex::new(Vec::new()));
+    let seen_states = Arc::clone(&states);
+    streams
+        .set_state_listener(move |new, _| seen_states.lock().unwrap().push(new))
+        .unwrap();
+    streams.start().unwrap();
+    produce(&kafka, &input, first);
+    let reader = Reader::new(&kafka, &output);
+    let mut out = Vec::new();
+    reader.read_until(&mut out, Duration::from_secs(120), |r| r.len() >= n / 4);
+
+    let started = Instant::now();
+    fault(&broker);
+    println!("{name}: fault over after {:?}", started.elapsed());
+    produce(&kafka, &input, rest);
+
+    let done = reader.read_until(&mut out, Duration::from_secs(300), |r| seen(r).len() == n);
+    let (state, error) = (streams.state(), streams.error());
+    assert!(streams.close(Duration::from_secs(240)));
+    assert!(
+        done,
+        "{} of {n} records in the output; state {state:?}, error {error:?}",
+        seen(&out).len()
+    );
+    let states = states.lock().unwrap().clone();
+    assert!(
+        !states
+            .iter()
+            .any(|s| matches!(s, StreamsState::Error | StreamsState::PendingError)),
+        "states: {states:?}"
+    );
+    println!(
+        "{name}: {n} records, {} duplicates (at-least-once), states {states:?}",
+        out.len() - n
+    );
+}
+
+/// (a) The broker is killed (SIGKILL) and restarted while the application processes: it
+/// reconnects by itself and finishes; every input is in the output.
+#[test]
+fn a_broker_killed_and_restarted_loses_nothing() {
+    survives("broker-kill", |broker| {
+        broker.script(&["restart", "--hard"]);
+    });
+}
+
+/// (b) The broker is down for 30 s: the application stays up (never in an error state) and
+/// catches up once it is back.
+#[test]
+fn a_broker_down_for_30_seconds_is_ridden_out() {
+    survives("broker-halt", |broker| {
+        broker.script(&["halt"]);
+        std::thread::sleep(Duration::from_secs(30));
+        broker.script(&["resume"]);
+    });
+}
