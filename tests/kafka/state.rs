@@ -1,4 +1,4 @@
-//! Fault-tolerant state on a real Apache Kafka broker (issue 5, item 9 a–c): a count-per-key
+//! Fault-tolerant state on a real Apache Kafka broker: a count-per-key
 //! application is killed (SIGKILL, no close) and restarted — on an empty state directory, then
 //! on the same one — and window retention drops expired windows. The broker comes from
 //! `KAFKA_BOOTSTRAP` or `scripts/kafka-broker.sh start`.
@@ -11,8 +11,6 @@
     reason = "the child instance reports its progress to the parent test's output"
 )]
 
-mod kafka_support;
-
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -20,19 +18,19 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use kafka_support::*;
+use super::support::*;
 use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{Message, Offset, TopicPartitionList};
-use streams_core::codec::{Codec, I64, Utf8};
-use streams_core::config::StreamsConfig;
-use streams_core::error::ProcessorError;
-use streams_core::processor::{Processor, ProcessorContext};
-use streams_core::record::Record;
-use streams_core::runtime::{KafkaStreams, StartError, StateRestoreListener};
-use streams_core::state::{Stores, WindowStore};
-use streams_core::topology::{Topology, TopologyBuilder};
+use streams::codec::{Codec, I64, Utf8};
+use streams::config::StreamsConfig;
+use streams::error::ProcessorError;
+use streams::processor::{Processor, ProcessorContext};
+use streams::record::Record;
+use streams::runtime::{KafkaStreams, StartError, StateRestoreListener};
+use streams::state::{Stores, WindowStore};
+use streams::topology::{Topology, TopologyBuilder};
 
 // ---- the application: count per key (kafka_support's `Count`) in a persistent store ----
 
@@ -98,7 +96,12 @@ fn crash_child() {
 
 fn spawn_child(app: &str, input: &str, output: &str, dir: &Path) -> Child {
     Command::new(std::env::current_exe().expect("test binary"))
-        .args(["crash_child", "--exact", "--ignored", "--test-threads=1"])
+        .args([
+            "state::crash_child",
+            "--exact",
+            "--ignored",
+            "--test-threads=1",
+        ])
         .env("CHILD_APP", app)
         .env("CHILD_INPUT", input)
         .env("CHILD_OUTPUT", output)

@@ -2,23 +2,19 @@
 //! by `scripts/test-all.sh`) or is started with `scripts/kafka-broker.sh start`. Every test uses
 //! its own topics and application id.
 
-mod kafka_support;
-
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use kafka_support::*;
-use streams_core::codec::{Codec, I64, Utf8};
-use streams_core::config::{ConfigError, StreamsConfig};
-use streams_core::kafka::AdminError;
-use streams_core::processor::TaskId;
-use streams_core::runtime::{
-    KafkaStreams, QueryError, StartError, StateRestoreListener, StreamsState,
-};
-use streams_core::state::Stores;
-use streams_core::topology::TopologyBuilder;
+use super::support::*;
+use streams::codec::{Codec, I64, Utf8};
+use streams::config::{ConfigError, StreamsConfig};
+use streams::kafka::AdminError;
+use streams::processor::TaskId;
+use streams::runtime::{KafkaStreams, QueryError, StartError, StateRestoreListener, StreamsState};
+use streams::state::Stores;
+use streams::topology::TopologyBuilder;
 
 fn config(app: &str, threads: usize) -> StreamsConfig {
     StreamsConfig::builder()
@@ -456,7 +452,7 @@ impl StateRestoreListener for SlowRestore {
 }
 
 /// input → count (in-memory `counts`, changelogged) → output, in one sub-topology.
-fn counting(input: &str, output: &str) -> streams_core::topology::Topology {
+fn counting(input: &str, output: &str) -> streams::topology::Topology {
     let mut b = TopologyBuilder::new();
     b.add_source("in", [input], Utf8, Utf8)
         .add_processor("count", Count::default, ["in"])

@@ -2,17 +2,15 @@
 //! resumed with `scripts/kafka-broker.sh` and a state file of its own, so other tests' broker is
 //! untouched): the application rides them out without losing a record.
 
-mod kafka_support;
-
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use kafka_support::{Reader, copy, create_topics, produce, unique};
-use streams_core::config::StreamsConfig;
-use streams_core::runtime::{KafkaStreams, StreamsState};
+use super::support::{Reader, copy, create_topics, produce, unique};
+use streams::config::StreamsConfig;
+use streams::runtime::{KafkaStreams, StreamsState};
 
 /// One test at a time: each runs a broker JVM of its own.
 static SERIAL: Mutex<()> = Mutex::new(());
@@ -40,7 +38,7 @@ impl Broker {
 
     /// Runs `scripts/kafka-broker.sh ARGS` on this broker; returns its stdout.
     fn script(&self, args: &[&str]) -> String {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/kafka-broker.sh");
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/kafka-broker.sh");
         let out = Command::new("bash")
             .arg(script)
             .args(args)

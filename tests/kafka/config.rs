@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use streams_core::config::{
+use streams::config::{
     AutoOffsetReset, ConfigError, DeserializationHandler, ProductionHandler, StreamsConfig,
 };
 

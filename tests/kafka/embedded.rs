@@ -1,18 +1,16 @@
 //! Runtime tests on the in-process mock cluster (`EmbeddedKafka`): lifecycle, word count,
 //! error handlers, interactive queries. No broker needed.
 
-mod kafka_support;
-
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use kafka_support::*;
-use streams_core::codec::{I64, Utf8};
-use streams_core::config::{StreamsConfig, StreamsConfigBuilder};
-use streams_core::kafka::EmbeddedKafka;
-use streams_core::runtime::{KafkaStreams, QueryError, RuntimeError, StreamsState};
-use streams_core::topology::{Topology, TopologyBuilder};
+use super::support::*;
+use streams::codec::{I64, Utf8};
+use streams::config::{StreamsConfig, StreamsConfigBuilder};
+use streams::kafka::EmbeddedKafka;
+use streams::runtime::{KafkaStreams, QueryError, RuntimeError, StreamsState};
+use streams::topology::{Topology, TopologyBuilder};
 
 fn builder(kafka: &EmbeddedKafka, app: &str) -> StreamsConfigBuilder {
     StreamsConfig::builder()
@@ -294,7 +292,7 @@ fn interactive_queries_read_the_counts_while_processing() {
 /// Event time from the value: `"<event time>:<payload>"`.
 struct EventTime;
 
-impl streams_core::timestamp::TimestampExtractor<String, String> for EventTime {
+impl streams::timestamp::TimestampExtractor<String, String> for EventTime {
     fn extract(&self, _key: &String, value: &String, record: i64, _partition_time: i64) -> i64 {
         value
             .split(':')
@@ -310,7 +308,7 @@ impl streams_core::timestamp::TimestampExtractor<String, String> for EventTime {
 fn merged_inputs_are_processed_in_extracted_timestamp_order() {
     use rdkafka::config::ClientConfig;
     use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
-    use streams_core::topology::SourceSpec;
+    use streams::topology::SourceSpec;
 
     let kafka = EmbeddedKafka::start().unwrap();
     for topic in ["early", "late", "merged"] {
@@ -375,11 +373,11 @@ fn merged_inputs_are_processed_in_extracted_timestamp_order() {
 /// commit (`Processor::on_commit`).
 #[derive(Default)]
 struct CachedCount {
-    counts: Option<streams_core::state::KeyValueStore<String, i64>>,
+    counts: Option<streams::state::KeyValueStore<String, i64>>,
     flushed: std::rc::Rc<std::cell::RefCell<Vec<(String, i64)>>>,
 }
 
-impl streams_core::processor::Processor for CachedCount {
+impl streams::processor::Processor for CachedCount {
     type KIn = String;
     type VIn = String;
     type KOut = String;
@@ -387,10 +385,9 @@ impl streams_core::processor::Processor for CachedCount {
 
     fn init(
         &mut self,
-        ctx: &mut streams_core::processor::ProcessorContext<'_, String, i64>,
-    ) -> Result<(), streams_core::error::ProcessorError> {
-        let counts: streams_core::state::KeyValueStore<String, i64> =
-            ctx.key_value_store("counts")?;
+        ctx: &mut streams::processor::ProcessorContext<'_, String, i64>,
+    ) -> Result<(), streams::error::ProcessorError> {
+        let counts: streams::state::KeyValueStore<String, i64> = ctx.key_value_store("counts")?;
         let flushed = std::rc::Rc::clone(&self.flushed);
         counts.set_cache_flush_listener(move |entry| {
             if let Some(count) = entry.new_value {
@@ -404,13 +401,13 @@ impl streams_core::processor::Processor for CachedCount {
 
     fn process(
         &mut self,
-        r: streams_core::record::Record<String, String>,
-        _ctx: &mut streams_core::processor::ProcessorContext<'_, String, i64>,
-    ) -> Result<(), streams_core::error::ProcessorError> {
+        r: streams::record::Record<String, String>,
+        _ctx: &mut streams::processor::ProcessorContext<'_, String, i64>,
+    ) -> Result<(), streams::error::ProcessorError> {
         let counts = self
             .counts
             .as_ref()
-            .ok_or_else(|| streams_core::error::ProcessorError::msg("no store"))?;
+            .ok_or_else(|| streams::error::ProcessorError::msg("no store"))?;
         let n = counts.get(&r.key)?.unwrap_or(0) + 1;
         counts.put(&r.key, &n)?;
         Ok(())
@@ -418,11 +415,11 @@ impl streams_core::processor::Processor for CachedCount {
 
     fn on_commit(
         &mut self,
-        ctx: &mut streams_core::processor::ProcessorContext<'_, String, i64>,
-    ) -> Result<(), streams_core::error::ProcessorError> {
+        ctx: &mut streams::processor::ProcessorContext<'_, String, i64>,
+    ) -> Result<(), streams::error::ProcessorError> {
         let now = ctx.current_stream_time();
         for (key, count) in self.flushed.borrow_mut().drain(..) {
-            ctx.forward(streams_core::record::Record::new(key, count, now))?;
+            ctx.forward(streams::record::Record::new(key, count, now))?;
         }
         Ok(())
     }
@@ -444,8 +441,7 @@ fn cached_aggregate_emits_once_per_key_per_commit() {
     b.add_source("in", ["clicks"], Utf8, Utf8)
         .add_processor("count", CachedCount::default, ["in"])
         .add_state_store(
-            streams_core::state::Stores::in_memory_key_value("counts", Utf8, I64)
-                .with_caching_enabled(),
+            streams::state::Stores::in_memory_key_value("counts", Utf8, I64).with_caching_enabled(),
             ["count"],
         )
         .add_sink("out", "click-counts", Utf8, I64, ["count"]);
@@ -478,7 +474,7 @@ fn cached_aggregate_emits_once_per_key_per_commit() {
         .map(|(k, v)| {
             (
                 String::from_utf8_lossy(k).into_owned(),
-                streams_core::codec::Codec::decode(&I64, v).unwrap(),
+                streams::codec::Codec::decode(&I64, v).unwrap(),
             )
         })
         .collect();

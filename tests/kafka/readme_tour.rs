@@ -2,9 +2,6 @@
 //! the test driver and on the embedded broker with two partitions and two stream threads, where
 //! the re-keyed words must go through the repartition topic to meet in one task.
 
-#[path = "../streams-core/tests/kafka_support/mod.rs"]
-mod kafka_support;
-
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -20,7 +17,7 @@ use streams::testing::TopologyTestDriver;
 use streams::topology::Topology;
 use streams::{processor, topology};
 
-use kafka_support::{Reader, produce, wait_running};
+use super::support::{Reader, produce, wait_running};
 
 /// Splits a line into lower-case words.
 #[processor]
@@ -96,7 +93,7 @@ fn the_tour_counts_right_on_two_partitions() {
     let records = input();
     produce(kafka.bootstrap_servers(), "text-input", &records);
     assert!(
-        kafka_support::partition_count(kafka.bootstrap_servers(), "text-input") == 2,
+        super::support::partition_count(kafka.bootstrap_servers(), "text-input") == 2,
         "the input has two partitions"
     );
 
@@ -115,12 +112,12 @@ fn the_tour_counts_right_on_two_partitions() {
     let reader = Reader::new(kafka.bootstrap_servers(), "word-counts");
     let mut out = Vec::new();
     let counted = reader.read_until(&mut out, Duration::from_secs(120), |records| {
-        kafka_support::final_counts(records) == expected
+        super::support::final_counts(records) == expected
     });
     assert!(streams.close(Duration::from_secs(240)));
     assert!(
         counted,
         "final counts {:?}, expected {expected:?}",
-        kafka_support::final_counts(&out)
+        super::support::final_counts(&out)
     );
 }

@@ -13,13 +13,13 @@ use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{Message, Offset, TopicPartitionList};
-use streams_core::codec::{Codec, I64, Nullable, Utf8};
-use streams_core::error::ProcessorError;
-use streams_core::processor::{Processor, ProcessorContext};
-use streams_core::record::Record;
-use streams_core::runtime::{KafkaStreams, QueryError, StreamsState};
-use streams_core::state::{KeyValueStore, Stores};
-use streams_core::topology::{Topology, TopologyBuilder};
+use streams::codec::{Codec, I64, Nullable, Utf8};
+use streams::error::ProcessorError;
+use streams::processor::{Processor, ProcessorContext};
+use streams::record::Record;
+use streams::runtime::{KafkaStreams, QueryError, StreamsState};
+use streams::state::{KeyValueStore, Stores};
+use streams::topology::{Topology, TopologyBuilder};
 
 /// The real broker's bootstrap servers: `KAFKA_BOOTSTRAP`, else a broker started (or found
 /// running) by `scripts/kafka-broker.sh start`.
@@ -39,7 +39,7 @@ pub fn bootstrap() -> String {
 /// served each kind of request once before tests race each other (and their timeouts) on it.
 fn warm_up(bootstrap: &str) {
     let topic = "streams-test-warm-up";
-    let _ = streams_core::kafka::create_topics(bootstrap, &[(topic, 1)], Duration::from_secs(60));
+    let _ = streams::kafka::create_topics(bootstrap, &[(topic, 1)], Duration::from_secs(60));
     produce(bootstrap, topic, &[(None, b"warm".to_vec())]);
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
@@ -67,7 +67,7 @@ fn find_broker() -> String {
             {
                 return b;
             }
-            let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../scripts/kafka-broker.sh");
+            let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/kafka-broker.sh");
             let out = Command::new("bash")
                 .arg(script)
                 .arg("start")
@@ -100,7 +100,7 @@ pub fn unique(name: &str) -> String {
 }
 
 pub fn create_topics(bootstrap: &str, topics: &[(&str, i32)]) {
-    streams_core::kafka::create_topics(bootstrap, topics, Duration::from_secs(120))
+    streams::kafka::create_topics(bootstrap, topics, Duration::from_secs(120))
         .expect("create topics");
 }
 

@@ -1,0 +1,20 @@
+//! Integration tests of the whole library on Kafka, in one test binary: the embedded broker
+//! (librdkafka's mock cluster) and a real Apache Kafka broker (`KAFKA_BOOTSTRAP`, set by
+//! `scripts/test-all.sh`, or started with `scripts/kafka-broker.sh start`).
+//!
+//! | module | what |
+//! |---|---|
+//! | `config` | `StreamsConfig`: names, checks, passthrough, secrets (no broker) |
+//! | `embedded` | the runtime on the embedded broker: lifecycle, word count, handlers, queries |
+//! | `readme_tour` | the README's tour on several partitions |
+//! | `broker` | the real broker: end to end, several threads and instances, rebalances |
+//! | `state` | changelogs and restoration: killed instances restarted, window retention |
+//! | `faults` | broker faults: killed and restarted, down for 30 s |
+
+mod broker;
+mod config;
+mod embedded;
+mod faults;
+mod readme_tour;
+mod state;
+mod support;
