@@ -972,7 +972,7 @@ impl Report {
         let _ = writeln!(sec, "### Results\n");
         sec.push_str(&self.markdown_table());
         let _ = writeln!(sec, "\n![end-to-end chart]({svg_rel})\n");
-        let _ = writeln!(sec, "### Targets (issue 6)\n");
+        let _ = writeln!(sec, "### Targets\n");
         sec.push_str(&self.targets());
         let _ = writeln!(
             sec,

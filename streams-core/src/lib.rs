@@ -36,4 +36,9 @@ pub mod prelude {
     pub use crate::state::{KeyValueStore, Stores};
     pub use crate::testing::TopologyTestDriver;
     pub use crate::topology::{Topology, TopologyBuilder};
+
+    #[cfg(feature = "kafka")]
+    pub use crate::config::StreamsConfig;
+    #[cfg(feature = "kafka")]
+    pub use crate::runtime::{KafkaStreams, StreamsState};
 }

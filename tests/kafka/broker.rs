@@ -318,7 +318,7 @@ fn merged_inputs_with_different_partition_counts_are_refused() {
     assert_eq!(streams.state(), StreamsState::Created);
 }
 
-/// Issue 5, (9d): interactive queries answer during processing. Lines arrive in chunks while
+/// Interactive queries answer during processing. Lines arrive in chunks while
 /// the word count runs on 4 partitions and 2 threads; the `counts` store is queried all along:
 /// every answer is a consistent snapshot (a key in one task, counts never going back) and the
 /// last one reaches the exact result (at-least-once: a rebalance may replay a few records).

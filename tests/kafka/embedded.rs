@@ -193,7 +193,7 @@ fn undecodable_records_fail_or_are_skipped_per_the_handler() {
     assert!(skip.close(Duration::from_secs(240)));
 }
 
-/// Issue 5, item 8: interactive queries read the `counts` store across both stream threads
+/// Interactive queries read the `counts` store across both stream threads
 /// while the application processes, and answer mistakes and states with typed errors.
 #[test]
 fn interactive_queries_read_the_counts_while_processing() {

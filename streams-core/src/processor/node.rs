@@ -120,6 +120,9 @@ fn to_processor_error(error: ProcessorError, node: &str, task: &TaskState) -> Pr
     ProcessorError::new(to_streams_error(error, node, task))
 }
 
+/// A source in a task's graph: decodes a consumed record's key and value with its codecs, gives
+/// it its timestamp (the extractor, or the invalid-timestamp policy), and forwards it to its
+/// children. It keeps each input partition's partition time.
 pub(crate) struct SourceNode<K, V, KC, VC, TE> {
     pub(crate) info: NodeInfo,
     pub(crate) key_codec: KC,
@@ -267,6 +270,7 @@ impl<K, V, KC, VC, TE> NodeLifecycle for SourceNode<K, V, KC, VC, TE> {
     fn close(&mut self) {}
 }
 
+/// A processor in a task's graph: the user's [`Processor`], and the children it forwards to.
 pub(crate) struct ProcessorNode<P: Processor> {
     pub(crate) info: NodeInfo,
     pub(crate) processor: P,
@@ -349,6 +353,7 @@ where
     }
 }
 
+/// Where a sink writes: one topic, or the topic an extractor picks per record.
 pub(crate) enum SinkTopic<K, V> {
     Fixed(Arc<str>),
     Extractor(Arc<dyn TopicNameExtractor<K, V>>),
@@ -363,6 +368,8 @@ impl<K, V> Clone for SinkTopic<K, V> {
     }
 }
 
+/// A sink in a task's graph: encodes a record's key and value into reused buffers and hands
+/// them to the task's record collector (the producer, or the test driver's capture).
 pub(crate) struct SinkNode<K, V, KC, VC> {
     pub(crate) info: NodeInfo,
     pub(crate) topic: SinkTopic<K, V>,

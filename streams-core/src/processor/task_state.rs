@@ -34,6 +34,9 @@ pub(crate) trait WallClock {
 /// Stream time before the task has seen any record.
 pub(crate) const UNKNOWN_TIME: i64 = -1;
 
+/// The state a task's processors share through their contexts: the task's id, stream time, the
+/// current record's metadata, scheduled punctuations, a commit request, the wall clock, the
+/// record collector sinks write to, and the task's stores.
 pub(crate) struct TaskState {
     pub(crate) id: TaskId,
     pub(crate) application_id: Arc<str>,

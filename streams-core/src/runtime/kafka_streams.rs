@@ -268,6 +268,7 @@ impl KafkaStreams {
     /// Commits and stops every stream thread, waiting at most `timeout`. Returns `true` if
     /// all stopped in time (state [`NotRunning`](StreamsState::NotRunning), or
     /// [`Error`](StreamsState::Error) after a failure), `false` if some are still stopping.
+    #[must_use = "`false` means some stream threads were still stopping at the timeout"]
     pub fn close(&self, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         if self.state() == StreamsState::Created {
@@ -301,6 +302,7 @@ impl KafkaStreams {
     /// Waits until the state is `state`, or the timeout; returns whether it got there. Stops
     /// waiting early if the instance reaches [`NotRunning`](StreamsState::NotRunning) or
     /// [`Error`](StreamsState::Error) instead.
+    #[must_use = "`false` means the state was not reached in time"]
     pub fn wait_for_state(&self, state: StreamsState, timeout: Duration) -> bool {
         let deadline = Instant::now() + timeout;
         self.shared.wait_until(deadline, |inner| {
@@ -334,7 +336,9 @@ impl Drop for KafkaStreams {
             self.state(),
             StreamsState::Created | StreamsState::NotRunning | StreamsState::Error
         ) {
-            self.close(self.config.api_timeout());
+            if !self.close(self.config.api_timeout()) {
+                tracing::warn!("dropped while stream threads were still stopping");
+            }
         }
     }
 }

@@ -54,7 +54,7 @@ pub(crate) fn serve(jobs: &Receiver<QueryJob>, tasks: &[StreamTask]) {
     }
 }
 
-/// Sends queries to the stream threads of one [`KafkaStreams`].
+/// Sends queries to the stream threads of one [`KafkaStreams`](super::KafkaStreams).
 pub(crate) struct QueryRouter {
     shared: Arc<Shared>,
     /// The topology's stores.

@@ -79,6 +79,7 @@ pub enum ThreadState {
 
 type Listener = Box<dyn Fn(StreamsState, StreamsState) + Send + Sync>;
 
+/// The application's state, its threads' states and metrics, and the first error.
 pub(crate) struct Inner {
     pub(crate) state: StreamsState,
     pub(crate) threads: Vec<ThreadState>,

@@ -17,6 +17,9 @@ use super::factory::NodeInstance;
 
 type SourceInput = (Arc<str>, Rc<RefCell<dyn RawInput>>);
 
+/// One task's instance of a sub-topology: its live source, processor and sink nodes, wired as
+/// the topology says. A record enters at the source of its topic and goes depth-first through
+/// the children.
 pub(crate) struct TaskGraph {
     /// Live nodes by topology node index, in index (= declaration) order.
     nodes: Vec<(usize, Rc<RefCell<dyn NodeLifecycle>>)>,
