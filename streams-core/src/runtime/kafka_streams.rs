@@ -335,10 +335,9 @@ impl Drop for KafkaStreams {
         if !matches!(
             self.state(),
             StreamsState::Created | StreamsState::NotRunning | StreamsState::Error
-        ) {
-            if !self.close(self.config.api_timeout()) {
-                tracing::warn!("dropped while stream threads were still stopping");
-            }
+        ) && !self.close(self.config.api_timeout())
+        {
+            tracing::warn!("dropped while stream threads were still stopping");
         }
     }
 }
