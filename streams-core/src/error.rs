@@ -106,7 +106,7 @@ pub enum StreamsError {
     #[error("cannot build the topology for task {task}: {reason}")]
     Instantiate {
         /// The task.
-        task: String,
+        task: crate::task_id::TaskId,
         /// What went wrong.
         reason: String,
     },

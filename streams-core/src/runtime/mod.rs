@@ -15,8 +15,8 @@
 //! | rebalance | `consumer.rs`, `task_manager/rebalance.rs` | the group's callback becomes an event; revoked tasks are committed and closed, assigned ones created |
 //! | route | `task_manager/mod.rs` | a record goes to the task of its partition |
 //! | buffer | `partition_group.rs` | per-partition queues, lowest timestamp next, pause when full |
-//! | restore | `restore.rs`, `checkpoint.rs` | new tasks read their stores back from the changelogs |
-//! | process | `stream_task.rs` | the task's processor graph (`crate::topology`, `crate::processor`) |
+//! | restore | `restore.rs`, `stream_task/stores.rs`, `checkpoint.rs` | new tasks read their stores back from the changelogs |
+//! | process | `stream_task/mod.rs`, `stream_task/handlers.rs` | the task's processor graph (`crate::topology`, `crate::processor`); failing records go to the handlers |
 //! | sink | `collector.rs`, `changelog.rs` | outputs and changelog writes go to the thread's producer |
 //! | commit | `task_manager/commit.rs` | caches flushed, producer flushed, deliveries checked, offsets committed |
 //! | observe | `task_manager/metrics.rs`, `query.rs`, `state.rs` | metrics, interactive queries, states |

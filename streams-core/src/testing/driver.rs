@@ -152,10 +152,7 @@ impl TopologyTestDriver {
             partition: 0,
         };
         let all: Vec<usize> = (0..topology.nodes().len()).collect();
-        let instantiate = |reason: String| StreamsError::Instantiate {
-            task: id.to_string(),
-            reason,
-        };
+        let instantiate = |reason: String| StreamsError::Instantiate { task: id, reason };
         // Stores live in a temporary state directory, removed when the driver drops; caching
         // stores share one record cache, flushed after every input record as Kafka Streams'
         // driver commits after each.

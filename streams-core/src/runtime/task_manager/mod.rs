@@ -289,7 +289,7 @@ impl TaskManager {
             .ok_or_else(|| RuntimeError::Task {
                 task: id,
                 source: StreamsError::Instantiate {
-                    task: id.to_string(),
+                    task: id,
                     reason: format!("the topology has no sub-topology {}", id.subtopology),
                 },
             })?;

@@ -10,16 +10,20 @@ use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use tracing::warn;
 
-use crate::config::{DeserializationHandler, ProcessingHandler};
 use crate::error::StreamsError;
 use crate::processor::PunctuationType;
 use crate::processor::TaskId;
 use crate::processor::node::RawRecord;
 use crate::processor::task_state::{RecordCollector, TaskState, WallClock};
 use crate::record::Headers;
-use crate::state::StoreContext;
 use crate::topology::Topology;
 use crate::topology::instance::TaskGraph;
+
+mod handlers;
+mod stores;
+
+pub(crate) use handlers::Handlers;
+pub(crate) use stores::{Changelog, TaskStores};
 
 use super::RuntimeError;
 use super::checkpoint::{self, Offsets};
@@ -35,39 +39,11 @@ impl WallClock for SystemClock {
     }
 }
 
+/// Wall-clock time in ms since the epoch.
 pub(crate) fn system_time_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-/// What to do with records that fail (`*.exception.handler`).
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Handlers {
-    pub(crate) deserialization: DeserializationHandler,
-    pub(crate) processing: ProcessingHandler,
-}
-
-impl Handlers {
-    /// `Ok(())` if the error is to be skipped (logged), else the error that stops the thread.
-    fn handle(&self, task: TaskId, error: StreamsError) -> Result<(), RuntimeError> {
-        let skip = match &error {
-            StreamsError::Deserialization { .. } => {
-                self.deserialization == DeserializationHandler::LogAndContinue
-            }
-            StreamsError::Processing { .. } => self.processing == ProcessingHandler::LogAndContinue,
-            _ => false,
-        };
-        if skip {
-            warn!(%task, %error, "skipping a record (exception handler = log-and-continue)");
-            Ok(())
-        } else {
-            Err(RuntimeError::Task {
-                task,
-                source: error,
-            })
-        }
-    }
 }
 
 /// One consumed record, borrowed or buffered.
@@ -79,26 +55,6 @@ pub(crate) struct Input<'a> {
     pub(crate) headers: Headers,
 }
 
-/// A changelog partition of one of the task's stores.
-#[derive(Debug, Clone)]
-pub(crate) struct Changelog {
-    pub(crate) store: String,
-    pub(crate) topic: String,
-    pub(crate) partition: i32,
-    /// The store is persistent: restored from the checkpoint, and checkpointed.
-    pub(crate) persistent: bool,
-}
-
-/// Where a task's state lives and how it is logged.
-pub(crate) struct TaskStores {
-    pub(crate) context: StoreContext,
-    /// The timestamp changelog writes without their own are produced with.
-    pub(crate) now: Rc<Cell<i64>>,
-    pub(crate) changelogs: Vec<Changelog>,
-    /// Some store is persistent (RocksDB), logged or not.
-    pub(crate) persistent: bool,
-}
-
 /// How a task buffers its inputs.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct InputLimits {
@@ -107,10 +63,6 @@ pub(crate) struct InputLimits {
     /// `buffered.records.per.partition`.
     pub(crate) buffered_max: usize,
 }
-
-/// Changelog records logged between two checkpoints written at commit (Kafka Streams'
-/// `OFFSET_DELTA_THRESHOLD_FOR_CHECKPOINT`): a checkpoint flushes the RocksDB memtables.
-const CHECKPOINT_DELTA: i64 = 10_000;
 
 /// One task: Kafka Streams' `StreamTask`. It processes the records of its input partitions
 /// through its instance of the sub-topology, lowest timestamp first, and knows which offsets it
@@ -149,10 +101,7 @@ impl StreamTask {
     ) -> Result<Self, RuntimeError> {
         let instantiate = |reason: String| RuntimeError::Task {
             task: id,
-            source: StreamsError::Instantiate {
-                task: id.to_string(),
-                reason,
-            },
+            source: StreamsError::Instantiate { task: id, reason },
         };
         let task_dir = stores.context.task_dir();
         let checkpointed = if stores.changelogs.iter().any(|c| c.persistent) {
@@ -379,11 +328,6 @@ impl StreamTask {
         self.inputs.clear();
     }
 
-    /// The task starts restoring: its inputs are paused until it is done.
-    pub(crate) fn start_restoring(&mut self, fetch: &impl Fetch) {
-        self.inputs.hold(fetch);
-    }
-
     /// Where to resume (topic, partition) if the task processed past its last commit: the
     /// task's state reflects every record before that offset.
     pub(crate) fn resume_offset(&self, topic: &str, partition: i32) -> Option<i64> {
@@ -392,113 +336,6 @@ impl StreamTask {
             (Some(pos), committed) if committed != Some(pos) => Some(pos),
             _ => None,
         }
-    }
-
-    /// The checkpoint offsets of restoration: where each persistent store's changelog
-    /// partition is restored from (`None`: the beginning).
-    pub(crate) fn restore_from(&self, changelog: &Changelog) -> Option<i64> {
-        if !changelog.persistent {
-            return None;
-        }
-        self.checkpointed
-            .get(&(changelog.topic.clone(), changelog.partition))
-            .copied()
-    }
-
-    /// Restoration is over: persist what was restored (written with the WAL off), checkpoint
-    /// it, fetch the inputs again, start processing.
-    pub(crate) fn finish_restoring(&mut self, fetch: &impl Fetch) -> Result<(), RuntimeError> {
-        self.restoring = false;
-        self.inputs.release(fetch);
-        self.checkpoint()
-    }
-
-    /// Records that the changelog partition ends at `end` (restoration reached it).
-    pub(crate) fn restored_to(&mut self, topic: &str, partition: i32, end: i64) {
-        if end > 0 {
-            let slot = self
-                .changelog_offsets
-                .entry((topic.to_string(), partition))
-                .or_insert(end - 1);
-            *slot = (*slot).max(end - 1);
-        }
-    }
-
-    /// Flushes the stores' record caches and lets the processors forward what was flushed
-    /// (on commit, before the producer is flushed).
-    pub(crate) fn commit_stores(&mut self) -> Result<(), RuntimeError> {
-        if self.restoring {
-            return Ok(());
-        }
-        self.graph
-            .commit(&mut self.state)
-            .map_err(|source| RuntimeError::Task {
-                task: self.id,
-                source,
-            })
-    }
-
-    /// Writes the checkpoint of the persistent stores if `force` or enough changelog records
-    /// went by since the last one; `delivered` tells the offsets the producer acknowledged.
-    /// Flushes the stores first, so the checkpoint never claims what they do not hold.
-    pub(crate) fn maybe_checkpoint(
-        &mut self,
-        delivered: &impl Fn(&str, i32) -> Option<i64>,
-        force: bool,
-    ) -> Result<(), RuntimeError> {
-        if self.restoring {
-            return Ok(());
-        }
-        for c in self.changelogs.iter().filter(|c| c.persistent) {
-            if let Some(offset) = delivered(&c.topic, c.partition) {
-                let slot = self
-                    .changelog_offsets
-                    .entry((c.topic.clone(), c.partition))
-                    .or_insert(offset);
-                *slot = (*slot).max(offset);
-            }
-        }
-        let delta: i64 = self
-            .changelog_offsets
-            .iter()
-            .map(|(k, o)| o - self.checkpointed.get(k).copied().unwrap_or(-1))
-            .sum();
-        if force || delta >= CHECKPOINT_DELTA {
-            self.checkpoint()?;
-        }
-        Ok(())
-    }
-
-    /// Flushes the stores and writes the checkpoint, unless the offsets it would hold are the
-    /// ones already written (then the stores hold nothing new either: every write is logged).
-    fn checkpoint(&mut self) -> Result<(), RuntimeError> {
-        if !self.changelogs.iter().any(|c| c.persistent)
-            || self.changelog_offsets == self.checkpointed
-        {
-            return Ok(());
-        }
-        self.state
-            .stores
-            .flush_all()
-            .map_err(|source| RuntimeError::State {
-                task: self.id,
-                source,
-            })?;
-        let path = checkpoint::path(&self.task_dir);
-        checkpoint::write(&path, &self.changelog_offsets).map_err(|source| {
-            RuntimeError::Checkpoint {
-                task: self.id,
-                path,
-                source,
-            }
-        })?;
-        self.checkpointed = self.changelog_offsets.clone();
-        Ok(())
-    }
-
-    /// Whether the task has persistent (RocksDB) stores, which lock their directories.
-    pub(crate) fn has_persistent_stores(&self) -> bool {
-        self.persistent
     }
 
     /// The timestamp to order a buffered record of input `input` by: the source's extracted
@@ -517,17 +354,6 @@ impl StreamTask {
         let p = &self.inputs.partitions[input];
         self.graph
             .extract_timestamp(p.source, p.partition, key, value, timestamp)
-    }
-
-    /// The task's state stores.
-    pub(crate) fn stores(&self) -> &crate::state::StoreRegistry {
-        &self.state.stores
-    }
-
-    /// Whether the task is still restoring its stores from their changelogs (its stores must
-    /// not be queried, its inputs are not processed yet).
-    pub(crate) fn is_restoring(&self) -> bool {
-        self.restoring
     }
 
     pub(crate) fn close(&mut self) {
