@@ -520,6 +520,8 @@ fn a_rebalance_during_restoration_stalls_nothing() {
         eventually(Duration::from_secs(120), || started.load(Ordering::Acquire)),
         "restoration never started"
     );
+    // Restoring is not running: Kafka Streams stays in REBALANCING until its tasks restored.
+    assert_eq!(streams.state(), StreamsState::Rebalancing);
     // Another member joins the group: everything is revoked, then assigned again.
     let member: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", &kafka)
@@ -554,6 +556,7 @@ fn a_rebalance_during_restoration_stalls_nothing() {
         counted_keys(r) == expected
     });
     let tasks = streams.metrics().task_ids();
+    assert_eq!(streams.state(), StreamsState::Running, "restored and processing");
     assert!(streams.close(Duration::from_secs(240)));
     stop.store(true, Ordering::Release);
     polling.join().expect("member thread");
