@@ -28,6 +28,10 @@ mkdir -p "$logs"
 binary=$(cargo test --test kafka --no-run 2>&1 |
   sed -nE 's/.*Executable tests\/kafka\/main.rs \((.*)\)/\1/p')
 [[ -x $binary ]] || { echo "loaded-loop: no test binary built" >&2; exit 1; }
+# A copy of its own: a rebuild while the loop runs replaces the original, and the crash tests
+# re-run their own executable.
+cp "$binary" "$logs/kafka-tests"
+binary=$logs/kafka-tests
 echo "loaded-loop: $binary"
 
 export KAFKA_STATE_FILE=$logs/broker.state
