@@ -17,9 +17,9 @@ use super::memory::InMemoryStore;
 use super::rocks::{RocksDb, RocksFamily};
 #[cfg(feature = "rocksdb")]
 use super::segments::RocksSegments;
-use super::segments::{
-    KeySchema, SegmentedStore, duration_ms, in_memory_segments, retention_param, window_params,
-};
+#[cfg(feature = "rocksdb")]
+use super::segments::SegmentedStore;
+use super::segments::{KeySchema, duration_ms, in_memory_segments, retention_param, window_params};
 use super::session::SessionStore;
 use super::timestamped::{ValueAndTimestamp, ValueAndTimestampCodec};
 use super::window::WindowStore;
