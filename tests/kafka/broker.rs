@@ -158,9 +158,7 @@ fn survivor_takes_over_when_an_instance_closes() {
     let (input, output) = (format!("{app}-in"), format!("{app}-out"));
     create_topics(&kafka, &[(&input, 4), (&output, 4)]);
     let n = 20_000;
-    let records: Vec<(Option<String>, Vec<u8>)> = (0..n)
-        .map(|i| (Some(format!("k{i}")), format!("{i}").into_bytes()))
-        .collect();
+    let records = numbered(n);
 
     let a = KafkaStreams::new(copy(&input, &output), config(&app, 1)).unwrap();
     a.start().unwrap();
@@ -190,11 +188,6 @@ fn survivor_takes_over_when_an_instance_closes() {
     producing.join().expect("producer");
 
     let all: BTreeSet<String> = (0..n).map(|i| format!("seen:{i}")).collect();
-    let seen = |r: &[(Vec<u8>, Vec<u8>)]| -> BTreeSet<String> {
-        r.iter()
-            .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
-            .collect()
-    };
     assert!(
         reader.read_until(&mut out, Duration::from_secs(240), |r| seen(r).len() == n),
         "lost records: {} of {n} seen; b: {:?}, error {:?}, metrics {:#?}",

@@ -2,13 +2,12 @@
 //! resumed with `scripts/kafka-broker.sh` and a state file of its own, so other tests' broker is
 //! untouched): the application rides them out without losing a record.
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::support::{Reader, copy, create_topics, produce, unique};
+use super::support::{Reader, copy, create_topics, numbered, produce, seen, unique};
 use streams::config::StreamsConfig;
 use streams::runtime::{KafkaStreams, StreamsState};
 
@@ -71,14 +70,6 @@ fn config(app: &str, bootstrap: &str) -> StreamsConfig {
         .expect("valid config")
 }
 
-/// The distinct values `copy` wrote (`seen:<i>`).
-fn seen(records: &[(Vec<u8>, Vec<u8>)]) -> BTreeSet<String> {
-    records
-        .iter()
-        .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
-        .collect()
-}
-
 /// Runs `copy` over `n` records produced while `fault` happens to the broker, and checks that
 /// every record is in the output (at-least-once: duplicates allowed, reported) and that the
 /// application never went into an error state.
@@ -90,9 +81,7 @@ fn survives(name: &str, fault: impl FnOnce(&Broker)) {
     let (input, output) = (format!("{app}-in"), format!("{app}-out"));
     create_topics(&kafka, &[(&input, 4), (&output, 4)]);
     let n = 20_000;
-    let records: Vec<(Option<String>, Vec<u8>)> = (0..n)
-        .map(|i| (Some(format!("k{i}")), format!("{i}").into_bytes()))
-        .collect();
+    let records = numbered(n);
     let (first, rest) = records.split_at(n / 2);
 
     let streams = KafkaStreams::new(copy(&input, &output), config(&app, &kafka)).unwrap();

@@ -3,7 +3,7 @@
 //! and the topologies under test.
 #![allow(dead_code, unreachable_pub)]
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -362,6 +362,21 @@ impl Processor for Tag {
     ) -> Result<(), ProcessorError> {
         ctx.forward(r.map_value(|v| format!("seen:{v}")))
     }
+}
+
+/// `n` records keyed `k<i>` with value `<i>`, for [`copy`].
+pub fn numbered(n: usize) -> Records {
+    (0..n)
+        .map(|i| (Some(format!("k{i}")), format!("{i}").into_bytes()))
+        .collect()
+}
+
+/// The distinct values [`copy`] wrote (`seen:<i>`).
+pub fn seen(records: &[(Vec<u8>, Vec<u8>)]) -> BTreeSet<String> {
+    records
+        .iter()
+        .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+        .collect()
 }
 
 /// input → tag value → output: every input record yields one output record.
