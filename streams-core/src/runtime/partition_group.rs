@@ -170,9 +170,21 @@ impl PartitionGroup {
         self.partitions.iter().map(|p| p.queue.len()).sum()
     }
 
+    /// Takes the next record to process (the head with the lowest timestamp) and its input
+    /// index, or `None` to wait (see [`next_partition`](Self::next_partition)).
+    pub(crate) fn next_record(
+        &mut self,
+        now: Instant,
+        end_offset: impl Fn(&str, i32) -> Option<i64>,
+    ) -> Option<(usize, OwnedRecord)> {
+        let i = self.next_partition(now, end_offset)?;
+        let record = self.partitions[i].queue.pop_front()?;
+        Some((i, record))
+    }
+
     /// The partition whose head is next, or `None` to wait. `end_offset(topic, partition)`
     /// gives the partition's end offset as last seen by the consumer, if known.
-    pub(crate) fn next_partition(
+    fn next_partition(
         &mut self,
         now: Instant,
         end_offset: impl Fn(&str, i32) -> Option<i64>,

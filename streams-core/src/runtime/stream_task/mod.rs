@@ -173,9 +173,7 @@ impl StreamTask {
     /// Whether a record of input `input` can be processed right away, unbuffered: the task
     /// has one input and nothing buffered.
     pub(crate) fn can_process_directly(&self) -> bool {
-        !self.restoring
-            && self.inputs.partitions.len() == 1
-            && self.inputs.partitions[0].queue.is_empty()
+        !self.restoring && self.inputs.partitions.len() == 1 && self.inputs.buffered() == 0
     }
 
     /// Processes one record of input `input`, then fires due stream-time punctuations.
@@ -256,10 +254,7 @@ impl StreamTask {
     ) -> Result<usize, RuntimeError> {
         let mut done = 0;
         while done < limit && !self.restoring {
-            let Some(i) = self.inputs.next_partition(now, end_offset) else {
-                break;
-            };
-            let Some(r) = self.inputs.partitions[i].queue.pop_front() else {
+            let Some((i, r)) = self.inputs.next_record(now, end_offset) else {
                 break;
             };
             let input = Input {
