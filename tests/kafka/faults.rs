@@ -103,6 +103,7 @@ fn survives(name: &str, fault: impl FnOnce(&Broker)) {
 
     let done = reader.read_until(&mut out, Duration::from_secs(300), |r| seen(r).len() == n);
     let (state, error) = (streams.state(), streams.error());
+    let uncommitted = streams.metrics().uncommitted_revocations();
     assert!(streams.close(Duration::from_secs(240)));
     assert!(
         done,
@@ -117,7 +118,8 @@ fn survives(name: &str, fault: impl FnOnce(&Broker)) {
         "states: {states:?}"
     );
     println!(
-        "{name}: {n} records, {} duplicates (at-least-once), states {states:?}",
+        "{name}: {n} records, {} duplicates (at-least-once), {uncommitted} revocations that \
+         could not commit, states {states:?}",
         out.len() - n
     );
 }

@@ -23,6 +23,12 @@ impl StreamsMetrics {
         self.threads.iter().map(|t| t.records_processed).sum()
     }
 
+    /// Revocations in which a thread could not commit what it processed (see
+    /// [`ThreadMetrics::uncommitted_revocations`]): while zero, every record was processed once.
+    pub fn uncommitted_revocations(&self) -> u64 {
+        self.threads.iter().map(|t| t.uncommitted_revocations).sum()
+    }
+
     /// The ids of the tasks this instance runs, sorted.
     pub fn task_ids(&self) -> Vec<TaskId> {
         let mut ids: Vec<TaskId> = self
@@ -57,6 +63,11 @@ pub struct ThreadMetrics {
     pub commit_latency_avg: Duration,
     /// Highest commit latency.
     pub commit_latency_max: Duration,
+    /// Revocations in which the thread could not commit what its tasks processed: it had lost
+    /// its partitions already (its session with the group expired, e.g. the broker was
+    /// unreachable), or the commit failed. Those records are processed again (at-least-once);
+    /// while this is zero, every record was processed once.
+    pub uncommitted_revocations: u64,
     /// The thread's active tasks.
     pub tasks: Vec<TaskMetrics>,
 }
@@ -73,6 +84,7 @@ impl ThreadMetrics {
             commits: 0,
             commit_latency_avg: Duration::ZERO,
             commit_latency_max: Duration::ZERO,
+            uncommitted_revocations: 0,
             tasks: Vec::new(),
         }
     }

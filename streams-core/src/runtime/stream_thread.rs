@@ -163,7 +163,7 @@ impl<'s> StreamThread<'s> {
             result = self.tasks.on_rebalance(event, &self.consumer);
         }
         if result.is_ok() {
-            result = self.tasks.commit(&self.consumer);
+            result = self.tasks.commit(&self.consumer).map(|_| ());
         }
         if result.is_err() {
             self.tasks.fail();

@@ -54,8 +54,9 @@ impl TaskManager {
     ///
     /// A commit the broker refuses for a reason a rebalance explains (the group is already
     /// rebalancing) is logged and left: the tasks' records since the last commit will be
-    /// processed again wherever their partitions go.
-    pub(crate) fn commit(&mut self, consumer: &StreamConsumer) -> Result<(), RuntimeError> {
+    /// processed again wherever their partitions go. Returns whether the offsets were committed
+    /// (`true` too when there was nothing to commit).
+    pub(crate) fn commit(&mut self, consumer: &StreamConsumer) -> Result<bool, RuntimeError> {
         let start = Instant::now();
         self.last_commit = start;
         for task in &mut self.active {
@@ -72,7 +73,7 @@ impl TaskManager {
                 .map(|(topic, partition, offset)| (topic, partition, Offset::Offset(offset))),
         );
         if tpl.count() == 0 {
-            return Ok(());
+            return Ok(true);
         }
         match consumer.commit(&tpl, CommitMode::Sync) {
             Ok(()) => {
@@ -82,7 +83,7 @@ impl TaskManager {
                 let latency = start.elapsed();
                 self.counts.commits.record(latency);
                 debug!(thread = %self.name, partitions = tpl.count(), ?latency, "committed");
-                Ok(())
+                Ok(true)
             }
             Err(e)
                 if matches!(
@@ -98,7 +99,7 @@ impl TaskManager {
             }
             Err(e) => {
                 warn!(thread = %self.name, error = %e, "offset commit failed; will retry");
-                Ok(())
+                Ok(false)
             }
         }
     }

@@ -47,6 +47,7 @@ impl TaskManager {
             commits: counts.commits.count,
             commit_latency_avg: counts.commits.avg(),
             commit_latency_max: counts.commits.max,
+            uncommitted_revocations: counts.uncommitted_revocations,
             tasks,
         };
         let mut inner = self.shared.lock();

@@ -62,6 +62,8 @@ struct Counts {
     dropped: Arc<AtomicU64>,
     rate: RateMeter,
     commits: CommitStats,
+    /// Revocations that could not commit (the assignment was lost, or the commit failed).
+    uncommitted_revocations: u64,
 }
 
 /// The tasks of one stream thread — Kafka Streams' `TaskManager`.
@@ -139,6 +141,7 @@ impl TaskManager {
                 dropped: Arc::new(AtomicU64::new(0)),
                 rate: RateMeter::new(now),
                 commits: CommitStats::default(),
+                uncommitted_revocations: 0,
             },
             last_commit: now,
             last_publish: now,

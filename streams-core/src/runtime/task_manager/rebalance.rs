@@ -59,15 +59,22 @@ impl TaskManager {
         self.shared
             .set_thread_state(self.thread, ThreadState::PartitionsRevoked);
         if lost || self.failed {
-            warn!(thread = %self.name, "closing tasks without committing");
+            warn!(thread = %self.name, lost, "closing tasks without committing");
+            self.counts.uncommitted_revocations += 1;
             self.close_all(consumer, false);
+            self.publish(consumer, None);
             return Ok(());
         }
         let committed = self.commit(consumer);
-        if let Err(e) = &committed {
-            error!(thread = %self.name, error = %e, "commit on revocation failed");
-            self.failed = true;
+        match &committed {
+            Ok(true) => {}
+            Ok(false) => self.counts.uncommitted_revocations += 1,
+            Err(e) => {
+                error!(thread = %self.name, error = %e, "commit on revocation failed");
+                self.failed = true;
+            }
         }
+        let committed = committed.map(|_| ());
         let (revoked, kept): (Vec<StreamTask>, Vec<StreamTask>) =
             self.active.drain(..).partition(|task| {
                 task.inputs.partitions.iter().any(|p| {
