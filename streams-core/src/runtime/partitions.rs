@@ -1,14 +1,12 @@
 //! Naming partitions: a (topic, partition) pair, librdkafka partition lists built from them,
 //! and a map keyed by them that looks up without allocating (topic, then partition index).
 
-use std::collections::HashMap;
-use std::fmt;
 use std::sync::Arc;
 
 use rdkafka::{Offset, TopicPartitionList};
 
 /// A topic partition.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct TopicPartition {
     pub(crate) topic: Arc<str>,
     pub(crate) partition: i32,
@@ -31,12 +29,6 @@ impl TopicPartition {
     }
 }
 
-impl fmt::Display for TopicPartition {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}-{}", self.topic, self.partition)
-    }
-}
-
 /// A librdkafka partition list (for pause, resume, assign) of (topic, partition, offset).
 pub(crate) fn partition_list<'a>(
     partitions: impl IntoIterator<Item = (&'a str, i32, Offset)>,
@@ -49,38 +41,39 @@ pub(crate) fn partition_list<'a>(
     tpl
 }
 
-/// Values by (topic, partition): a vector per topic indexed by partition, so lookups on the
-/// per-record path hash the topic once and allocate nothing.
+/// Values by (topic, partition): a vector per topic indexed by partition. A thread reads a few
+/// topics, so the per-record lookup scans them (cheaper than hashing the name) and allocates
+/// nothing.
 #[derive(Debug, Clone)]
 pub(crate) struct PartitionMap<T> {
-    topics: HashMap<Arc<str>, Vec<Option<T>>>,
+    topics: Vec<(Arc<str>, Vec<Option<T>>)>,
 }
 
 impl<T> Default for PartitionMap<T> {
     fn default() -> Self {
-        PartitionMap {
-            topics: HashMap::new(),
-        }
+        PartitionMap { topics: Vec::new() }
     }
 }
 
 impl<T> PartitionMap<T> {
     /// The value of (topic, partition).
     pub(crate) fn get(&self, topic: &str, partition: i32) -> Option<&T> {
-        self.topics
-            .get(topic)?
-            .get(usize::try_from(partition).ok()?)?
-            .as_ref()
+        let (_, slots) = self.topics.iter().find(|(t, _)| **t == *topic)?;
+        slots.get(usize::try_from(partition).ok()?)?.as_ref()
     }
 
     /// The slot of (topic, partition), created empty if missing (`None` for a negative
     /// partition).
     pub(crate) fn slot(&mut self, topic: &str, partition: i32) -> Option<&mut Option<T>> {
         let index = usize::try_from(partition).ok()?;
-        if !self.topics.contains_key(topic) {
-            self.topics.insert(Arc::from(topic), Vec::new());
-        }
-        let slots = self.topics.get_mut(topic)?;
+        let at = match self.topics.iter().position(|(t, _)| **t == *topic) {
+            Some(at) => at,
+            None => {
+                self.topics.push((Arc::from(topic), Vec::new()));
+                self.topics.len() - 1
+            }
+        };
+        let slots = &mut self.topics[at].1;
         if slots.len() <= index {
             slots.resize_with(index + 1, || None);
         }
