@@ -8,6 +8,7 @@
 pub mod codec;
 #[cfg(feature = "kafka")]
 pub mod config;
+pub mod dsl;
 pub mod error;
 #[cfg(feature = "kafka")]
 pub mod kafka;

@@ -45,6 +45,14 @@ pub enum CodecError {
         /// How many bytes were left.
         remaining: usize,
     },
+    /// Bytes that do not follow the type's layout (e.g. a table change without its flag byte).
+    #[error("malformed `{type_name}`: {problem}")]
+    Malformed {
+        /// The Rust type being decoded.
+        type_name: &'static str,
+        /// What is wrong with the bytes.
+        problem: &'static str,
+    },
     /// An error from a user codec.
     #[error(transparent)]
     Custom(Box<dyn StdError + Send + Sync>),

@@ -143,3 +143,35 @@ default_codec!(Void => ());
 impl<T: DefaultCodec> DefaultCodec for Option<T> {
     type Codec = Nullable<T::Codec>;
 }
+
+/// The codec of a type's [`DefaultCodec`], as a codec of its own: what the DSL uses wherever no
+/// codec was named (`KStream<K, V>` is `KStream<K, V, Inferred, Inferred>`). It is a codec of `T`
+/// only when `T` has a default codec, so a missing codec is a compile error where it is needed.
+///
+/// ```
+/// use streams_core::codec::{Codec, Inferred};
+/// let mut buf = Vec::new();
+/// Codec::<i64>::encode(&Inferred, &7, &mut buf).unwrap();
+/// assert_eq!(buf, [0, 0, 0, 0, 0, 0, 0, 7]);
+/// assert!(Codec::<Option<String>>::is_null(&Inferred, &None));
+/// ```
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Inferred;
+
+impl<T: DefaultCodec + 'static> Codec<T> for Inferred {
+    fn encode(&self, value: &T, buf: &mut Vec<u8>) -> Result<(), CodecError> {
+        T::Codec::default().encode(value, buf)
+    }
+
+    fn decode(&self, bytes: &[u8]) -> Result<T, CodecError> {
+        T::Codec::default().decode(bytes)
+    }
+
+    fn is_null(&self, value: &T) -> bool {
+        T::Codec::default().is_null(value)
+    }
+
+    fn decode_null(&self) -> Result<T, CodecError> {
+        T::Codec::default().decode_null()
+    }
+}

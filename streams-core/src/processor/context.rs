@@ -126,6 +126,12 @@ impl<'a, K, V> ProcessorContext<'a, K, V> {
         &self.info.name
     }
 
+    /// Counts a record this processor dropped on purpose (a null key at an aggregation, a late
+    /// record) in the task's `dropped-records` metric — log why, too.
+    pub fn record_dropped(&mut self) {
+        self.task.dropped_records += 1;
+    }
+
     /// A key-value store connected to this processor, typed as declared.
     pub fn key_value_store<SK: 'static, SV: 'static>(
         &self,

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use tracing::warn;
 
-use crate::codec::Codec;
+use crate::codec::{Codec, CodecError};
 use crate::error::{ProcessorError, RecordPart, StreamsError};
 use crate::record::{Headers, Record, RecordMetadata};
 use crate::timestamp::{InvalidTimestampPolicy, RecordTimestamp, TimestampExtractor};
@@ -129,6 +129,8 @@ pub(crate) struct SourceNode<K, V, KC, VC, TE> {
     pub(crate) value_codec: VC,
     pub(crate) extractor: TE,
     pub(crate) policy: InvalidTimestampPolicy,
+    /// Drop records whose null key or value the codecs reject, instead of failing.
+    pub(crate) skip_nulls: bool,
     pub(crate) children: Vec<Child<K, V>>,
     /// Highest timestamp per (topic, partition) seen by this source.
     pub(crate) partition_time: Vec<(Arc<str>, i32, i64)>,
@@ -180,14 +182,30 @@ where
             part,
             source,
         };
-        let key = self
-            .key_codec
-            .decode_nullable(raw.key)
-            .map_err(|e| deser_error(RecordPart::Key, e))?;
-        let value = self
-            .value_codec
-            .decode_nullable(raw.value)
-            .map_err(|e| deser_error(RecordPart::Value, e))?;
+        let decoded = match self.key_codec.decode_nullable(raw.key) {
+            Ok(key) => self
+                .value_codec
+                .decode_nullable(raw.value)
+                .map(|value| (key, value))
+                .map_err(|e| (RecordPart::Value, e)),
+            Err(e) => Err((RecordPart::Key, e)),
+        };
+        let (key, value) = match decoded {
+            Ok(kv) => kv,
+            Err((part, CodecError::Null { type_name })) if self.skip_nulls => {
+                warn!(
+                    node = %self.info.name,
+                    record = %metadata(),
+                    type_name,
+                    "skipping a record with a null {part} that `{type_name}` cannot hold \
+                     (declare the type as Option<_> to receive nulls)"
+                );
+                task.stream_time = task.stream_time.max(raw.timestamp);
+                task.dropped_records += 1;
+                return Ok(());
+            }
+            Err((part, e)) => return Err(deser_error(part, e)),
+        };
         let slot = self.partition_time_slot(raw.topic, raw.partition);
         let partition_time = self.partition_time[slot].2;
         let mut timestamp = self

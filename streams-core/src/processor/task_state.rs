@@ -50,6 +50,9 @@ pub(crate) struct TaskState {
     pub(crate) clock: Box<dyn WallClock>,
     pub(crate) collector: Box<dyn RecordCollector>,
     pub(crate) stores: StoreRegistry,
+    /// Records dropped on purpose (null keys at an aggregation, nulls at a DSL source, late
+    /// records): Kafka Streams' `dropped-records` metric.
+    pub(crate) dropped_records: u64,
 }
 
 impl TaskState {
@@ -71,6 +74,7 @@ impl TaskState {
             clock,
             collector,
             stores,
+            dropped_records: 0,
         }
     }
 

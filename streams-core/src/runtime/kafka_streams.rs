@@ -116,6 +116,7 @@ impl KafkaStreams {
     /// `<state.dir>/<application.id>` until it is dropped: a second instance on the same
     /// directory gets [`StartError::StateDirLocked`].
     pub fn new(topology: Topology, config: StreamsConfig) -> Result<Self, StartError> {
+        let topology = topology.for_application(config.application_id());
         let client_id = match config.client_id() {
             Some(id) if !id.is_empty() => id.to_string(),
             _ => format!("{}-{}", config.application_id(), process_id()),

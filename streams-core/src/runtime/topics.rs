@@ -98,6 +98,11 @@ pub(crate) fn plan(
         .filter(|t| !internal.contains(*t))
         .filter_map(|t| existing.get(*t).map(|&n| (*t, n)))
         .collect();
+    for fixed in topology.internal_topics() {
+        if let (Some(n), Some(&topic)) = (fixed.partitions, internal.get(fixed.name.as_str())) {
+            counts.insert(topic, i32::try_from(n).unwrap_or(i32::MAX));
+        }
+    }
     let mut changed = true;
     while changed {
         changed = false;

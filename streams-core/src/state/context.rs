@@ -87,9 +87,11 @@ impl StoreContext {
         self
     }
 
-    /// The stream thread's record cache, used by stores declared with caching on.
+    /// The stream thread's record cache, used by stores declared with caching on. A cache of
+    /// zero bytes is no cache: stores then write through, as Kafka Streams' do with
+    /// `statestore.cache.max.bytes=0`.
     pub fn with_record_cache(mut self, cache: RecordCache) -> Self {
-        self.record_cache = Some(cache);
+        self.record_cache = (cache.max_bytes() > 0).then_some(cache);
         self
     }
 

@@ -90,6 +90,25 @@ impl<K: 'static, V: 'static> KeyValueStore<K, V> {
         core.with_key(key, &[], |k| core.put_raw(k, value))
     }
 
+    /// Sets (or with `None` deletes) the value for `key`, recording `timestamp` as the write's
+    /// time for a cache's flush listener.
+    pub(crate) fn put_at(
+        &self,
+        key: &K,
+        value: Option<&V>,
+        timestamp: i64,
+    ) -> Result<(), StoreError> {
+        let core = &self.core;
+        core.with_key(key, &[], |k| core.put_raw_at(k, value, timestamp))
+    }
+
+    /// Flushes the store's record cache (if it has one) into the store now, calling its flush
+    /// listener — a DSL processor flushes its own store on commit before forwarding, so updates
+    /// flow down a chain of cached stores in one commit.
+    pub(crate) fn flush_cache(&self) -> Result<(), StoreError> {
+        self.core.store.flush_cache()
+    }
+
     /// Puts every entry, in order.
     pub fn put_all<'e>(
         &self,

@@ -126,4 +126,18 @@ impl<K: 'static, V: 'static> Core<K, V> {
     pub(crate) fn put_raw(&self, key: &[u8], value: &V) -> Result<(), StoreError> {
         self.with_value(value, |v| self.store.put(key, v, None))
     }
+
+    /// Puts `value` (a delete for `None`) with the timestamp of the write, which a cache keeps
+    /// for its flush listener.
+    pub(crate) fn put_raw_at(
+        &self,
+        key: &[u8],
+        value: Option<&V>,
+        timestamp: i64,
+    ) -> Result<(), StoreError> {
+        match value {
+            Some(value) => self.with_value(value, |v| self.store.put(key, v, Some(timestamp))),
+            None => self.store.put(key, None, Some(timestamp)),
+        }
+    }
 }

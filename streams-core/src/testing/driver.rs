@@ -105,6 +105,9 @@ pub struct DriverOptions {
     pub application_id: String,
     /// The mock wall clock's start, in ms since the epoch (default 0).
     pub wall_clock_start_ms: i64,
+    /// The record cache's size, `statestore.cache.max.bytes` (default 10 MiB; 0 makes every
+    /// cached store write through at once).
+    pub cache_max_bytes: usize,
 }
 
 impl Default for DriverOptions {
@@ -112,6 +115,7 @@ impl Default for DriverOptions {
         DriverOptions {
             application_id: "test-driver".to_string(),
             wall_clock_start_ms: 0,
+            cache_max_bytes: RecordCache::DEFAULT_MAX_BYTES,
         }
     }
 }
@@ -151,6 +155,7 @@ impl TopologyTestDriver {
             subtopology: 0,
             partition: 0,
         };
+        let topology = topology.for_application(&options.application_id);
         let all: Vec<usize> = (0..topology.nodes().len()).collect();
         let instantiate = |reason: String| StreamsError::Instantiate { task: id, reason };
         // Stores live in a temporary state directory, removed when the driver drops; caching
@@ -158,7 +163,7 @@ impl TopologyTestDriver {
         // driver commits after each.
         let dir = TempDir::new("streams-driver").map_err(|e| instantiate(e.to_string()))?;
         let store_context = StoreContext::new(id, options.application_id.as_str(), dir.path())
-            .with_record_cache(RecordCache::new(RecordCache::DEFAULT_MAX_BYTES));
+            .with_record_cache(RecordCache::new(options.cache_max_bytes));
         let (graph, mut stores) =
             TaskGraph::with_stores(&topology, &all, &store_context).map_err(instantiate)?;
         stores.set_temp_dir(dir);
@@ -333,6 +338,12 @@ impl TopologyTestDriver {
     /// The task's stream time (-1 before the first record).
     pub fn stream_time(&self) -> i64 {
         self.inner.borrow().task.stream_time
+    }
+
+    /// How many records processors dropped on purpose so far (Kafka Streams' `dropped-records`):
+    /// null keys at aggregations, nulls a DSL source's types cannot hold, late records.
+    pub fn dropped_records(&self) -> u64 {
+        self.inner.borrow().task.dropped_records
     }
 
     /// The topics sinks have written to so far, sorted.

@@ -10,7 +10,7 @@ use crate::timestamp::{InvalidTimestampPolicy, RecordTimestamp, TimestampExtract
 
 use super::error::{TopologyError, TopologyErrors};
 use super::factory::{NodeFactory, ProcessorFactory, SinkFactory, SourceFactory, TypePair};
-use super::{NodeDef, NodeKind, SinkTarget, StoreDef, Topology, subtopology};
+use super::{InternalTopic, NodeDef, NodeKind, SinkTarget, StoreDef, Topology, subtopology};
 
 /// A source as declared: name, topics, codecs, and how record time is chosen.
 ///
@@ -34,6 +34,7 @@ pub struct SourceSpec<K, V, KC, VC, TE = RecordTimestamp> {
     value_codec: VC,
     extractor: TE,
     policy: InvalidTimestampPolicy,
+    skip_nulls: bool,
     types: PhantomData<fn() -> (K, V)>,
 }
 
@@ -56,6 +57,7 @@ where
             value_codec,
             extractor: RecordTimestamp,
             policy: InvalidTimestampPolicy::default(),
+            skip_nulls: false,
             types: PhantomData,
         }
     }
@@ -74,6 +76,7 @@ impl<K, V, KC, VC, TE> SourceSpec<K, V, KC, VC, TE> {
             value_codec: self.value_codec,
             extractor,
             policy: self.policy,
+            skip_nulls: self.skip_nulls,
             types: PhantomData,
         }
     }
@@ -81,6 +84,14 @@ impl<K, V, KC, VC, TE> SourceSpec<K, V, KC, VC, TE> {
     /// What to do with negative timestamps (fail by default).
     pub fn on_invalid_timestamp(mut self, policy: InvalidTimestampPolicy) -> Self {
         self.policy = policy;
+        self
+    }
+
+    /// Drops (with a warning and the `dropped-records` metric) a record whose null key or value
+    /// the codecs cannot represent, instead of failing with a deserialization error. The DSL's
+    /// sources do this: declare the type as `Option<_>` to receive nulls instead.
+    pub fn skip_unrepresentable_nulls(mut self) -> Self {
+        self.skip_nulls = true;
         self
     }
 }
@@ -124,6 +135,7 @@ pub struct TopologyBuilder {
     stores: Vec<Arc<dyn StoreBuilder>>,
     /// (processor, store) connections, in the order made.
     store_links: Vec<(String, String)>,
+    internal_topics: Vec<InternalTopic>,
 }
 
 struct PendingNode {
@@ -195,6 +207,7 @@ impl TopologyBuilder {
                 value_codec: spec.value_codec,
                 extractor: Arc::new(spec.extractor),
                 policy: spec.policy,
+                skip_nulls: spec.skip_nulls,
                 types: PhantomData,
             }),
         });
@@ -359,6 +372,15 @@ impl TopologyBuilder {
         self
     }
 
+    /// Declares `topic` internal (see [`InternalTopic`]).
+    pub(crate) fn add_internal_topic(&mut self, topic: &str, partitions: Option<u32>) -> &mut Self {
+        self.internal_topics.push(InternalTopic {
+            name: topic.to_string(),
+            partitions,
+        });
+        self
+    }
+
     /// Checks the topology and returns it, or every problem found.
     pub fn build(self) -> Result<Topology, TopologyErrors> {
         let mut errors = Vec::new();
@@ -461,7 +483,12 @@ impl TopologyBuilder {
             .map(|builder| StoreDef { builder })
             .collect();
         let subtopologies = subtopology::group(&nodes);
-        Ok(Topology::new(nodes, stores, subtopologies))
+        Ok(Topology::new(
+            nodes,
+            stores,
+            subtopologies,
+            self.internal_topics,
+        ))
     }
 
     fn check_topics(&self, errors: &mut Vec<TopologyError>) {

@@ -50,6 +50,12 @@ pub(crate) struct NodeInstance {
 /// Makes a node for a task, given its children's `Child<K, V>` handles.
 pub(crate) trait NodeFactory: Send + Sync {
     fn instantiate(&self, info: NodeInfo, children: &[&dyn Any]) -> Result<NodeInstance, String>;
+
+    /// The same sink writing to `topic` instead (sinks to a fixed topic only).
+    fn with_topic(&self, topic: &str) -> Option<Arc<dyn NodeFactory>> {
+        let _ = topic;
+        None
+    }
 }
 
 fn typed_children<K: 'static, V: 'static>(
@@ -85,6 +91,7 @@ pub(crate) struct SourceFactory<K, V, KC, VC, TE> {
     pub(crate) value_codec: VC,
     pub(crate) extractor: Arc<TE>,
     pub(crate) policy: InvalidTimestampPolicy,
+    pub(crate) skip_nulls: bool,
     pub(crate) types: std::marker::PhantomData<fn() -> (K, V)>,
 }
 
@@ -103,6 +110,7 @@ where
             value_codec: self.value_codec.clone(),
             extractor: ArcExtractor(Arc::clone(&self.extractor)),
             policy: self.policy,
+            skip_nulls: self.skip_nulls,
             children: typed_children::<K, V>(children)?,
             partition_time: Vec::new(),
         }));
@@ -164,6 +172,17 @@ where
     KC: Codec<K>,
     VC: Codec<V>,
 {
+    fn with_topic(&self, topic: &str) -> Option<Arc<dyn NodeFactory>> {
+        match self.topic {
+            SinkTopic::Fixed(_) => Some(Arc::new(SinkFactory {
+                topic: SinkTopic::<K, V>::Fixed(Arc::from(topic)),
+                key_codec: self.key_codec.clone(),
+                value_codec: self.value_codec.clone(),
+            })),
+            SinkTopic::Extractor(_) => None,
+        }
+    }
+
     fn instantiate(&self, info: NodeInfo, _children: &[&dyn Any]) -> Result<NodeInstance, String> {
         let name = Arc::clone(&info.name);
         let node = Rc::new(RefCell::new(SinkNode {

@@ -59,10 +59,20 @@ pub(crate) struct StoreDef {
     pub(crate) builder: Arc<dyn StoreBuilder>,
 }
 
+/// A topic the topology owns (the DSL's repartition topics): shown by `describe()` without the
+/// application id, named `<application.id>-<name>` at run time and created at start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct InternalTopic {
+    pub(crate) name: String,
+    /// A fixed partition count (`Repartitioned::with_partitions`); else the writers' inputs'.
+    pub(crate) partitions: Option<u32>,
+}
+
 struct Inner {
     nodes: Vec<NodeDef>,
     stores: Vec<StoreDef>,
     subtopologies: Vec<Group>,
+    internal_topics: Vec<InternalTopic>,
 }
 
 /// A checked, immutable topology, shared by every task that runs it.
@@ -87,14 +97,96 @@ impl Topology {
         nodes: Vec<NodeDef>,
         stores: Vec<StoreDef>,
         subtopologies: Vec<Group>,
+        internal_topics: Vec<InternalTopic>,
     ) -> Self {
         Topology {
             inner: Arc::new(Inner {
                 nodes,
                 stores,
                 subtopologies,
+                internal_topics,
             }),
         }
+    }
+
+    /// The internal topics, by their run-time names once [`for_application`](Self::for_application)
+    /// was applied.
+    pub(crate) fn internal_topics(&self) -> &[InternalTopic] {
+        &self.inner.internal_topics
+    }
+
+    /// The topology as it runs for `application_id`: every internal topic renamed
+    /// `<application_id>-<name>` in sources and sinks (Kafka Streams' naming).
+    pub(crate) fn for_application(&self, application_id: &str) -> Topology {
+        if self.inner.internal_topics.is_empty() {
+            return self.clone();
+        }
+        let rename = |topic: &str| -> Option<String> {
+            self.inner
+                .internal_topics
+                .iter()
+                .any(|t| t.name == topic)
+                .then(|| format!("{application_id}-{topic}"))
+        };
+        let nodes = self
+            .inner
+            .nodes
+            .iter()
+            .map(|n| {
+                let (kind, factory) = match &n.kind {
+                    NodeKind::Source { topics } => (
+                        NodeKind::Source {
+                            topics: topics
+                                .iter()
+                                .map(|t| rename(t).unwrap_or_else(|| t.clone()))
+                                .collect(),
+                        },
+                        Arc::clone(&n.factory),
+                    ),
+                    NodeKind::Sink {
+                        target: SinkTarget::Topic(topic),
+                    } => match rename(topic) {
+                        Some(renamed) => (
+                            NodeKind::Sink {
+                                target: SinkTarget::Topic(renamed.clone()),
+                            },
+                            n.factory
+                                .with_topic(&renamed)
+                                .unwrap_or_else(|| Arc::clone(&n.factory)),
+                        ),
+                        None => (n.kind.clone(), Arc::clone(&n.factory)),
+                    },
+                    other => (other.clone(), Arc::clone(&n.factory)),
+                };
+                NodeDef {
+                    name: Arc::clone(&n.name),
+                    kind,
+                    parents: n.parents.clone(),
+                    children: n.children.clone(),
+                    stores: n.stores.clone(),
+                    factory,
+                }
+            })
+            .collect::<Vec<_>>();
+        let stores = self
+            .inner
+            .stores
+            .iter()
+            .map(|s| StoreDef {
+                builder: Arc::clone(&s.builder),
+            })
+            .collect();
+        let internal_topics = self
+            .inner
+            .internal_topics
+            .iter()
+            .map(|t| InternalTopic {
+                name: format!("{application_id}-{}", t.name),
+                partitions: t.partitions,
+            })
+            .collect();
+        let subtopologies = subtopology::group(&nodes);
+        Topology::new(nodes, stores, subtopologies, internal_topics)
     }
 
     pub(crate) fn nodes(&self) -> &[NodeDef] {

@@ -39,6 +39,7 @@ import java.util.regex.Pattern;
  * Writes golden reference files from the real Kafka Streams:
  *   describe/*.txt      exact Topology#describe().toString()
  *   punctuation/*.txt   punctuation behaviour of TopologyTestDriver (see {@link PunctuationGolden})
+ *   dsl/*               DSL programs run through TopologyTestDriver (see {@link DslGolden})
  *   codecs.txt          bytes produced by the built-in serdes
  * Usage: GoldenMain <output-dir>
  */
@@ -490,6 +491,8 @@ public final class GoldenMain {
         }
 
         PunctuationGolden.writeAll(root.resolve("punctuation"));
+
+        DslGolden.writeAll(root.resolve("dsl"));
 
         write(root.resolve("codecs.txt"), codecs());
     }

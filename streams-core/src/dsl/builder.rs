@@ -1,0 +1,221 @@
+//! `StreamsBuilder`: where a DSL program starts.
+
+use std::cell::RefCell;
+use std::marker::PhantomData;
+use std::rc::Rc;
+
+use crate::codec::{Codec, Inferred, Nullable};
+use crate::state::StoreBuilder;
+use crate::topology::{SourceSpec, Topology, TopologyBuilder, TopologyErrors};
+
+use super::graph::{Graph, Shared, add_kv_store};
+use super::kstream::KStream;
+use super::ktable::{KTable, TableState};
+use super::options::{CodecChoice, Consumed, Materialized};
+use super::processors::table::{Materialization, TableSource};
+
+/// Builds a topology with the DSL — Kafka Streams' `StreamsBuilder`.
+///
+/// Streams and tables made from a builder share it; [`build`](Self::build) turns the whole
+/// program into a [`Topology`] whose node, store and topic names are the ones Kafka Streams
+/// generates for the same program, so `describe()` prints the same text.
+///
+/// ```
+/// use streams_core::dsl::StreamsBuilder;
+/// use streams_core::testing::TopologyTestDriver;
+/// use streams_core::codec::{I64, Nullable, Utf8};
+///
+/// let builder = StreamsBuilder::new();
+/// builder
+///     .stream::<String, String>("text-input")
+///     .flat_map_values(|line| line.split(' ').map(str::to_string).collect::<Vec<_>>())
+///     .group_by(|_key, word| word.clone())
+///     .count()
+///     .to_stream()
+///     .to("wordcount-output");
+/// let topology = builder.build().unwrap();
+///
+/// let driver = TopologyTestDriver::new(topology).unwrap();
+/// let input = driver.create_input_topic("text-input", Utf8, Utf8);
+/// input.pipe_input("k".to_string(), "a b a".to_string()).unwrap();
+/// let output = driver.create_output_topic("wordcount-output", Utf8, Nullable(I64));
+/// let counts = output.read_key_values_to_map().unwrap();
+/// assert_eq!(counts["a"], Some(2));
+/// assert_eq!(counts["b"], Some(1));
+/// ```
+pub struct StreamsBuilder {
+    graph: Shared,
+}
+
+impl Default for StreamsBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl std::fmt::Debug for StreamsBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamsBuilder").finish_non_exhaustive()
+    }
+}
+
+impl StreamsBuilder {
+    /// An empty program.
+    pub fn new() -> Self {
+        StreamsBuilder {
+            graph: Rc::new(RefCell::new(Graph::default())),
+        }
+    }
+
+    /// A stream of the records of `topic`, read with the default codecs of `K` and `V`.
+    ///
+    /// A record whose null key or value the types cannot hold is dropped with a warning and
+    /// counted in `dropped-records`; declare `Option<_>` types to receive nulls as Kafka Streams
+    /// passes them.
+    pub fn stream<K, V>(&self, topic: &str) -> KStream<K, V>
+    where
+        K: Clone + 'static,
+        V: Clone + 'static,
+        Inferred: Codec<K> + Codec<V>,
+    {
+        self.stream_with(topic, Consumed::new())
+    }
+
+    /// A stream of the records of `topic`, read as `consumed` says.
+    pub fn stream_with<K, V, KC, VC>(
+        &self,
+        topic: &str,
+        consumed: Consumed<KC, VC>,
+    ) -> KStream<K, V, KC, VC>
+    where
+        K: Clone + 'static,
+        V: Clone + 'static,
+        KC: Codec<K>,
+        VC: Codec<V>,
+    {
+        self.stream_from_topics([topic], consumed)
+    }
+
+    /// A stream of the records of several topics, read as `consumed` says.
+    pub fn stream_from_topics<K, V, KC, VC, T>(
+        &self,
+        topics: impl IntoIterator<Item = T>,
+        consumed: Consumed<KC, VC>,
+    ) -> KStream<K, V, KC, VC>
+    where
+        K: Clone + 'static,
+        V: Clone + 'static,
+        KC: Codec<K>,
+        VC: Codec<V>,
+        T: Into<String>,
+    {
+        let topics: Vec<String> = topics.into_iter().map(Into::into).collect();
+        let mut graph = self.graph.borrow_mut();
+        let name = graph.name_or(consumed.name, super::names::SOURCE);
+        let (kc, vc) = (consumed.key_codec.clone(), consumed.value_codec.clone());
+        let source = name.clone();
+        graph.step(move |b| {
+            b.add_source_spec(SourceSpec::new(source, topics, kc, vc).skip_unrepresentable_nulls());
+        });
+        drop(graph);
+        KStream::new(
+            Rc::clone(&self.graph),
+            name,
+            consumed.key_codec,
+            consumed.value_codec,
+            false,
+        )
+    }
+
+    /// A table of the latest value per key of `topic` (a changelog: a null value deletes its
+    /// key), read with the default codecs.
+    pub fn table<K, V>(&self, topic: &str) -> KTable<K, V>
+    where
+        K: Clone + 'static,
+        V: Clone + 'static,
+        Inferred: Codec<K> + Codec<V>,
+    {
+        self.table_with(topic, Consumed::new(), Materialized::new())
+    }
+
+    /// A table of `topic`, read as `consumed` says and kept as `materialized` says (a named
+    /// store makes it queryable).
+    pub fn table_with<K, V, KC, VC, MK, MV>(
+        &self,
+        topic: &str,
+        consumed: Consumed<KC, VC>,
+        materialized: Materialized<MK, MV>,
+    ) -> KTable<K, V, KC, VC>
+    where
+        K: Clone + 'static,
+        V: Clone + 'static,
+        KC: Codec<K>,
+        VC: Codec<V>,
+        MK: CodecChoice<K, KC>,
+        MV: CodecChoice<V, VC>,
+    {
+        let mut graph = self.graph.borrow_mut();
+        let queryable = materialized.name.is_some();
+        let store = materialized
+            .name
+            .clone()
+            .unwrap_or_else(|| graph.store_name(&format!("{topic}-")));
+        let source = graph.suffixed_or(consumed.name.as_deref(), "-source", super::names::SOURCE);
+        let name = graph.name_or(consumed.name.clone(), super::names::TABLE_SOURCE);
+        let state = Rc::new(TableState::source(queryable));
+        let (kc, vc) = (consumed.key_codec.clone(), consumed.value_codec.clone());
+        let store_kc = materialized.key_codec.choose(kc.clone());
+        let store_vc = materialized.value_codec.choose(vc.clone());
+        let options = materialized.more;
+        let topic = topic.to_string();
+        let (node, table_state, store_name) = (name.clone(), Rc::clone(&state), store.clone());
+        graph.step(move |b| {
+            b.add_source_spec(
+                SourceSpec::new(source.clone(), [topic], kc.clone(), Nullable(vc))
+                    .skip_unrepresentable_nulls(),
+            );
+            let materialize = table_state.is_materialized();
+            let send_old_values = table_state.sends_old_values();
+            let store_arc = materialize.then(|| std::sync::Arc::from(store_name.as_str()));
+            b.add_processor(
+                node.clone(),
+                move || TableSource::<K, V, Option<V>, KC, _> {
+                    to_row: std::sync::Arc::new(|v: Option<V>| v),
+                    key_codec: kc.clone(),
+                    materialized: Materialization::new(store_arc.clone()),
+                    send_old_values,
+                    types: PhantomData,
+                },
+                [source],
+            );
+            if materialize {
+                add_kv_store::<K, V, _, _>(b, &store_name, store_kc, store_vc, options, &node);
+            }
+        });
+        drop(graph);
+        KTable::new(
+            Rc::clone(&self.graph),
+            name,
+            consumed.key_codec,
+            consumed.value_codec,
+            queryable.then_some(store),
+            state,
+        )
+    }
+
+    /// Adds a state store for [`KStream::process`] to use (connect it by naming it there).
+    pub fn add_state_store(&self, store: impl StoreBuilder) -> &Self {
+        self.graph.borrow_mut().step(move |b| {
+            b.add_state_store(store, std::iter::empty::<&str>());
+        });
+        self
+    }
+
+    /// Builds the topology, checked whole (see [`TopologyBuilder::build`]).
+    pub fn build(self) -> Result<Topology, TopologyErrors> {
+        let mut builder = TopologyBuilder::new();
+        let graph = std::mem::take(&mut *self.graph.borrow_mut());
+        graph.write(&mut builder);
+        builder.build()
+    }
+}

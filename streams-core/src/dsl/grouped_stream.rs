@@ -1,0 +1,251 @@
+//! `KGroupedStream`: a stream grouped by key, ready to aggregate.
+
+use std::marker::PhantomData;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use crate::codec::{Codec, Inferred};
+
+use super::graph::{Shared, add_kv_store, add_repartition};
+use super::ktable::{KTable, TableState};
+use super::names;
+use super::options::{CodecChoice, Materialized};
+use super::processors::aggregate::{
+    CountAggregator, InitAggregator, ReduceAggregator, StreamAggregate, StreamAggregator,
+};
+
+/// A stream grouped by key — Kafka Streams' `KGroupedStream`. Its aggregations make a
+/// [`KTable`] of one row per key, kept in a timestamped key-value store (named by
+/// [`Materialized`], else generated) with a changelog. If an upstream operation changed the
+/// key, the aggregation first repartitions through `<grouped name or store name>-repartition`.
+pub struct KGroupedStream<K, V, KC, VC> {
+    graph: Shared,
+    node: String,
+    key_codec: KC,
+    value_codec: VC,
+    repartition_required: bool,
+    grouped_name: Option<String>,
+    next_name: Option<String>,
+    types: PhantomData<fn() -> (K, V)>,
+}
+
+impl<K, V, KC: Clone, VC: Clone> Clone for KGroupedStream<K, V, KC, VC> {
+    fn clone(&self) -> Self {
+        KGroupedStream {
+            graph: Rc::clone(&self.graph),
+            node: self.node.clone(),
+            key_codec: self.key_codec.clone(),
+            value_codec: self.value_codec.clone(),
+            repartition_required: self.repartition_required,
+            grouped_name: self.grouped_name.clone(),
+            next_name: self.next_name.clone(),
+            types: PhantomData,
+        }
+    }
+}
+
+impl<K, V, KC, VC> KGroupedStream<K, V, KC, VC>
+where
+    K: Clone + 'static,
+    V: Clone + 'static,
+    KC: Codec<K>,
+    VC: Codec<V>,
+{
+    pub(crate) fn new(
+        graph: Shared,
+        node: String,
+        key_codec: KC,
+        value_codec: VC,
+        repartition_required: bool,
+        grouped_name: Option<String>,
+    ) -> Self {
+        KGroupedStream {
+            graph,
+            node,
+            key_codec,
+            value_codec,
+            repartition_required,
+            grouped_name,
+            next_name: None,
+            types: PhantomData,
+        }
+    }
+
+    /// Names the aggregation's node (Kafka Streams' `Named`).
+    pub fn named(&self, name: impl Into<String>) -> Self {
+        let mut named = self.clone();
+        named.next_name = Some(name.into());
+        named
+    }
+
+    /// The number of records per key.
+    ///
+    /// ```
+    /// use streams_core::codec::{I64, Nullable, Utf8};
+    /// use streams_core::dsl::StreamsBuilder;
+    /// use streams_core::testing::TopologyTestDriver;
+    ///
+    /// let builder = StreamsBuilder::new();
+    /// builder.stream::<String, String>("clicks").group_by_key().count().to_stream().to("counts");
+    /// let driver = TopologyTestDriver::new(builder.build().unwrap()).unwrap();
+    /// let clicks = driver.create_input_topic("clicks", Utf8, Utf8);
+    /// for page in ["a", "b", "a"] {
+    ///     clicks.pipe_input(page.to_string(), "x".to_string()).unwrap();
+    /// }
+    /// let counts = driver.create_output_topic("counts", Utf8, Nullable(I64));
+    /// assert_eq!(counts.read_values_to_list().unwrap(), [Some(1), Some(1), Some(2)]);
+    /// ```
+    pub fn count(&self) -> KTable<K, i64, KC, Inferred> {
+        self.count_with(Materialized::new())
+    }
+
+    /// The number of records per key, kept as `materialized` says.
+    pub fn count_with<MK, MV>(
+        &self,
+        materialized: Materialized<MK, MV>,
+    ) -> KTable<K, i64, MK::Codec, MV::Codec>
+    where
+        MK: CodecChoice<K, KC>,
+        MV: CodecChoice<i64, Inferred>,
+        MK::Codec: Clone,
+        MV::Codec: Clone,
+    {
+        self.aggregate_into(names::AGGREGATE, CountAggregator, materialized, Inferred)
+    }
+
+    /// Each key's values combined with `reducer(aggregate, value)`, starting from its first.
+    pub fn reduce<F>(&self, reducer: F) -> KTable<K, V, KC, VC>
+    where
+        F: Fn(V, V) -> V + Send + Sync + 'static,
+    {
+        self.reduce_with(reducer, Materialized::new())
+    }
+
+    /// [`reduce`](Self::reduce), kept as `materialized` says.
+    pub fn reduce_with<F, MK, MV>(
+        &self,
+        reducer: F,
+        materialized: Materialized<MK, MV>,
+    ) -> KTable<K, V, MK::Codec, MV::Codec>
+    where
+        F: Fn(V, V) -> V + Send + Sync + 'static,
+        MK: CodecChoice<K, KC>,
+        MV: CodecChoice<V, VC>,
+        MK::Codec: Clone,
+        MV::Codec: Clone,
+    {
+        let inherited = self.value_codec.clone();
+        self.aggregate_into(
+            names::REDUCE,
+            ReduceAggregator(reducer),
+            materialized,
+            inherited,
+        )
+    }
+
+    /// Each key's values folded with `aggregator(key, value, aggregate)`, starting from
+    /// `initializer()`.
+    pub fn aggregate<VA, I, F>(&self, initializer: I, aggregator: F) -> KTable<K, VA, KC, Inferred>
+    where
+        VA: Clone + 'static,
+        I: Fn() -> VA + Send + Sync + 'static,
+        F: Fn(&K, V, VA) -> VA + Send + Sync + 'static,
+        Inferred: Codec<VA>,
+    {
+        self.aggregate_with(initializer, aggregator, Materialized::new())
+    }
+
+    /// [`aggregate`](Self::aggregate), kept as `materialized` says.
+    pub fn aggregate_with<VA, I, F, MK, MV>(
+        &self,
+        initializer: I,
+        aggregator: F,
+        materialized: Materialized<MK, MV>,
+    ) -> KTable<K, VA, MK::Codec, MV::Codec>
+    where
+        VA: Clone + 'static,
+        I: Fn() -> VA + Send + Sync + 'static,
+        F: Fn(&K, V, VA) -> VA + Send + Sync + 'static,
+        MK: CodecChoice<K, KC>,
+        MV: CodecChoice<VA, Inferred>,
+        MK::Codec: Clone,
+        MV::Codec: Clone,
+    {
+        let fold = InitAggregator {
+            initializer,
+            aggregator,
+        };
+        self.aggregate_into(names::AGGREGATE, fold, materialized, Inferred)
+    }
+
+    fn aggregate_into<VA, S, MK, MV, IV>(
+        &self,
+        prefix: &str,
+        aggregator: S,
+        materialized: Materialized<MK, MV>,
+        inherited_value_codec: IV,
+    ) -> KTable<K, VA, MK::Codec, MV::Codec>
+    where
+        VA: Clone + 'static,
+        S: StreamAggregator<K, V, VA>,
+        MK: CodecChoice<K, KC>,
+        MV: CodecChoice<VA, IV>,
+        MK::Codec: Clone,
+        MV::Codec: Clone,
+    {
+        let mut graph = self.graph.borrow_mut();
+        let queryable = materialized.name.is_some();
+        let store = match materialized.name {
+            Some(name) => name,
+            None => graph.store_name(prefix),
+        };
+        let name = graph.name_or(self.next_name.clone(), prefix);
+        let parent = if self.repartition_required {
+            let topic_prefix = self.grouped_name.clone().unwrap_or_else(|| store.clone());
+            add_repartition::<K, V, _, _>(
+                &mut graph,
+                self.node.clone(),
+                &topic_prefix,
+                self.key_codec.clone(),
+                self.value_codec.clone(),
+                None,
+            )
+        } else {
+            self.node.clone()
+        };
+        let key_codec = materialized.key_codec.choose(self.key_codec.clone());
+        let value_codec = materialized.value_codec.choose(inherited_value_codec);
+        let state = Rc::new(TableState::aggregate());
+        let aggregator = Arc::new(aggregator);
+        let (kc, vc, options) = (key_codec.clone(), value_codec.clone(), materialized.more);
+        let (null_kc, null_vc) = (self.key_codec.clone(), self.value_codec.clone());
+        let (node, table_state, store_name) = (name.clone(), Rc::clone(&state), store.clone());
+        graph.step(move |b| {
+            let send_old_values = table_state.sends_old_values();
+            let store_arc: Arc<str> = Arc::from(store_name.as_str());
+            b.add_processor(
+                node.clone(),
+                move || StreamAggregate::<K, V, VA, S, KC, VC> {
+                    store: Arc::clone(&store_arc),
+                    aggregator: Arc::clone(&aggregator),
+                    key_codec: null_kc.clone(),
+                    value_codec: null_vc.clone(),
+                    send_old_values,
+                    forwarder: None,
+                    types: PhantomData,
+                },
+                [parent],
+            );
+            add_kv_store::<K, VA, _, _>(b, &store_name, kc, vc, options, &node);
+        });
+        drop(graph);
+        KTable::new(
+            Rc::clone(&self.graph),
+            name,
+            key_codec,
+            value_codec,
+            queryable.then_some(store),
+            state,
+        )
+    }
+}

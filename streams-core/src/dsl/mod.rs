@@ -1,0 +1,65 @@
+//! The DSL: Kafka Streams' `StreamsBuilder`, `KStream`, `KTable` and their grouped forms, typed,
+//! lowered onto [`Topology`](crate::topology::Topology) and the Processor API.
+//!
+//! ```
+//! use streams_core::dsl::{Materialized, StreamsBuilder};
+//!
+//! let builder = StreamsBuilder::new();
+//! builder
+//!     .stream::<String, String>("text-input")
+//!     .flat_map_values(|line| line.split(' ').map(str::to_string).collect::<Vec<_>>())
+//!     .group_by(|_key, word| word.clone())
+//!     .count_with(Materialized::named("counts-store"))
+//!     .to_stream()
+//!     .to("wordcount-output");
+//! let topology = builder.build().unwrap();
+//! assert!(topology.describe().to_string().contains("KSTREAM-FLATMAPVALUES-0000000001"));
+//! ```
+//!
+//! | Kafka Streams (Java) | here |
+//! |---|---|
+//! | `builder.stream("t")` | `builder.stream::<K, V>("t")` |
+//! | `builder.stream("t", Consumed.with(ks, vs))` | `builder.stream_with("t", Consumed::with(kc, vc))` |
+//! | `builder.table("t", Materialized.as("s"))` | `builder.table_with("t", Consumed::new(), Materialized::named("s"))` |
+//! | `stream.filter(p, Named.as("n"))` | `stream.named("n").filter(p)` |
+//! | `mapValues`, `flatMapValues`, `selectKey`, `flatMap`, `peek`, `foreach`, `merge` | `map_values`, `flat_map_values`, `select_key`, `flat_map`, `peek`, `foreach`, `merge` |
+//! | `map((k, v) -> KeyValue.pair(..))` | `map(\|k, v\| (.., ..))` |
+//! | `split().branch(p, Branched.as("a")).defaultBranch()` | `split().branch_with(p, Branched::named("a")).default_branch()` |
+//! | `to("t", Produced.with(ks, vs))` | `to_with("t", Produced::with(kc, vc))` |
+//! | `groupByKey(Grouped.as("g")).count(Materialized.as("s"))` | `group_by_key_with(Grouped::named("g")).count_with(Materialized::named("s"))` |
+//! | `reduce(r)`, `aggregate(init, agg)` | `reduce(r)`, `aggregate(init, agg)` |
+//! | `table.toStream()` | `table.to_stream()` (values are `Option<V>`: `None` for a delete) |
+//! | `table.groupBy(kv).reduce(add, sub)` | `table.group_by(kv).reduce(add, sub)` |
+//!
+//! Codecs are chosen by the types: each operation inherits the stream's codecs (those it was read
+//! with) until it makes new keys or values, which then use their type's default codec
+//! ([`Inferred`](crate::codec::Inferred)); option objects override either. A codec that does not
+//! fit is a compile error, not a `ClassCastException` at run time.
+//!
+//! Internal topics (repartition, changelog) appear in `describe()` as Kafka Streams shows them and
+//! are named `<application.id>-<name>` at run time, so an application can take over a Kafka
+//! Streams application's topics.
+
+mod builder;
+mod change;
+mod graph;
+mod grouped_stream;
+mod grouped_table;
+mod kstream;
+mod ktable;
+mod names;
+mod options;
+mod processors;
+mod split;
+
+pub use builder::StreamsBuilder;
+pub use change::{Change, ChangeCodec};
+pub use grouped_stream::KGroupedStream;
+pub use grouped_table::KGroupedTable;
+pub use kstream::KStream;
+pub use ktable::KTable;
+pub use options::{
+    CodecChoice, Consumed, Explicit, Grouped, Inherit, Materialized, Produced, Repartitioned,
+    StoreType,
+};
+pub use split::{Branched, BranchedKStream};

@@ -1,0 +1,29 @@
+//! The prefixes of Kafka Streams' generated node names.
+
+pub(crate) const SOURCE: &str = "KSTREAM-SOURCE-";
+pub(crate) const SINK: &str = "KSTREAM-SINK-";
+pub(crate) const FILTER: &str = "KSTREAM-FILTER-";
+pub(crate) const MAP: &str = "KSTREAM-MAP-";
+pub(crate) const MAP_VALUES: &str = "KSTREAM-MAPVALUES-";
+pub(crate) const FLAT_MAP: &str = "KSTREAM-FLATMAP-";
+pub(crate) const FLAT_MAP_VALUES: &str = "KSTREAM-FLATMAPVALUES-";
+pub(crate) const KEY_SELECT: &str = "KSTREAM-KEY-SELECT-";
+pub(crate) const PEEK: &str = "KSTREAM-PEEK-";
+pub(crate) const FOREACH: &str = "KSTREAM-FOREACH-";
+pub(crate) const MERGE: &str = "KSTREAM-MERGE-";
+pub(crate) const BRANCH: &str = "KSTREAM-BRANCH-";
+pub(crate) const PROCESSOR: &str = "KSTREAM-PROCESSOR-";
+pub(crate) const REPARTITION: &str = "KSTREAM-REPARTITION-";
+pub(crate) const TO_TABLE: &str = "KSTREAM-TOTABLE-";
+pub(crate) const AGGREGATE: &str = "KSTREAM-AGGREGATE-";
+pub(crate) const REDUCE: &str = "KSTREAM-REDUCE-";
+pub(crate) const TABLE_SOURCE: &str = "KTABLE-SOURCE-";
+pub(crate) const TABLE_FILTER: &str = "KTABLE-FILTER-";
+pub(crate) const TABLE_MAP_VALUES: &str = "KTABLE-MAPVALUES-";
+pub(crate) const TABLE_TO_STREAM: &str = "KTABLE-TOSTREAM-";
+pub(crate) const TABLE_SELECT: &str = "KTABLE-SELECT-";
+pub(crate) const TABLE_AGGREGATE: &str = "KTABLE-AGGREGATE-";
+pub(crate) const TABLE_REDUCE: &str = "KTABLE-REDUCE-";
+
+/// The suffix of repartition topics.
+pub(crate) const REPARTITION_SUFFIX: &str = "-repartition";

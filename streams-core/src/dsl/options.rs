@@ -1,0 +1,292 @@
+//! The option objects of DSL operations — Kafka Streams' `Consumed`, `Produced`, `Grouped`,
+//! `Materialized`, `Repartitioned` — with codecs in place of serdes.
+//!
+//! An option object's codecs are either *inherited* ([`Inherit`], the default: the codec the
+//! stream already carries, or the type's default codec) or named with `with_codecs`,
+//! `with_key_codec` or `with_value_codec` ([`Explicit`]). Which codec ends up used is decided by
+//! the types, so a codec that does not fit the data is a compile error.
+
+use std::time::Duration;
+
+use crate::codec::Codec;
+
+/// "Use the codec the stream already has" — the default codec choice of every option object.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Inherit;
+
+/// A codec named explicitly in an option object.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Explicit<C>(pub C);
+
+/// A codec choice for values of type `T`, given the codec `I` that would be inherited.
+pub trait CodecChoice<T, I> {
+    /// The codec chosen.
+    type Codec: Codec<T>;
+    /// Resolves the choice.
+    fn choose(self, inherited: I) -> Self::Codec;
+}
+
+impl<T, I: Codec<T>> CodecChoice<T, I> for Inherit {
+    type Codec = I;
+    fn choose(self, inherited: I) -> I {
+        inherited
+    }
+}
+
+impl<T, I, C: Codec<T>> CodecChoice<T, I> for Explicit<C> {
+    type Codec = C;
+    fn choose(self, _inherited: I) -> C {
+        self.0
+    }
+}
+
+macro_rules! codec_options {
+    ($(#[$doc:meta])* $ty:ident, $more:ty) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Default)]
+        pub struct $ty<KC = Inherit, VC = Inherit> {
+            pub(crate) name: Option<String>,
+            pub(crate) key_codec: KC,
+            pub(crate) value_codec: VC,
+            pub(crate) more: $more,
+        }
+
+        impl $ty {
+            /// Options with inherited codecs and a generated name.
+            pub fn new() -> Self {
+                Self::default()
+            }
+
+            /// Options with the name `name` and inherited codecs.
+            pub fn named(name: impl Into<String>) -> Self {
+                Self::default().with_name(name)
+            }
+
+            /// Options with both codecs named.
+            pub fn with<KC2, VC2>(key_codec: KC2, value_codec: VC2) -> $ty<Explicit<KC2>, Explicit<VC2>> {
+                Self::default().with_codecs(key_codec, value_codec)
+            }
+        }
+
+        impl<KC, VC> $ty<KC, VC> {
+            /// Names the operation (and what is derived from the name).
+            pub fn with_name(mut self, name: impl Into<String>) -> Self {
+                self.name = Some(name.into());
+                self
+            }
+
+            /// Uses `key_codec` for keys and `value_codec` for values.
+            pub fn with_codecs<KC2, VC2>(
+                self,
+                key_codec: KC2,
+                value_codec: VC2,
+            ) -> $ty<Explicit<KC2>, Explicit<VC2>> {
+                $ty {
+                    name: self.name,
+                    key_codec: Explicit(key_codec),
+                    value_codec: Explicit(value_codec),
+                    more: self.more,
+                }
+            }
+
+            /// Uses `key_codec` for keys.
+            pub fn with_key_codec<C>(self, key_codec: C) -> $ty<Explicit<C>, VC> {
+                $ty {
+                    name: self.name,
+                    key_codec: Explicit(key_codec),
+                    value_codec: self.value_codec,
+                    more: self.more,
+                }
+            }
+
+            /// Uses `value_codec` for values.
+            pub fn with_value_codec<C>(self, value_codec: C) -> $ty<KC, Explicit<C>> {
+                $ty {
+                    name: self.name,
+                    key_codec: self.key_codec,
+                    value_codec: Explicit(value_codec),
+                    more: self.more,
+                }
+            }
+        }
+    };
+}
+
+codec_options!(
+    /// How a stream is written to a topic — Kafka Streams' `Produced`: the codecs and the sink
+    /// node's name.
+    ///
+    /// ```
+    /// use streams_core::codec::{I64, Utf8};
+    /// use streams_core::dsl::{Produced, StreamsBuilder};
+    /// let builder = StreamsBuilder::new();
+    /// let counts = builder.stream::<String, i64>("counts");
+    /// counts.to_with("counts-out", Produced::with(Utf8, I64).with_name("counts-sink"));
+    /// ```
+    Produced,
+    ()
+);
+
+codec_options!(
+    /// How a stream is grouped — Kafka Streams' `Grouped`: the codecs of the repartition topic
+    /// (when one is needed) and the name, which also names that topic
+    /// (`<name>-repartition`) and the key-selecting node of `group_by`.
+    Grouped,
+    ()
+);
+
+codec_options!(
+    /// An explicit repartition — Kafka Streams' `Repartitioned`: the topic's name
+    /// (`<name>-repartition`), codecs and partition count.
+    Repartitioned,
+    RepartitionOptions
+);
+
+codec_options!(
+    /// How a table or an aggregate keeps its state — Kafka Streams' `Materialized`: the store's
+    /// name (which makes it queryable and names its changelog topic), the codecs, the store type,
+    /// changelog logging, the record cache and (for windows) the retention.
+    ///
+    /// ```
+    /// use streams_core::dsl::Materialized;
+    /// let counts = Materialized::named("counts").in_memory().with_caching_disabled();
+    /// # let _ = counts;
+    /// ```
+    Materialized,
+    StoreOptions
+);
+
+/// The partition count of an explicit repartition topic.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct RepartitionOptions {
+    pub(crate) partitions: Option<u32>,
+}
+
+impl<KC, VC> Repartitioned<KC, VC> {
+    /// Creates the topic with `partitions` partitions instead of the upstream topics' count.
+    pub fn with_partitions(mut self, partitions: u32) -> Self {
+        self.more.partitions = Some(partitions);
+        self
+    }
+}
+
+/// Where a materialized store keeps its data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreType {
+    /// RocksDB on local disk (Kafka Streams' default; needs the `rocksdb` feature, else the
+    /// store is kept in memory).
+    RocksDb,
+    /// A sorted map in memory, restored from the changelog after a restart.
+    InMemory,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct StoreOptions {
+    pub(crate) store_type: StoreType,
+    pub(crate) logging: bool,
+    pub(crate) caching: bool,
+    pub(crate) retention: Option<Duration>,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            store_type: StoreType::RocksDb,
+            logging: true,
+            caching: true,
+            retention: None,
+        }
+    }
+}
+
+impl<KC, VC> Materialized<KC, VC> {
+    /// Keeps the store in memory.
+    pub fn in_memory(mut self) -> Self {
+        self.more.store_type = StoreType::InMemory;
+        self
+    }
+
+    /// Keeps the store in RocksDB (the default).
+    pub fn persistent(mut self) -> Self {
+        self.more.store_type = StoreType::RocksDb;
+        self
+    }
+
+    /// Logs every write to the changelog topic `<application.id>-<store>-changelog` (the
+    /// default).
+    pub fn with_logging_enabled(mut self) -> Self {
+        self.more.logging = true;
+        self
+    }
+
+    /// Keeps no changelog: the store is not restored after a failure or move.
+    pub fn with_logging_disabled(mut self) -> Self {
+        self.more.logging = false;
+        self
+    }
+
+    /// Puts the record cache in front of the store (the default): updates are folded per key
+    /// and forwarded on commit or eviction.
+    pub fn with_caching_enabled(mut self) -> Self {
+        self.more.caching = true;
+        self
+    }
+
+    /// Forwards every update at once.
+    pub fn with_caching_disabled(mut self) -> Self {
+        self.more.caching = false;
+        self
+    }
+
+    /// How long a window store keeps windows (at least window size plus grace).
+    pub fn with_retention(mut self, retention: Duration) -> Self {
+        self.more.retention = Some(retention);
+        self
+    }
+}
+
+/// How a source reads its topic — Kafka Streams' `Consumed`: the codecs and the source node's
+/// name.
+///
+/// ```
+/// use streams_core::codec::{I64, Utf8};
+/// use streams_core::dsl::{Consumed, StreamsBuilder};
+/// let builder = StreamsBuilder::new();
+/// let clicks = builder.stream_with::<String, i64, _, _>("clicks", Consumed::with(Utf8, I64).with_name("clicks-source"));
+/// # let _ = clicks;
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct Consumed<KC = crate::codec::Inferred, VC = crate::codec::Inferred> {
+    pub(crate) name: Option<String>,
+    pub(crate) key_codec: KC,
+    pub(crate) value_codec: VC,
+}
+
+impl Consumed {
+    /// Default codecs of the types and a generated name.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Default codecs and the source name `name`.
+    pub fn named(name: impl Into<String>) -> Self {
+        Self::default().with_name(name)
+    }
+}
+
+impl<KC, VC> Consumed<KC, VC> {
+    /// Reads keys with `key_codec` and values with `value_codec`.
+    pub fn with(key_codec: KC, value_codec: VC) -> Self {
+        Consumed {
+            name: None,
+            key_codec,
+            value_codec,
+        }
+    }
+
+    /// Names the source node.
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+}
