@@ -22,6 +22,8 @@ pub(crate) struct Args {
     pub(crate) threads: Option<usize>,
     /// `--app NAME`: the application id (examples that keep state reuse it across runs).
     pub(crate) app: Option<String>,
+    /// `--dsl`: build the topology with the DSL instead of `topology!` (examples that show both).
+    pub(crate) dsl: bool,
 }
 
 impl Args {
@@ -35,10 +37,11 @@ impl Args {
                 "--lines" => args.lines = Some(value()?.parse()?),
                 "--threads" => args.threads = Some(value()?.parse()?),
                 "--app" => args.app = Some(value()?),
+                "--dsl" => args.dsl = true,
                 other => {
                     return Err(format!(
                         "unknown argument `{other}`; usage: [--bootstrap-servers HOST:PORT] \
-                         [--lines N] [--threads N] [--app NAME]"
+                         [--lines N] [--threads N] [--app NAME] [--dsl]"
                     )
                     .into());
                 }
@@ -168,6 +171,23 @@ pub(crate) fn read(
     stop: &AtomicBool,
     mut f: impl FnMut(Option<&[u8]>, Option<&[u8]>),
 ) -> Result<usize> {
+    let mut n = 0;
+    read_until(bootstrap_servers, topic, timeout, stop, |key, value| {
+        f(key, value);
+        n += 1;
+        n >= expected
+    })
+}
+
+/// Reads `topic` from the beginning with a plain consumer until `f(key, value)` says it has
+/// seen enough, `stop` is set or `timeout` passes; returns how many records it read.
+pub(crate) fn read_until(
+    bootstrap_servers: &str,
+    topic: &str,
+    timeout: Duration,
+    stop: &AtomicBool,
+    mut f: impl FnMut(Option<&[u8]>, Option<&[u8]>) -> bool,
+) -> Result<usize> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap_servers)
         .set("group.id", format!("reader-{}", run_id()))
@@ -183,11 +203,13 @@ pub(crate) fn read(
     consumer.assign(&tpl)?;
     let deadline = Instant::now() + timeout;
     let mut n = 0;
-    while n < expected && Instant::now() < deadline && !stop.load(Ordering::SeqCst) {
+    while Instant::now() < deadline && !stop.load(Ordering::SeqCst) {
         match consumer.poll(Duration::from_millis(100)) {
             Some(Ok(m)) => {
-                f(m.key(), m.payload());
                 n += 1;
+                if f(m.key(), m.payload()) {
+                    break;
+                }
             }
             Some(Err(e)) => return Err(e.into()),
             None => {}

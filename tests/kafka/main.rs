@@ -7,12 +7,14 @@
 //! | `config` | `StreamsConfig`: names, checks, passthrough, secrets (no broker) |
 //! | `embedded` | the runtime on the embedded broker: lifecycle, word count, handlers, queries |
 //! | `readme_tour` | the README's tour on several partitions |
+//! | `dsl` | the DSL: word count on the real broker, null keys on the embedded one |
 //! | `broker` | the real broker: end to end, several threads and instances, rebalances |
 //! | `state` | changelogs and restoration: killed instances restarted, window retention |
 //! | `faults` | broker faults: killed and restarted, down for 30 s |
 
 mod broker;
 mod config;
+mod dsl;
 mod embedded;
 mod faults;
 mod readme_tour;

@@ -23,6 +23,12 @@ impl StreamsMetrics {
         self.threads.iter().map(|t| t.records_processed).sum()
     }
 
+    /// Records operators dropped on purpose, over all threads (see
+    /// [`ThreadMetrics::dropped_records`]).
+    pub fn dropped_records(&self) -> u64 {
+        self.threads.iter().map(|t| t.dropped_records).sum()
+    }
+
     /// Revocations in which a thread could not commit what it processed (see
     /// [`ThreadMetrics::uncommitted_revocations`]): while zero, every record was processed once.
     pub fn uncommitted_revocations(&self) -> u64 {
@@ -57,6 +63,9 @@ pub struct ThreadMetrics {
     pub records_skipped: u64,
     /// Records the producer failed to deliver and a `continue` handler dropped.
     pub records_dropped: u64,
+    /// Records operators dropped on purpose — Kafka Streams' `dropped-records`: a null key or
+    /// value at an aggregation, a null a DSL source's types cannot hold.
+    pub dropped_records: u64,
     /// Commits done.
     pub commits: u64,
     /// Mean commit latency (producer flush + offset commit).
@@ -81,6 +90,7 @@ impl ThreadMetrics {
             process_rate: 0.0,
             records_skipped: 0,
             records_dropped: 0,
+            dropped_records: 0,
             commits: 0,
             commit_latency_avg: Duration::ZERO,
             commit_latency_max: Duration::ZERO,

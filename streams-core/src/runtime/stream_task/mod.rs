@@ -89,6 +89,11 @@ pub(crate) struct StreamTask {
 }
 
 impl StreamTask {
+    /// Records this task's operators dropped on purpose (`dropped-records`).
+    pub(crate) fn dropped_records(&self) -> u64 {
+        self.state.dropped_records
+    }
+
     /// Instantiates the sub-topology `nodes` for task `id` and calls every `init`.
     pub(crate) fn new(
         id: TaskId,

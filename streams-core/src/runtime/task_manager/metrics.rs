@@ -37,6 +37,8 @@ impl TaskManager {
             .collect();
         let counts = &mut self.counts;
         let skipped = counts.skipped + self.active.iter().map(|t| t.skipped).sum::<u64>();
+        let operator_dropped = counts.operator_dropped
+            + self.active.iter().map(|t| t.dropped_records()).sum::<u64>();
         let metrics = ThreadMetrics {
             name: self.name.to_string(),
             state: state.unwrap_or(ThreadState::Running),
@@ -44,6 +46,7 @@ impl TaskManager {
             process_rate: counts.rate.rate(now),
             records_skipped: skipped,
             records_dropped: counts.dropped.load(Ordering::Relaxed),
+            dropped_records: operator_dropped,
             commits: counts.commits.count,
             commit_latency_avg: counts.commits.avg(),
             commit_latency_max: counts.commits.max,

@@ -58,6 +58,8 @@ struct Counts {
     processed: u64,
     /// Skipped by closed tasks (active tasks keep their own count).
     skipped: u64,
+    /// Dropped on purpose by the operators of closed tasks (`dropped-records`).
+    operator_dropped: u64,
     /// Dropped by a `continue` production handler, shared with the collectors.
     dropped: Arc<AtomicU64>,
     rate: RateMeter,
@@ -138,6 +140,7 @@ impl TaskManager {
             counts: Counts {
                 processed: 0,
                 skipped: 0,
+                operator_dropped: 0,
                 dropped: Arc::new(AtomicU64::new(0)),
                 rate: RateMeter::new(now),
                 commits: CommitStats::default(),
@@ -374,5 +377,6 @@ impl TaskManager {
         task.leave(fetch);
         task.close();
         self.counts.skipped += task.skipped;
+        self.counts.operator_dropped += task.dropped_records();
     }
 }
