@@ -73,10 +73,20 @@ fn dsl_wordcount_on_a_real_broker_four_partitions_two_threads() {
         streams.error()
     );
     // The internal topics exist under the application id, with the input's partition count.
-    assert_eq!(partition_count(&kafka, &format!("{app}-counts-repartition")), 4);
-    assert_eq!(partition_count(&kafka, &format!("{app}-counts-changelog")), 4);
+    assert_eq!(
+        partition_count(&kafka, &format!("{app}-counts-repartition")),
+        4
+    );
+    assert_eq!(
+        partition_count(&kafka, &format!("{app}-counts-changelog")),
+        4
+    );
     let metrics = streams.metrics();
-    assert_eq!(metrics.task_ids().len(), 8, "4 partitions x 2 sub-topologies: {metrics:#?}");
+    assert_eq!(
+        metrics.task_ids().len(),
+        8,
+        "4 partitions x 2 sub-topologies: {metrics:#?}"
+    );
     assert!(streams.close(Duration::from_secs(240)));
     let _ = std::fs::remove_dir_all(&state_dir);
 }
@@ -120,11 +130,17 @@ fn a_null_key_from_a_console_producer_is_dropped_not_fatal() {
     });
     assert!(counted, "counts {:?}", final_counts(&out));
     assert!(
-        eventually(Duration::from_secs(10), || streams.metrics().dropped_records() == 1),
+        eventually(Duration::from_secs(10), || streams
+            .metrics()
+            .dropped_records()
+            == 1),
         "the null-key record is counted as dropped: {:#?}",
         streams.metrics()
     );
     assert_eq!(streams.state(), StreamsState::Running);
-    assert!(out.iter().all(|(k, v)| Utf8.decode(k).is_ok() && I64.decode(v).is_ok()));
+    assert!(
+        out.iter()
+            .all(|(k, v)| Utf8.decode(k).is_ok() && I64.decode(v).is_ok())
+    );
     assert!(streams.close(Duration::from_secs(30)));
 }

@@ -8,6 +8,7 @@
 //! | `embedded` | the runtime on the embedded broker: lifecycle, word count, handlers, queries |
 //! | `readme_tour` | the README's tour on several partitions |
 //! | `dsl` | the DSL: word count on the real broker, null keys on the embedded one |
+//! | `migration` | a Java Kafka Streams word count continued by ours (same application id) |
 //! | `broker` | the real broker: end to end, several threads and instances, rebalances |
 //! | `state` | changelogs and restoration: killed instances restarted, window retention |
 //! | `faults` | broker faults: killed and restarted, down for 30 s |
@@ -17,6 +18,7 @@ mod config;
 mod dsl;
 mod embedded;
 mod faults;
+mod migration;
 mod readme_tour;
 mod state;
 mod support;
