@@ -5,7 +5,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::codec::{Codec, Inferred};
-use crate::processor::{Processor, ProcessorSupplier};
+use crate::processor::{
+    FixedKeyAdapter, FixedKeyProcessor, FixedKeyProcessorSupplier, Processor, ProcessorSupplier,
+};
 use crate::topology::TopicNameExtractor;
 
 use super::graph::{Shared, add_repartition};
@@ -602,5 +604,31 @@ where
         });
         drop(graph);
         self.derive(name, Inferred, Inferred, true)
+    }
+
+    /// Runs a [`FixedKeyProcessor`] on each record (Kafka Streams' `processValues`): it can
+    /// change values, not keys, so the stream needs no repartition after it.
+    pub fn process_values<S>(
+        &self,
+        supplier: S,
+        stores: &[&str],
+    ) -> KStream<K, <S::Processor as FixedKeyProcessor>::VOut, KC, Inferred>
+    where
+        S: FixedKeyProcessorSupplier,
+        S::Processor: FixedKeyProcessor<K = K, VIn = V>,
+    {
+        let mut graph = self.graph.borrow_mut();
+        let name = match self.next_name.clone() {
+            Some(name) => name,
+            None => graph.processor_name(names::PROCESS_VALUES),
+        };
+        let (node, parent) = (name.clone(), self.node.clone());
+        let stores: Vec<String> = stores.iter().map(|s| s.to_string()).collect();
+        graph.step(move |b| {
+            b.add_processor(node.clone(), move || FixedKeyAdapter::new(supplier.get()), [parent]);
+            b.connect_processor_and_state_stores(&node, stores);
+        });
+        drop(graph);
+        self.derive(name, self.key_codec.clone(), Inferred, self.repartition_required)
     }
 }

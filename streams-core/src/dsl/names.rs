@@ -13,6 +13,7 @@ pub(crate) const FOREACH: &str = "KSTREAM-FOREACH-";
 pub(crate) const MERGE: &str = "KSTREAM-MERGE-";
 pub(crate) const BRANCH: &str = "KSTREAM-BRANCH-";
 pub(crate) const PROCESSOR: &str = "KSTREAM-PROCESSOR-";
+pub(crate) const PROCESS_VALUES: &str = "KSTREAM-PROCESSVALUES-";
 pub(crate) const REPARTITION: &str = "KSTREAM-REPARTITION-";
 pub(crate) const TO_TABLE: &str = "KSTREAM-TOTABLE-";
 pub(crate) const AGGREGATE: &str = "KSTREAM-AGGREGATE-";

@@ -33,12 +33,17 @@
 //! ```
 
 mod context;
+mod fixed_key;
 pub(crate) mod node;
 mod punctuation;
 pub(crate) mod task_state;
 
 pub use crate::task_id::TaskId;
 pub use context::ProcessorContext;
+pub(crate) use fixed_key::FixedKeyAdapter;
+pub use fixed_key::{
+    FixedKeyContext, FixedKeyProcessor, FixedKeyProcessorSupplier, FixedKeyRecord,
+};
 pub use punctuation::{Punctuation, PunctuationId, PunctuationType};
 
 use crate::error::ProcessorError;
