@@ -86,9 +86,12 @@ fn word_count_from_functions() {
     let app = topology! {
         source lines: <String, String> = "text-input" as utf8;
         sink counts_out: <String, i64> = "word-counts" as utf8, default;
+        sink to_words: <String, i64> = "words-repartition" as utf8, default;
+        source words_by_key: <String, i64> = "words-repartition" as utf8, default;
         store counts: key_value<String, i64> as utf8, default;
 
-        lines -> not_empty -> words -> by_word -> count(counts) -> counts_out;
+        lines -> not_empty -> words -> by_word -> to_words;
+        words_by_key -> count(counts) -> counts_out;
     }
     .expect("valid topology");
     let driver = TopologyTestDriver::new(app.topology).unwrap();
@@ -107,11 +110,13 @@ fn word_count_from_functions() {
         vec![
             ("hello".to_string(), 1),
             ("hello".to_string(), 2),
-            // stream time 10 passes the first due time (0): the punctuation follows the record
-            ("*".to_string(), 2),
-            // "   " is filtered out; 150 passes the next due time (100)
+            // stream time 10 passes the first due time (0): the punctuation fires after the
+            // input record, before the driver feeds back the repartitioned words (as Kafka
+            // Streams' driver does), so it sees no count yet
+            ("*".to_string(), 0),
+            // "   " is filtered out; 150 passes the next due time (100), before "world" is back
             ("world".to_string(), 1),
-            ("*".to_string(), 3),
+            ("*".to_string(), 2),
         ]
     );
     let store = driver.key_value_store::<String, i64>("counts").unwrap();
@@ -241,7 +246,9 @@ fn word_count_by_hand() -> streams::topology::Topology {
         .add_processor("not_empty", not_empty::<String>::default, ["lines"])
         .add_processor("words", words::<String>::default, ["not_empty"])
         .add_processor("by-word", by_word::default, ["words"])
-        .add_processor("count", count::default, ["by-word"])
+        .add_sink("to_words", "words-repartition", Utf8, I64, ["by-word"])
+        .add_source("words_by_key", ["words-repartition"], Utf8, I64)
+        .add_processor("count", count::default, ["words_by_key"])
         .add_state_store(Stores::in_memory_key_value("counts", Utf8, I64), ["count"])
         .add_sink("counts_out", "word-counts", Utf8, I64, ["count"]);
     b.build().unwrap()
@@ -252,9 +259,12 @@ fn macro_topology_equals_the_hand_built_one() {
     let app = topology! {
         source lines: <String, String> = "text-input" as utf8;
         sink counts_out: <String, i64> = "word-counts" as utf8, default;
+        sink to_words: <String, i64> = "words-repartition" as utf8, default;
+        source words_by_key: <String, i64> = "words-repartition" as utf8, default;
         store counts: key_value<String, i64> as utf8, default;
 
-        lines -> not_empty -> words -> by_word -> count(counts) -> counts_out;
+        lines -> not_empty -> words -> by_word -> to_words;
+        words_by_key -> count(counts) -> counts_out;
     }
     .unwrap();
     let by_hand = word_count_by_hand();
@@ -279,7 +289,8 @@ fn macro_topology_equals_the_hand_built_one() {
     let from_macro = run(app.topology);
     assert_eq!(from_macro, run(by_hand));
     assert_eq!(from_macro["a"], 3);
-    assert_eq!(from_macro["*"], 7);
+    // The last punctuation (stream time 120) runs before the last line's word is fed back.
+    assert_eq!(from_macro["*"], 6);
 }
 
 /// Puts a record into every persistent store kind.

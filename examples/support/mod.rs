@@ -163,6 +163,10 @@ pub(crate) fn record_count(bootstrap_servers: &str, topic: &str) -> Result<usize
 
 /// Reads `topic` from the beginning with a plain consumer until `expected` records arrived,
 /// `stop` is set or `timeout` passes; calls `f(key, value)` for each record.
+#[allow(
+    dead_code,
+    reason = "shared by the examples; not every one reads a fixed count"
+)]
 pub(crate) fn read(
     bootstrap_servers: &str,
     topic: &str,

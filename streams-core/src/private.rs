@@ -174,4 +174,62 @@ pub const fn same_names(a: &[&str], b: &[&str]) -> bool {
 pub trait Stage {
     /// The processor for input keys of type `K`.
     type Processor<K: Clone + 'static>: Processor + Named + ProcessorStores + Default;
+    /// Whether the function makes new keys (a key-value map or flat map): a stage keeping state
+    /// by key must not follow it in the same sub-topology.
+    const CHANGES_KEY: bool = false;
+}
+
+/// The length of `prefix`, the names joined with `, `, and `suffix` (for a const message).
+pub const fn message_len(prefix: &str, names: &[&str], suffix: &str) -> usize {
+    let mut len = prefix.len() + suffix.len();
+    let mut i = 0;
+    while i < names.len() {
+        if i > 0 {
+            len += 2;
+        }
+        len += names[i].len();
+        i += 1;
+    }
+    len
+}
+
+/// `prefix`, the names joined with `, `, and `suffix`, as bytes (for a const message).
+pub const fn message<const N: usize>(prefix: &str, names: &[&str], suffix: &str) -> [u8; N] {
+    let mut out = [0u8; N];
+    let mut at = 0;
+    at = copy_into(&mut out, at, prefix.as_bytes());
+    let mut i = 0;
+    while i < names.len() {
+        if i > 0 {
+            at = copy_into(&mut out, at, b", ");
+        }
+        at = copy_into(&mut out, at, names[i].as_bytes());
+        i += 1;
+    }
+    copy_into(&mut out, at, suffix.as_bytes());
+    out
+}
+
+const fn copy_into<const N: usize>(out: &mut [u8; N], mut at: usize, bytes: &[u8]) -> usize {
+    let mut j = 0;
+    while j < bytes.len() && at < N {
+        out[at] = bytes[j];
+        at += 1;
+        j += 1;
+    }
+    at
+}
+
+/// A const message's text.
+pub const fn message_str(bytes: &[u8]) -> &str {
+    match core::str::from_utf8(bytes) {
+        Ok(s) => s,
+        Err(_) => "a store name is not UTF-8",
+    }
+}
+
+/// The value of a `topology!` whose declaration has errors (reported at compile time; this is
+/// never run): typed, so using its fields raises no further errors.
+pub fn declared_topology_never<T>() -> Result<T, crate::topology::TopologyErrors> {
+    unreachable!("topology! reported compile errors")
 }

@@ -111,6 +111,7 @@ impl Topology {
 
     /// The internal topics, by their run-time names once [`for_application`](Self::for_application)
     /// was applied.
+    #[cfg(feature = "kafka")]
     pub(crate) fn internal_topics(&self) -> &[InternalTopic] {
         &self.inner.internal_topics
     }

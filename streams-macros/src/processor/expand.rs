@@ -27,6 +27,8 @@ pub(super) fn expand(p: &ProcessorFn<'_>) -> TokenStream {
         .map_or_else(|| quote!(#k), |t| quote!(#t));
     let value_in = &p.value_in;
     let value_out = &p.value_out;
+    // Key-value maps and flat maps make new keys; a full processor's forwards are not visible.
+    let changes_key = matches!(p.shape, Shape::Map | Shape::FlatMap) && p.key_out.is_some();
     let (impl_generics, ty_generics) = if generic_key {
         (quote!(<#k: ::core::clone::Clone + 'static>), quote!(<#k>))
     } else {
@@ -275,6 +277,7 @@ pub(super) fn expand(p: &ProcessorFn<'_>) -> TokenStream {
 
             impl #stage_impl_generics #priv_::Stage for #fn_name #ty_generics {
                 type Processor<__StageK: ::core::clone::Clone + 'static> = #stage_processor;
+                const CHANGES_KEY: bool = #changes_key;
             }
         };
     }

@@ -80,8 +80,8 @@ pub(super) fn expand(d: &Declaration, g: &Graph<'_>) -> TokenStream {
     let mut checks = TokenStream::new();
     let mut codecs = TokenStream::new();
     let mut build = TokenStream::new();
-    let mut fields = TokenStream::new();
     let mut handles = TokenStream::new();
+    let struct_name = struct_name(d);
 
     // The name each node has in the built topology.
     let node_name = |i: usize| -> TokenStream {
@@ -115,7 +115,6 @@ pub(super) fn expand(d: &Declaration, g: &Graph<'_>) -> TokenStream {
                 let topics = &decl.topics;
                 let field = &node.ident;
                 let (kct, vct) = (&kp.ty, &vp.ty);
-                fields.extend(quote!(pub #field: #p::TopicHandle<#k, #v, #kct, #vct>,));
                 handles.extend(quote! {
                     #field: #p::TopicHandle::<#k, #v, #kct, #vct>::new([#(#topics),*], ::core::clone::Clone::clone(&#kn), ::core::clone::Clone::clone(&#vn)),
                 });
@@ -148,21 +147,54 @@ pub(super) fn expand(d: &Declaration, g: &Graph<'_>) -> TokenStream {
                     .map(|st| store_handle(&p, st))
                     .collect();
                 let span = node.ident.span();
-                let message = format!(
-                    "processor `{}` is connected to stores [{}], but its function takes stores with other names: connect exactly the stores its store parameters name, in order",
+                let prefix = format!(
+                    "processor `{}` is connected to stores [{}], but its function takes stores [",
                     node.ident,
                     names.join(", ")
                 );
+                let suffix = "]: connect exactly the stores its store parameters name, in order";
                 checks.extend(respan(
                     quote! {
                         #p::connect_stores::<#a, (#(#store_types,)*)>();
-                        const _: () = ::core::assert!(
-                            #p::same_names(<#a as #p::ProcessorStores>::NAMES, &[#(#names),*]),
-                            #message
-                        );
+                        const _: () = {
+                            const NAMES: &[&str] = <#a as #p::ProcessorStores>::NAMES;
+                            const LEN: usize = #p::message_len(#prefix, NAMES, #suffix);
+                            const MESSAGE: [u8; LEN] = #p::message::<LEN>(#prefix, NAMES, #suffix);
+                            if !#p::same_names(NAMES, &[#(#names),*]) {
+                                ::core::panic!("{}", #p::message_str(&MESSAGE));
+                            }
+                        };
                     },
                     span,
                 ));
+                // A stage that keeps state by key must not follow one that changed the key in
+                // the same sub-topology: its records would sit in the wrong task.
+                if !connected.is_empty() {
+                    for up in upstream_stages(g, i) {
+                        let (up_node, NodeKind::Stage(up_path)) = (&g.nodes[up], &g.nodes[up].kind)
+                        else {
+                            continue;
+                        };
+                        let message = format!(
+                            "stage `{}` changes the key before `{}`, which keeps state by key ({}): \
+                             records of one key would be counted in several tasks. Write them to a \
+                             repartition topic first (`... -> {} -> to_repartition;` with a sink \
+                             and a source on a topic named `<name>-repartition`, then \
+                             `from_repartition -> {}(..)`)",
+                            up_node.ident,
+                            node.ident,
+                            names.join(", "),
+                            up_node.ident,
+                            node.ident,
+                        );
+                        checks.extend(respan(
+                            quote! {
+                                const _: () = ::core::assert!(!<#up_path as #p::Stage>::CHANGES_KEY, #message);
+                            },
+                            up_node.ident.span(),
+                        ));
+                    }
+                }
             }
             NodeKind::Typed(ty, supplier) => {
                 types.extend(quote!(type #a = #ty;));
@@ -205,7 +237,7 @@ pub(super) fn expand(d: &Declaration, g: &Graph<'_>) -> TokenStream {
         });
     }
 
-    quote! {{
+    let body = quote! {
         #[allow(non_camel_case_types, non_snake_case, dead_code, clippy::type_complexity)]
         const _: () = ();
         #types
@@ -214,22 +246,119 @@ pub(super) fn expand(d: &Declaration, g: &Graph<'_>) -> TokenStream {
             #checks
         }
         #codecs
-        /// The topology `topology!` declared, with a typed handle per source and sink.
-        #[allow(non_snake_case, dead_code)]
-        struct DeclaredTopology {
-            pub topology: #p::Topology,
-            #fields
-        }
         let mut __builder = #p::TopologyBuilder::new();
         #build
         match __builder.build() {
-            ::core::result::Result::Ok(topology) => ::core::result::Result::Ok(DeclaredTopology {
+            ::core::result::Result::Ok(topology) => ::core::result::Result::Ok(#struct_name {
                 #handles
                 topology,
             }),
-            ::core::result::Result::Err(errors) => ::core::result::Result::<DeclaredTopology, #p::TopologyErrors>::Err(errors),
+            ::core::result::Result::Err(errors) => ::core::result::Result::<#struct_name, #p::TopologyErrors>::Err(errors),
         }
-    }}
+    };
+    let definition = struct_definition(&p, d);
+    match &d.item {
+        None => quote! {{
+            #definition
+            #body
+        }},
+        Some(item) => {
+            let (vis, params) = (&item.vis, &item.params);
+            quote! {
+                #definition
+                impl #struct_name {
+                    /// Builds the declared topology; the fields are typed handles of its sources
+                    /// and sinks.
+                    #[allow(clippy::too_many_lines)]
+                    #vis fn build(#(#params),*) -> ::core::result::Result<Self, #p::TopologyErrors> {
+                        #body
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// A declaration with errors: the errors, and the declared struct (so uses of its fields raise
+/// no further errors, and no `unreachable` warning follows a `?`).
+pub(super) fn invalid(d: &Declaration, e: &syn::Error) -> TokenStream {
+    let p = private(d.krate.as_ref());
+    let errors = e.to_compile_error();
+    let definition = struct_definition(&p, d);
+    let name = struct_name(d);
+    match &d.item {
+        None => quote! {{
+            #errors
+            #definition
+            #p::declared_topology_never::<#name>()
+        }},
+        Some(item) => {
+            let (vis, params) = (&item.vis, &item.params);
+            quote! {
+                #errors
+                #definition
+                impl #name {
+                    #[allow(unused_variables)]
+                    #vis fn build(#(#params),*) -> ::core::result::Result<Self, #p::TopologyErrors> {
+                        #p::declared_topology_never::<Self>()
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn struct_name(d: &Declaration) -> Ident {
+    d.item.as_ref().map_or_else(
+        || format_ident!("DeclaredTopology"),
+        |item| item.name.clone(),
+    )
+}
+
+/// The struct a declaration builds: the topology and a typed handle per source and sink.
+fn struct_definition(p: &TokenStream, d: &Declaration) -> TokenStream {
+    let mut fields = TokenStream::new();
+    let mut seen = std::collections::HashSet::new();
+    // A name declared twice is an error reported already; one field for it.
+    for decl in d.sources.iter().chain(&d.sinks) {
+        if !seen.insert(decl.name.to_string()) {
+            continue;
+        }
+        let (k, v) = (&decl.types.key, &decl.types.value);
+        let (kc, vc) = key_value_codecs(&decl.codecs);
+        let (kct, vct) = (codec_parts(p, kc, k).ty, codec_parts(p, vc, v).ty);
+        let field = &decl.name;
+        fields.extend(quote!(pub #field: #p::TopicHandle<#k, #v, #kct, #vct>,));
+    }
+    let name = struct_name(d);
+    let vis = d.item.as_ref().map(|item| &item.vis);
+    quote! {
+        /// The topology `topology!` declared, with a typed handle per source and sink.
+        #[allow(non_snake_case, dead_code)]
+        #vis struct #name {
+            /// The topology.
+            pub topology: #p::Topology,
+            #fields
+        }
+    }
+}
+
+/// The `#[processor]` stages upstream of node `i` in its sub-topology (up to the sources).
+fn upstream_stages(g: &Graph<'_>, i: usize) -> Vec<usize> {
+    let mut seen = vec![false; g.nodes.len()];
+    let mut stack: Vec<usize> = g.nodes[i].parents.clone();
+    let mut found = Vec::new();
+    while let Some(n) = stack.pop() {
+        if std::mem::replace(&mut seen[n], true) {
+            continue;
+        }
+        if let NodeKind::Stage(_) = g.nodes[n].kind {
+            found.push(n);
+        }
+        stack.extend(g.nodes[n].parents.iter().copied());
+    }
+    found.sort_unstable();
+    found
 }
 
 /// The handle type a processor function takes for a declared store.

@@ -1,6 +1,7 @@
 //! The `topology!` grammar:
 //!
 //! ```text
+//! [VIS struct NAME[(PARAM: TYPE, ...)];]   // item form: a nameable struct with `NAME::build(..)`
 //! [crate = path;]
 //! source NAME: <K, V> = TOPIC | [TOPIC, TOPIC, ...] as CODEC[, CODEC];
 //!        where TOPIC = "literal" | { expression giving a String or &str }
@@ -18,7 +19,7 @@
 
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
-use syn::{Expr, Ident, LitStr, Path, Token, Type, bracketed, parenthesized};
+use syn::{Expr, FnArg, Ident, LitStr, Path, Token, Type, Visibility, bracketed, parenthesized};
 
 mod kw {
     syn::custom_keyword!(source);
@@ -278,8 +279,39 @@ impl Parse for Chain {
     }
 }
 
+/// `VIS struct NAME(PARAMS);`: the declared topology becomes a named struct with a `build`
+/// function taking `PARAMS`, so functions can return it.
+pub(super) struct ItemHeader {
+    pub(super) vis: Visibility,
+    pub(super) name: Ident,
+    pub(super) params: Vec<FnArg>,
+}
+
+/// Whether a `topology!` input starts with the item form's header.
+pub(super) fn is_item_form(input: ParseStream<'_>) -> bool {
+    input.peek(Token![struct]) || (input.peek(Token![pub]) && !input.peek2(Token![->]))
+}
+
+impl Parse for ItemHeader {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let vis = input.parse()?;
+        input.parse::<Token![struct]>()?;
+        let name = input.parse()?;
+        let mut params = Vec::new();
+        if input.peek(syn::token::Paren) {
+            let content;
+            parenthesized!(content in input);
+            params = Punctuated::<FnArg, Token![,]>::parse_terminated(&content)?
+                .into_iter()
+                .collect();
+        }
+        Ok(ItemHeader { vis, name, params })
+    }
+}
+
 #[derive(Default)]
 pub(super) struct Declaration {
+    pub(super) item: Option<ItemHeader>,
     pub(super) krate: Option<Path>,
     pub(super) sources: Vec<TopicDecl>,
     pub(super) sinks: Vec<TopicDecl>,
@@ -317,6 +349,10 @@ fn parse_topic_decl(input: ParseStream<'_>) -> syn::Result<TopicDecl> {
 impl Parse for Declaration {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let mut d = Declaration::default();
+        if is_item_form(input) {
+            d.item = Some(input.parse()?);
+            input.parse::<Token![;]>()?;
+        }
         while !input.is_empty() {
             if input.peek(Token![crate]) {
                 input.parse::<Token![crate]>()?;
