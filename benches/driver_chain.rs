@@ -7,6 +7,7 @@
 //!   the next iteration's untimed setup.
 //! - `round_trip`: the same plus reading the output back into typed records, timed, as a test
 //!   does it.
+//! - `process_dsl`: `process` for the same chain written with the DSL (`map_values`, `filter`).
 //!
 //! This binary uses the system allocator; `driver_chain_mimalloc` runs the same with mimalloc
 //! as the global allocator, as a throughput-minded application might.

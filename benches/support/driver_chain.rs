@@ -45,5 +45,20 @@ pub(crate) fn bench(c: &mut Criterion) {
             BatchSize::LargeInput,
         )
     });
+    // The DSL form of the same chain, in a driver of its own.
+    let dsl_driver = TopologyTestDriver::new(chain::dsl()).expect("driver");
+    let dsl_input = dsl_driver.create_input_topic("input", Bytes, Bytes);
+    let dsl_output = dsl_driver.create_output_topic("output", Bytes, Bytes);
+    group.bench_function("process_dsl", |b| {
+        b.iter_batched(
+            || {
+                let written = dsl_output.read_records_to_list().expect("read");
+                assert_eq!(written.len() % kept, 0);
+                records.clone()
+            },
+            |batch| dsl_input.pipe_key_value_list(batch).expect("pipe"),
+            BatchSize::LargeInput,
+        )
+    });
     group.finish();
 }

@@ -1,6 +1,7 @@
 //! The DSL on Kafka: Kafka Streams' word count written with `StreamsBuilder` on a real broker
-//! (repartition and changelog topics created with the application id prefix), and the DSL's
-//! answer to null keys from a console producer on the embedded broker.
+//! (repartition and changelog topics created with the application id prefix), and on the
+//! embedded broker the DSL's answer to null keys from a console producer and an interactive
+//! query of an aggregate's store.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -138,6 +139,17 @@ fn a_null_key_from_a_console_producer_is_dropped_not_fatal() {
         streams.metrics()
     );
     assert_eq!(streams.state(), StreamsState::Running);
+    // The aggregate's store answers interactive queries by the name `Materialized` gave it.
+    let counts = query_until(
+        Duration::from_secs(30),
+        || {
+            streams
+                .store::<String, i64>("click-counts")?
+                .get(&"home".to_string())
+        },
+        |answer| answer.is_some(),
+    );
+    assert_eq!(counts, Some(2));
     assert!(
         out.iter()
             .all(|(k, v)| Utf8.decode(k).is_ok() && I64.decode(v).is_ok())
