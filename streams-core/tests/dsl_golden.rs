@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use streams_core::codec::{Bytes, I64, Nullable, Utf8};
 use streams_core::dsl::{
-    Branched, Consumed, Grouped, KStream, Materialized, Produced, Repartitioned, StreamsBuilder,
+    Branched, BufferConfig, Consumed, EmitStrategy, Grouped, KStream, Materialized, Produced,
+    Repartitioned, SessionWindowedCodec, SessionWindows, SlidingWindows, StreamsBuilder,
+    Suppressed, TimeWindowedCodec, TimeWindows,
 };
 use streams_core::testing::{DriverOptions, TopologyTestDriver};
 use streams_core::topology::{RecordContext, TopicNameExtractor, Topology};
@@ -42,21 +44,19 @@ fn programs() -> Vec<(&'static str, Program)> {
         ("table_group_by_aggregate", table_group_by_aggregate),
         ("stream_to_table", stream_to_table),
         ("nulls", nulls),
+        ("tumbling_count", tumbling_count),
+        ("hopping_reduce", hopping_reduce),
+        ("sliding_count", sliding_count),
+        ("session_count", session_count),
+        ("session_aggregate", session_aggregate),
+        ("suppress_window_close", suppress_window_close),
+        ("suppress_time_limit", suppress_time_limit),
+        ("emit_on_window_close", emit_on_window_close),
     ]
 }
 
-/// Golden programs whose operations are not built yet (windows, suppress, `process_values`).
-const PENDING: &[&str] = &[
-    "process_stores",
-    "tumbling_count",
-    "hopping_reduce",
-    "sliding_count",
-    "session_count",
-    "session_aggregate",
-    "suppress_window_close",
-    "suppress_time_limit",
-    "emit_on_window_close",
-];
+/// Golden programs whose operations are not built yet (`process_values`).
+const PENDING: &[&str] = &["process_stores"];
 
 fn input(b: &StreamsBuilder) -> KStream<String, String> {
     b.stream::<String, String>("input")
@@ -297,6 +297,125 @@ fn nulls(b: &StreamsBuilder) {
     b.table::<Option<String>, String>("input2")
         .to_stream()
         .to("out3");
+}
+
+fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+fn tumbling_count(b: &StreamsBuilder) {
+    input(b)
+        .group_by_key()
+        .windowed_by(TimeWindows::of_size_with_no_grace(secs(10)))
+        .count()
+        .to_stream()
+        .to_with(
+            "output",
+            Produced::with(TimeWindowedCodec::new(Utf8, 10_000), Nullable(I64)),
+        );
+}
+
+fn hopping_reduce(b: &StreamsBuilder) {
+    input(b)
+        .group_by_key()
+        .windowed_by(TimeWindows::of_size_and_grace(secs(10), secs(5)).advance_by(secs(5)))
+        .reduce_with(
+            |a, v| a + &v,
+            Materialized::named("hop").with_retention(Duration::from_secs(60)),
+        )
+        .to_stream()
+        .to_with(
+            "output",
+            Produced::with(TimeWindowedCodec::new(Utf8, 10_000), Nullable(Utf8)),
+        );
+}
+
+fn sliding_count(b: &StreamsBuilder) {
+    input(b)
+        .group_by_key()
+        .windowed_by(SlidingWindows::of_time_difference_and_grace(
+            secs(5),
+            secs(10),
+        ))
+        .count()
+        .to_stream()
+        .to_with(
+            "output",
+            Produced::with(TimeWindowedCodec::new(Utf8, 5_000), Nullable(I64)),
+        );
+}
+
+fn session_count(b: &StreamsBuilder) {
+    input(b)
+        .group_by_key()
+        .windowed_by(SessionWindows::of_inactivity_gap_and_grace(
+            secs(5),
+            secs(10),
+        ))
+        .count()
+        .to_stream()
+        .to_with(
+            "output",
+            Produced::with(SessionWindowedCodec::new(Utf8), Nullable(I64)),
+        );
+}
+
+fn session_aggregate(b: &StreamsBuilder) {
+    input(b)
+        .group_by_key()
+        .windowed_by(SessionWindows::of_inactivity_gap_with_no_grace(secs(5)))
+        .aggregate_with(
+            String::new,
+            |_k, v, agg| agg + &v,
+            |_k, left, right| format!("{left}|{right}"),
+            Materialized::with(Utf8, Utf8),
+        )
+        .to_stream()
+        .to_with(
+            "output",
+            Produced::with(SessionWindowedCodec::new(Utf8), Nullable(Utf8)),
+        );
+}
+
+fn suppress_window_close(b: &StreamsBuilder) {
+    input(b)
+        .group_by_key()
+        .windowed_by(TimeWindows::of_size_and_grace(secs(10), secs(5)))
+        .count_with(Materialized::with(Utf8, I64))
+        .suppress(Suppressed::until_window_closes(BufferConfig::unbounded()))
+        .to_stream()
+        .to_with(
+            "output",
+            Produced::with(TimeWindowedCodec::new(Utf8, 10_000), Nullable(I64)),
+        );
+}
+
+fn suppress_time_limit(b: &StreamsBuilder) {
+    b.table::<String, String>("input")
+        .group_by(|k, v| (v, k.clone()))
+        .count()
+        .suppress(
+            Suppressed::until_time_limit(
+                secs(5),
+                BufferConfig::max_records(100).emit_early_when_full(),
+            )
+            .with_name("sup"),
+        )
+        .to_stream()
+        .to_with("output", Produced::with(Utf8, Nullable(I64)));
+}
+
+fn emit_on_window_close(b: &StreamsBuilder) {
+    input(b)
+        .group_by_key()
+        .windowed_by(TimeWindows::of_size_and_grace(secs(10), secs(2)))
+        .emit_strategy(EmitStrategy::OnWindowClose)
+        .count()
+        .to_stream()
+        .to_with(
+            "output",
+            Produced::with(TimeWindowedCodec::new(Utf8, 10_000), Nullable(I64)),
+        );
 }
 
 // ---- Java's string functions, where Rust's differ.

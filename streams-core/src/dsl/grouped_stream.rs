@@ -13,6 +13,8 @@ use super::options::{CodecChoice, Materialized};
 use super::processors::aggregate::{
     CountAggregator, InitAggregator, ReduceAggregator, StreamAggregate, StreamAggregator,
 };
+use super::windowed_stream::GroupedSource;
+use super::windows::WindowedBy;
 
 /// A stream grouped by key — Kafka Streams' `KGroupedStream`. Its aggregations make a
 /// [`KTable`] of one row per key, kept in a timestamped key-value store (named by
@@ -176,6 +178,42 @@ where
             aggregator,
         };
         self.aggregate_into(names::AGGREGATE, fold, materialized, Inferred)
+    }
+
+    /// Windows the stream for a windowed aggregation — Kafka Streams' `windowedBy`: by
+    /// [`TimeWindows`](super::TimeWindows) (tumbling or hopping) or
+    /// [`SlidingWindows`](super::SlidingWindows), giving a
+    /// [`TimeWindowedKStream`](super::TimeWindowedKStream), or by
+    /// [`SessionWindows`](super::SessionWindows), giving a
+    /// [`SessionWindowedKStream`](super::SessionWindowedKStream).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use streams_core::dsl::{SessionWindows, SlidingWindows, StreamsBuilder, TimeWindows};
+    ///
+    /// let builder = StreamsBuilder::new();
+    /// let clicks = builder.stream::<String, String>("clicks").group_by_key();
+    /// let per_minute = clicks.windowed_by(TimeWindows::of_size_with_no_grace(Duration::from_secs(60))).count();
+    /// let per_5s_apart = clicks.windowed_by(SlidingWindows::of_time_difference_with_no_grace(Duration::from_secs(5))).count();
+    /// let per_visit = clicks.windowed_by(SessionWindows::of_inactivity_gap_with_no_grace(Duration::from_secs(1800))).count();
+    /// # let _ = (per_minute, per_5s_apart, per_visit);
+    /// ```
+    pub fn windowed_by<W: WindowedBy<K, V, KC, VC>>(&self, windows: W) -> W::Stream {
+        windows.windowed(self)
+    }
+
+    /// What a windowed stream made by [`windowed_by`](Self::windowed_by) keeps of this one.
+    pub(crate) fn source(&self) -> GroupedSource<K, V, KC, VC> {
+        GroupedSource {
+            graph: Rc::clone(&self.graph),
+            node: self.node.clone(),
+            key_codec: self.key_codec.clone(),
+            value_codec: self.value_codec.clone(),
+            repartition_required: self.repartition_required,
+            grouped_name: self.grouped_name.clone(),
+            next_name: self.next_name.clone(),
+            types: PhantomData,
+        }
     }
 
     fn aggregate_into<VA, S, MK, MV, IV>(

@@ -13,13 +13,18 @@ use super::kstream::KStream;
 use super::names;
 use super::options::{CodecChoice, Grouped, Materialized};
 use super::processors::stateless::ToStream;
+use super::processors::suppress::{Suppress, SuppressBufferBuilder};
 use super::processors::table::{Materialization, TableFilter, TableMapValues, TableSelect};
+use super::suppress::{SuppressSpecs, Suppressed, Suppression};
 
 /// What a table node needs to know after it was made: whether it is materialized and whether
 /// it sends old values (both can be asked for by later operations, as in Kafka Streams).
 pub(crate) struct TableState {
     kind: TableKind,
     send_old_values: Cell<bool>,
+    /// The grace period after which the windows of a windowed aggregation close (what
+    /// `Suppressed::until_window_closes` waits for); `None` for other tables.
+    window_grace_ms: Option<i64>,
 }
 
 enum TableKind {
@@ -41,6 +46,7 @@ impl TableState {
                 materialized: Cell::new(materialized),
             },
             send_old_values: Cell::new(false),
+            window_grace_ms: None,
         }
     }
 
@@ -48,6 +54,7 @@ impl TableState {
         TableState {
             kind: TableKind::Aggregate,
             send_old_values: Cell::new(false),
+            window_grace_ms: None,
         }
     }
 
@@ -58,6 +65,25 @@ impl TableState {
                 parent,
             },
             send_old_values: Cell::new(false),
+            window_grace_ms: None,
+        }
+    }
+
+    /// A windowed aggregation whose windows close `grace_ms` after they end.
+    pub(crate) fn windowed_aggregate(grace_ms: i64) -> Self {
+        TableState {
+            window_grace_ms: Some(grace_ms),
+            ..TableState::aggregate()
+        }
+    }
+
+    /// The grace period of the windowed aggregation this table derives from, as Kafka Streams'
+    /// `GraphGraceSearchUtil` finds it.
+    pub(crate) fn window_grace_ms(&self) -> Option<i64> {
+        match (&self.kind, self.window_grace_ms) {
+            (_, Some(grace)) => Some(grace),
+            (TableKind::Derived { parent, .. }, None) => parent.window_grace_ms(),
+            _ => None,
         }
     }
 
@@ -425,6 +451,106 @@ where
             }
         });
         (name, store, state)
+    }
+
+    /// Holds back updates as `suppressed` says — Kafka Streams' `suppress`: only the final
+    /// result of each window ([`Suppressed::until_window_closes`], for the tables of windowed
+    /// aggregations), or each key's latest update once per time limit
+    /// ([`Suppressed::until_time_limit`]). The updates wait in an in-memory buffer (the store
+    /// `<name>-store`, or a generated `KTABLE-SUPPRESS-STATE-STORE-…`), restored from its
+    /// changelog; each is emitted with the timestamp and headers of the update it is.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use streams_core::codec::{I64, Nullable, Utf8};
+    /// use streams_core::dsl::{BufferConfig, StreamsBuilder, Suppressed};
+    /// use streams_core::testing::TopologyTestDriver;
+    ///
+    /// let builder = StreamsBuilder::new();
+    /// builder
+    ///     .stream::<String, String>("clicks")
+    ///     .group_by_key()
+    ///     .count()
+    ///     .suppress(Suppressed::until_time_limit(Duration::from_secs(10), BufferConfig::max_records(1_000)))
+    ///     .to_stream()
+    ///     .to("click-counts");
+    /// let driver = TopologyTestDriver::new(builder.build().unwrap()).unwrap();
+    /// let clicks = driver.create_input_topic("clicks", Utf8, Utf8);
+    /// let counts = driver.create_output_topic("click-counts", Utf8, Nullable(I64));
+    /// for t in [0, 4_000, 8_000] {
+    ///     clicks.pipe_input_at("page".to_string(), "x".to_string(), t).unwrap();
+    /// }
+    /// assert!(counts.read_values_to_list().unwrap().is_empty(), "held back");
+    /// clicks.pipe_input_at("other".to_string(), "x".to_string(), 10_000).unwrap();
+    /// assert_eq!(counts.read_values_to_list().unwrap(), [Some(3)], "10 s after the first");
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// With [`Suppressed::until_window_closes`] on a windowed table that no windowed aggregation
+    /// made (e.g. one read from a topic): there is no grace period to wait for (Kafka Streams
+    /// throws `TopologyException`).
+    pub fn suppress<S>(&self, suppressed: Suppressed<S>) -> Self
+    where
+        S: Suppression<K>,
+        KC: Codec<K>,
+        VC: Codec<V>,
+    {
+        let mut graph = self.graph.borrow_mut();
+        let name = match &suppressed.name {
+            Some(name) => name.clone(),
+            None => graph.processor_name(names::TABLE_SUPPRESS),
+        };
+        let Some(SuppressSpecs(spec)) = suppressed.kind.spec(self.state.window_grace_ms()) else {
+            panic!(
+                "window close time is only defined for windowed computations with grace period; \
+                 `{}` is not one",
+                self.node
+            );
+        };
+        let store = match &suppressed.name {
+            Some(name) => format!("{name}-store"),
+            None => graph.store_name(names::TABLE_SUPPRESS),
+        };
+        // The buffer keeps the value before a key's first buffered update.
+        self.state.enable_sending_old_values(true);
+        let state = Rc::new(TableState::derived(false, Rc::clone(&self.state)));
+        let (kc, vc) = (self.key_codec.clone(), self.value_codec.clone());
+        let (node, parent) = (name.clone(), self.node.clone());
+        let buffer_time: fn(&K, i64) -> i64 = S::buffer_time;
+        graph.step(move |b| {
+            let store_arc: Arc<str> = Arc::from(store.as_str());
+            b.add_processor(
+                node.clone(),
+                move || Suppress::<K, V, KC, VC> {
+                    store: Arc::clone(&store_arc),
+                    spec,
+                    buffer_time,
+                    key_codec: kc.clone(),
+                    value_codec: vc.clone(),
+                    buffer: None,
+                    observed: super::processors::window_aggregate::NO_TIMESTAMP,
+                    types: PhantomData,
+                },
+                [parent],
+            );
+            b.add_state_store(
+                SuppressBufferBuilder {
+                    name: store,
+                    logging: spec.logging,
+                },
+                [node],
+            );
+        });
+        drop(graph);
+        KTable::new(
+            Rc::clone(&self.graph),
+            name,
+            self.key_codec.clone(),
+            self.value_codec.clone(),
+            None,
+            state,
+        )
     }
 
     /// The table's updates as a stream: each update's new value, `None` for a delete.

@@ -30,6 +30,11 @@
 //! | `reduce(r)`, `aggregate(init, agg)` | `reduce(r)`, `aggregate(init, agg)` |
 //! | `table.toStream()` | `table.to_stream()` (values are `Option<V>`: `None` for a delete) |
 //! | `table.groupBy(kv).reduce(add, sub)` | `table.group_by(kv).reduce(add, sub)` |
+//! | `windowedBy(TimeWindows.ofSizeAndGrace(s, g).advanceBy(a))`, `SlidingWindows`, `SessionWindows` | `windowed_by(TimeWindows::of_size_and_grace(s, g).advance_by(a))`, … (one `windowed_by` for all three) |
+//! | `.emitStrategy(EmitStrategy.onWindowClose())` | `.emit_strategy(EmitStrategy::OnWindowClose)` |
+//! | `sessionWindowed.aggregate(init, agg, merger)` | `aggregate(init, agg, merger)` |
+//! | `suppress(Suppressed.untilWindowCloses(BufferConfig.unbounded()))` | `suppress(Suppressed::until_window_closes(BufferConfig::unbounded()))` (windowed tables only: a compile error otherwise) |
+//! | `WindowedSerdes.timeWindowedSerdeFrom(String.class, size)` | `TimeWindowedCodec::new(Utf8, size)` (a windowed table's default key codec) |
 //!
 //! Codecs are chosen by the types: each operation inherits the stream's codecs (those it was read
 //! with) until it makes new keys or values, which then use their type's default codec
@@ -50,7 +55,14 @@ mod ktable;
 mod names;
 mod options;
 mod processors;
+mod session_stream;
 mod split;
+mod suppress;
+mod windowed_codec;
+mod windowed_stream;
+#[cfg(test)]
+mod windowed_tests;
+mod windows;
 
 pub use builder::StreamsBuilder;
 pub use change::{Change, ChangeCodec};
@@ -62,4 +74,16 @@ pub use options::{
     CodecChoice, Consumed, Explicit, Grouped, Inherit, Materialized, Produced, Repartitioned,
     StoreType,
 };
+pub use session_stream::SessionWindowedKStream;
 pub use split::{Branched, BranchedKStream};
+#[doc(hidden)]
+pub use suppress::SuppressSpecs;
+pub use suppress::{
+    BufferConfig, EmitEarlyWhenFull, ShutDownWhenFull, Suppressed, Suppression, UntilTimeLimit,
+    UntilWindowCloses, WhenFull,
+};
+pub use windowed_codec::{SessionWindowedCodec, TimeWindowedCodec};
+pub use windowed_stream::TimeWindowedKStream;
+pub use windows::{EmitStrategy, SessionWindows, SlidingWindows, TimeWindows, WindowedBy};
+
+pub use crate::state::{Window, Windowed};

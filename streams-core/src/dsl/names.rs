@@ -25,6 +25,7 @@ pub(crate) const TABLE_TO_STREAM: &str = "KTABLE-TOSTREAM-";
 pub(crate) const TABLE_SELECT: &str = "KTABLE-SELECT-";
 pub(crate) const TABLE_AGGREGATE: &str = "KTABLE-AGGREGATE-";
 pub(crate) const TABLE_REDUCE: &str = "KTABLE-REDUCE-";
+pub(crate) const TABLE_SUPPRESS: &str = "KTABLE-SUPPRESS-";
 
 /// The suffix of repartition topics.
 pub(crate) const REPARTITION_SUFFIX: &str = "-repartition";

@@ -166,7 +166,7 @@ impl<'a, K, V> ProcessorContext<'a, K, V> {
     }
 
     /// A store handle of type `H`, if the store is connected to this processor and of that type.
-    fn store_handle<H: Clone + 'static>(&self, name: &str) -> Result<H, StoreError> {
+    pub(crate) fn store_handle<H: Clone + 'static>(&self, name: &str) -> Result<H, StoreError> {
         if !self.info.stores.iter().any(|s| s == name) {
             return Err(StoreError::NotConnected {
                 processor: self.info.name.to_string(),

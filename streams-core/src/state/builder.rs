@@ -11,7 +11,7 @@ use super::cache::CachingStore;
 use super::context::StoreContext;
 use super::error::StoreError;
 use super::key_value::KeyValueStore;
-use super::logging::{LoggingStore, ValueFormat};
+use super::logging::{KeyFormat, LoggingStore, ValueFormat, restore_keys};
 use super::memory::InMemoryStore;
 #[cfg(feature = "rocksdb")]
 use super::rocks::{RocksDb, RocksFamily};
@@ -166,6 +166,8 @@ impl fmt::Debug for BuiltStore {
 struct Lifecycle {
     name: String,
     top: Rc<dyn BytesStore>,
+    /// How changelog keys map to store keys (restoration).
+    keys: KeyFormat,
 }
 
 impl StateStore for Lifecycle {
@@ -182,7 +184,15 @@ impl StateStore for Lifecycle {
     }
 
     fn restore_batch(&self, records: &[RestoreRecord<'_>]) -> Result<(), StoreError> {
-        self.top.restore(records)
+        let Some(keys) = restore_keys(&self.name, self.keys, records)? else {
+            return self.top.restore(records);
+        };
+        let records: Vec<RestoreRecord<'_>> = records
+            .iter()
+            .zip(&keys)
+            .map(|(r, key)| RestoreRecord { key, ..*r })
+            .collect();
+        self.top.restore(&records)
     }
 
     fn close(&self) -> Result<(), StoreError> {
@@ -212,6 +222,9 @@ struct Spec {
     caching: bool,
     retention: Option<Duration>,
     window_size: Option<Duration>,
+    /// Values are [`ValueAndTimestamp`]s (timestamped window stores; the kind says it for
+    /// key-value stores).
+    timestamped: bool,
 }
 
 impl Spec {
@@ -224,6 +237,16 @@ impl Spec {
             caching: false,
             retention: None,
             window_size: None,
+            timestamped: kind == StoreKind::TimestampedKeyValue,
+        }
+    }
+
+    /// How the changelog's keys relate to the store's.
+    fn key_format(&self) -> KeyFormat {
+        match self.kind {
+            StoreKind::Window => KeyFormat::Window,
+            StoreKind::Session => KeyFormat::Session,
+            _ => KeyFormat::Plain,
         }
     }
 
@@ -267,7 +290,7 @@ impl Spec {
         };
         let mut top = base;
         if self.logging {
-            let format = if self.kind == StoreKind::TimestampedKeyValue {
+            let format = if self.timestamped {
                 ValueFormat::TimestampPrefixed
             } else {
                 ValueFormat::Plain
@@ -277,6 +300,7 @@ impl Spec {
                 top,
                 ctx.changelog().cloned(),
                 format,
+                self.key_format(),
             ));
         }
         if self.caching
@@ -295,6 +319,7 @@ impl Spec {
         let lifecycle: Rc<dyn StateStore> = Rc::new(Lifecycle {
             name: self.name.clone(),
             top: Rc::clone(&top),
+            keys: self.key_format(),
         });
         Ok((top, lifecycle))
     }
@@ -404,6 +429,11 @@ where
         Ok(BuiltStore::new(handle, lifecycle))
     }
 }
+
+/// Builds timestamped window stores (what DSL windowed aggregations keep); see
+/// [`Stores::in_memory_timestamped_window_store`].
+pub type TimestampedWindowStoreBuilder<K, V, KC, VC> =
+    WindowStoreBuilder<K, ValueAndTimestamp<V>, KC, ValueAndTimestampCodec<VC>>;
 
 /// Builds window stores; see [`Stores::in_memory_window_store`].
 pub struct WindowStoreBuilder<K, V, KC, VC> {
@@ -654,6 +684,75 @@ impl Stores {
             key_codec,
             value_codec,
         )
+    }
+
+    /// An in-memory timestamped window store — Kafka Streams' `timestampedWindowStoreBuilder`
+    /// over an in-memory supplier: each window's value with the timestamp of the record that
+    /// last updated it ([`TimestampedWindowStore`](super::TimestampedWindowStore)). The changelog
+    /// holds the plain value, with that timestamp as the record's, as Kafka Streams' does.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use streams_core::codec::{I64, Utf8};
+    /// use streams_core::processor::TaskId;
+    /// use streams_core::state::{StoreBuilder, StoreContext, Stores, TimestampedWindowStore, ValueAndTimestamp};
+    ///
+    /// let builder = Stores::in_memory_timestamped_window_store(
+    ///     "counts", Duration::from_secs(60), Duration::from_secs(10), Utf8, I64,
+    /// );
+    /// let ctx = StoreContext::new(TaskId { subtopology: 0, partition: 0 }, "app", std::env::temp_dir());
+    /// let built = builder.build(&ctx).unwrap();
+    /// let store: TimestampedWindowStore<String, i64> = built.handle().unwrap();
+    /// store.put(&"a".to_string(), &ValueAndTimestamp::make(3, 1_500), 0).unwrap();
+    /// assert_eq!(store.fetch_one(&"a".to_string(), 0).unwrap(), Some(ValueAndTimestamp::make(3, 1_500)));
+    /// ```
+    pub fn in_memory_timestamped_window_store<K, V, KC, VC>(
+        name: impl Into<String>,
+        retention: Duration,
+        window_size: Duration,
+        key_codec: KC,
+        value_codec: VC,
+    ) -> TimestampedWindowStoreBuilder<K, V, KC, VC>
+    where
+        KC: Codec<K>,
+        VC: Codec<V>,
+    {
+        let mut builder = Self::window(
+            name,
+            Engine::InMemory,
+            retention,
+            window_size,
+            key_codec,
+            ValueAndTimestampCodec(value_codec),
+        );
+        builder.spec.timestamped = true;
+        builder
+    }
+
+    /// A persistent (RocksDB) timestamped window store; see
+    /// [`in_memory_timestamped_window_store`](Self::in_memory_timestamped_window_store).
+    #[cfg(feature = "rocksdb")]
+    pub fn persistent_timestamped_window_store<K, V, KC, VC>(
+        name: impl Into<String>,
+        retention: Duration,
+        window_size: Duration,
+        key_codec: KC,
+        value_codec: VC,
+    ) -> TimestampedWindowStoreBuilder<K, V, KC, VC>
+    where
+        KC: Codec<K>,
+        VC: Codec<V>,
+    {
+        let mut builder = Self::window(
+            name,
+            Engine::RocksDb,
+            retention,
+            window_size,
+            key_codec,
+            ValueAndTimestampCodec(value_codec),
+        );
+        builder.spec.timestamped = true;
+        builder
     }
 
     fn session<K, V, KC, VC>(

@@ -72,6 +72,18 @@ pub(crate) trait BytesStore {
         limit: usize,
     ) -> Result<Vec<Entry>, StoreError>;
 
+    /// As [`scan`](Self::scan), but a time-segmented store also returns entries past its
+    /// retention whose segment it still keeps — what Kafka Streams' time-ordered session store
+    /// reads when an aggregation emits final results. Other stores scan as usual.
+    fn scan_retained(
+        &self,
+        range: &ByteRange,
+        reverse: bool,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StoreError> {
+        self.scan(range, reverse, limit)
+    }
+
     /// An estimate of the number of keys.
     fn approximate_num_entries(&self) -> Result<u64, StoreError>;
 
@@ -270,6 +282,8 @@ pub(crate) struct Pages {
     reverse: bool,
     buffered: VecDeque<Entry>,
     done: bool,
+    /// Read with [`BytesStore::scan_retained`].
+    retained: bool,
 }
 
 impl Pages {
@@ -281,6 +295,15 @@ impl Pages {
             reverse,
             buffered: VecDeque::new(),
             done,
+            retained: false,
+        }
+    }
+
+    /// Pages read with [`BytesStore::scan_retained`].
+    pub(crate) fn retained(store: Rc<dyn BytesStore>, range: ByteRange) -> Self {
+        Pages {
+            retained: true,
+            ..Self::new(store, range, false)
         }
     }
 
@@ -292,7 +315,12 @@ impl Pages {
         if self.done {
             return None;
         }
-        match self.store.scan(&self.range, self.reverse, PAGE) {
+        let page = if self.retained {
+            self.store.scan_retained(&self.range, self.reverse, PAGE)
+        } else {
+            self.store.scan(&self.range, self.reverse, PAGE)
+        };
+        match page {
             Ok(page) => {
                 if page.len() < PAGE {
                     self.done = true;

@@ -451,6 +451,12 @@ impl CachingStore {
                     } else {
                         None
                     };
+                    // A delete of a key the store does not hold changes nothing: Kafka Streams'
+                    // caching stores then neither write it (no changelog tombstone) nor forward
+                    // it.
+                    if has_listener && entry.value.is_none() && old.is_none() {
+                        continue;
+                    }
                     inner.put(&entry.key, entry.value.as_deref(), entry.timestamp)?;
                     if has_listener {
                         let mut guard = listener
@@ -478,6 +484,43 @@ impl CachingStore {
             listener,
             keep_clean,
         })
+    }
+}
+
+impl CachingStore {
+    /// The cache's entries merged over the store's (`retained`: read with
+    /// [`BytesStore::scan_retained`]).
+    fn merged_scan(
+        &self,
+        range: &ByteRange,
+        reverse: bool,
+        limit: usize,
+        retained: bool,
+    ) -> Result<Vec<Entry>, StoreError> {
+        let mut range = range.clone();
+        let mut out: Vec<Entry> = Vec::new();
+        while out.len() < limit && !range.is_empty() {
+            let want = limit - out.len();
+            let cached = self.cache.scan(&self.ns, &range, reverse, want)?;
+            let cached_full = cached.len() == want;
+            let stored = if retained {
+                self.inner.scan_retained(&range, reverse, want)?
+            } else {
+                self.inner.scan(&range, reverse, want)?
+            };
+            let stored: Vec<_> = stored.into_iter().map(|(k, v)| (k, Some(v))).collect();
+            let stored_full = stored.len() == want;
+            let (merged, boundary) =
+                merge_pages(vec![(cached, cached_full), (stored, stored_full)], reverse);
+            out.extend(merged);
+            match boundary {
+                Some(b) if reverse => range.to = std::ops::Bound::Excluded(b),
+                Some(b) => range.from = std::ops::Bound::Excluded(b),
+                None => break,
+            }
+        }
+        out.truncate(limit);
+        Ok(out)
     }
 }
 
@@ -516,30 +559,16 @@ impl BytesStore for CachingStore {
         reverse: bool,
         limit: usize,
     ) -> Result<Vec<Entry>, StoreError> {
-        let mut range = range.clone();
-        let mut out: Vec<Entry> = Vec::new();
-        while out.len() < limit && !range.is_empty() {
-            let want = limit - out.len();
-            let cached = self.cache.scan(&self.ns, &range, reverse, want)?;
-            let cached_full = cached.len() == want;
-            let stored: Vec<_> = self
-                .inner
-                .scan(&range, reverse, want)?
-                .into_iter()
-                .map(|(k, v)| (k, Some(v)))
-                .collect();
-            let stored_full = stored.len() == want;
-            let (merged, boundary) =
-                merge_pages(vec![(cached, cached_full), (stored, stored_full)], reverse);
-            out.extend(merged);
-            match boundary {
-                Some(b) if reverse => range.to = std::ops::Bound::Excluded(b),
-                Some(b) => range.from = std::ops::Bound::Excluded(b),
-                None => break,
-            }
-        }
-        out.truncate(limit);
-        Ok(out)
+        self.merged_scan(range, reverse, limit, false)
+    }
+
+    fn scan_retained(
+        &self,
+        range: &ByteRange,
+        reverse: bool,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StoreError> {
+        self.merged_scan(range, reverse, limit, true)
     }
 
     fn approximate_num_entries(&self) -> Result<u64, StoreError> {

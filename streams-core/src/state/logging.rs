@@ -1,5 +1,6 @@
 //! Changelog logging: a store layer that hands every write to the task's [`ChangelogSink`].
 
+use std::borrow::Cow;
 use std::rc::Rc;
 
 use super::bytes::{ByteRange, BytesStore, Entry, FlushListener, RestoreRecord};
@@ -11,8 +12,9 @@ use super::error::StoreError;
 pub struct ChangelogRecord<'a> {
     /// The store written to (its changelog topic is `<application.id>-<store>-changelog`).
     pub store: &'a str,
-    /// The changelog key: the store key's bytes (for window and session stores, the record key
-    /// followed by the window's timestamps).
+    /// The changelog key: the store key's bytes; for window and session stores, Kafka Streams'
+    /// layouts — the record key, then the window start (big-endian) and a 4-byte sequence
+    /// number 0, or the session's end and start (big-endian).
     pub key: &'a [u8],
     /// The new value's bytes; `None` is a tombstone.
     pub value: Option<&'a [u8]>,
@@ -61,6 +63,69 @@ pub(crate) enum ValueFormat {
     TimestampPrefixed,
 }
 
+/// How a store's keys map to changelog keys. Window and session stores keep their timestamps
+/// sign-flipped (so byte order is numeric order, negative times included); their changelogs hold
+/// Kafka Streams' layouts, so a Kafka Streams application can restore from them and vice versa.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum KeyFormat {
+    /// Store and changelog keys are the same bytes.
+    Plain,
+    /// Store `[key][start]` ↔ changelog `[key][start][sequence number]`: Kafka Streams'
+    /// `WindowKeySchema.toStoreKeyBinary`, big-endian start, sequence number 0 (4 bytes).
+    Window,
+    /// Store `[key][end][start]` ↔ changelog `[key][end][start]`, big-endian: Kafka Streams'
+    /// `SessionKeySchema.toBinary`.
+    Session,
+}
+
+/// Bytes of the sequence number after a window changelog key's start.
+const SEQNUM_BYTES: usize = 4;
+
+impl KeyFormat {
+    /// Timestamps at the end of a store key.
+    fn times(self) -> usize {
+        match self {
+            KeyFormat::Plain => 0,
+            KeyFormat::Window => 1,
+            KeyFormat::Session => 2,
+        }
+    }
+
+    /// The changelog key of a store key (`None` if the key is too short for its timestamps).
+    pub(crate) fn changelog_key(self, key: &[u8]) -> Option<Cow<'_, [u8]>> {
+        if self == KeyFormat::Plain {
+            return Some(Cow::Borrowed(key));
+        }
+        let at = key.len().checked_sub(8 * self.times())?;
+        let mut out = Vec::with_capacity(key.len() + SEQNUM_BYTES);
+        out.extend_from_slice(key);
+        for i in 0..self.times() {
+            out[at + 8 * i] ^= 0x80;
+        }
+        if self == KeyFormat::Window {
+            out.extend_from_slice(&[0; SEQNUM_BYTES]);
+        }
+        Some(Cow::Owned(out))
+    }
+
+    /// The store key of a changelog key (`None` if the key is too short for its timestamps).
+    pub(crate) fn store_key(self, key: &[u8]) -> Option<Cow<'_, [u8]>> {
+        if self == KeyFormat::Plain {
+            return Some(Cow::Borrowed(key));
+        }
+        let key = match self {
+            KeyFormat::Window => &key[..key.len().checked_sub(SEQNUM_BYTES)?],
+            _ => key,
+        };
+        let at = key.len().checked_sub(8 * self.times())?;
+        let mut out = key.to_vec();
+        for i in 0..self.times() {
+            out[at + 8 * i] ^= 0x80;
+        }
+        Some(Cow::Owned(out))
+    }
+}
+
 /// Logs every write (and restores through the value format) — Kafka Streams'
 /// `ChangeLogging*Store`.
 pub(crate) struct LoggingStore {
@@ -68,6 +133,7 @@ pub(crate) struct LoggingStore {
     inner: Rc<dyn BytesStore>,
     sink: Option<Rc<dyn ChangelogSink>>,
     format: ValueFormat,
+    keys: KeyFormat,
 }
 
 impl LoggingStore {
@@ -76,12 +142,14 @@ impl LoggingStore {
         inner: Rc<dyn BytesStore>,
         sink: Option<Rc<dyn ChangelogSink>>,
         format: ValueFormat,
+        keys: KeyFormat,
     ) -> Self {
         LoggingStore {
             name: name.to_string(),
             inner,
             sink,
             format,
+            keys,
         }
     }
 }
@@ -108,9 +176,12 @@ impl BytesStore for LoggingStore {
             }
             (_, value) => (value, timestamp),
         };
+        let key = self.keys.changelog_key(key).ok_or_else(|| {
+            StoreError::corrupt(&self.name, "store key shorter than its timestamps")
+        })?;
         sink.send(ChangelogRecord {
             store: &self.name,
-            key,
+            key: &key,
             value,
             timestamp,
         })
@@ -123,6 +194,15 @@ impl BytesStore for LoggingStore {
         limit: usize,
     ) -> Result<Vec<Entry>, StoreError> {
         self.inner.scan(range, reverse, limit)
+    }
+
+    fn scan_retained(
+        &self,
+        range: &ByteRange,
+        reverse: bool,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StoreError> {
+        self.inner.scan_retained(range, reverse, limit)
     }
 
     fn approximate_num_entries(&self) -> Result<u64, StoreError> {
@@ -175,6 +255,27 @@ impl BytesStore for LoggingStore {
     }
 }
 
+/// Changelog records with their keys in the store's layout, for restoration through the layers
+/// (the record cache invalidates store keys).
+pub(crate) fn restore_keys(
+    store: &str,
+    keys: KeyFormat,
+    batch: &[RestoreRecord<'_>],
+) -> Result<Option<Vec<Vec<u8>>>, StoreError> {
+    if keys == KeyFormat::Plain {
+        return Ok(None);
+    }
+    batch
+        .iter()
+        .map(|r| {
+            keys.store_key(r.key).map(Cow::into_owned).ok_or_else(|| {
+                StoreError::corrupt(store, "changelog key shorter than its timestamps")
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map(Some)
+}
+
 /// Splits a timestamp-prefixed value.
 pub(crate) fn split_timestamp<'v>(
     store: &str,
@@ -186,5 +287,38 @@ pub(crate) fn split_timestamp<'v>(
             store,
             "timestamped value shorter than its 8-byte timestamp",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::KeyFormat;
+    use crate::state::segments::encode_time;
+
+    #[test]
+    fn window_and_session_changelog_keys_are_kafka_streams_layouts() {
+        // Kafka Streams' window changelog key: key bytes, 8-byte big-endian start, 4-byte
+        // sequence number (0 without duplicates).
+        let store = [b"A".as_slice(), &encode_time(10_000)].concat();
+        let changelog = KeyFormat::Window.changelog_key(&store).unwrap();
+        assert_eq!(
+            &*changelog,
+            [0x41, 0, 0, 0, 0, 0, 0, 0x27, 0x10, 0, 0, 0, 0]
+        );
+        assert_eq!(&*KeyFormat::Window.store_key(&changelog).unwrap(), store);
+
+        // Session: key bytes, end, start, big-endian.
+        let store = [b"A".as_slice(), &encode_time(3_000), &encode_time(1_000)].concat();
+        let changelog = KeyFormat::Session.changelog_key(&store).unwrap();
+        let mut expected = vec![0x41];
+        expected.extend_from_slice(&3_000i64.to_be_bytes());
+        expected.extend_from_slice(&1_000i64.to_be_bytes());
+        assert_eq!(&*changelog, expected);
+        assert_eq!(&*KeyFormat::Session.store_key(&changelog).unwrap(), store);
+
+        assert_eq!(&*KeyFormat::Plain.changelog_key(b"k").unwrap(), b"k");
+        assert!(KeyFormat::Window.changelog_key(b"short").is_none());
+        assert!(KeyFormat::Window.store_key(b"0123456789a").is_none());
+        assert!(KeyFormat::Session.store_key(b"0123456789abcde").is_none());
     }
 }

@@ -11,6 +11,7 @@
 //! | key-value | [`KeyValueStore`] | [`Stores::in_memory_key_value`] | [`Stores::persistent_key_value`] |
 //! | timestamped key-value | [`TimestampedKeyValueStore`] | [`Stores::in_memory_timestamped_key_value`] | [`Stores::persistent_timestamped_key_value`] |
 //! | window | [`WindowStore`] | [`Stores::in_memory_window_store`] | [`Stores::persistent_window_store`] |
+//! | timestamped window | [`TimestampedWindowStore`] | [`Stores::in_memory_timestamped_window_store`] | [`Stores::persistent_timestamped_window_store`] |
 //! | session | [`SessionStore`] | [`Stores::in_memory_session_store`] | [`Stores::persistent_session_store`] |
 //!
 //! Stores hold bytes, in the key codec's byte order, as in Kafka Streams: a typed handle encodes
@@ -60,7 +61,7 @@ mod tests;
 
 pub use builder::{
     BuiltStore, KeyValueStoreBuilder, SessionStoreBuilder, StateStore, StoreBuilder, StoreKind,
-    Stores, TimestampedKeyValueStoreBuilder, WindowStoreBuilder,
+    Stores, TimestampedKeyValueStoreBuilder, TimestampedWindowStoreBuilder, WindowStoreBuilder,
 };
 pub use bytes::RestoreRecord;
 #[cfg(feature = "kafka")]
@@ -76,4 +77,6 @@ pub use registry::StoreRegistry;
 pub use rocks::RocksDbMemory;
 pub use session::{SessionIter, SessionStore};
 pub use timestamped::{TimestampedKeyValueStore, ValueAndTimestamp, ValueAndTimestampCodec};
-pub use window::{Window, WindowIter, WindowStore, Windowed, WindowedIter};
+pub use window::{
+    TimestampedWindowStore, Window, WindowIter, WindowStore, Windowed, WindowedIter,
+};

@@ -310,6 +310,56 @@ impl SegmentedStore {
     fn live(&self, t: i64, observed: i64) -> bool {
         t > Self::expired_up_to(observed, self.retention_ms)
     }
+
+    /// Scans every segment (`live_only`: skipping entries past retention in segments still
+    /// kept).
+    fn scan_segments(
+        &self,
+        range: &ByteRange,
+        reverse: bool,
+        limit: usize,
+        live_only: bool,
+    ) -> Result<Vec<Entry>, StoreError> {
+        let (segments, observed) = {
+            let state = self.state()?;
+            let segments: Vec<_> = state.segments.values().cloned().collect();
+            (segments, state.observed)
+        };
+        let mut range = range.clone();
+        let mut out: Vec<Entry> = Vec::new();
+        while out.len() < limit && !range.is_empty() {
+            let want = limit - out.len();
+            let mut pages = Vec::with_capacity(segments.len());
+            for segment in &segments {
+                let page = segment.scan(&range, reverse, want)?;
+                let full = page.len() == want;
+                let page = page.into_iter().map(|(k, v)| (k, Some(v))).collect();
+                pages.push((page, full));
+            }
+            let (merged, boundary) = merge_pages(pages, reverse);
+            out.extend(merged.into_iter().filter(|(k, _)| {
+                !live_only
+                    || self
+                        .schema
+                        .segment_time(k)
+                        .is_some_and(|t| self.live(t, observed))
+            }));
+            // Complete up to `boundary`; read on past it (expired entries may have been
+            // filtered out, or several segments filled their pages).
+            match boundary {
+                Some(b) => {
+                    if reverse {
+                        range.to = std::ops::Bound::Excluded(b);
+                    } else {
+                        range.from = std::ops::Bound::Excluded(b);
+                    }
+                }
+                None => break,
+            }
+        }
+        out.truncate(limit);
+        Ok(out)
+    }
 }
 
 impl BytesStore for SegmentedStore {
@@ -354,43 +404,16 @@ impl BytesStore for SegmentedStore {
         reverse: bool,
         limit: usize,
     ) -> Result<Vec<Entry>, StoreError> {
-        let (segments, observed) = {
-            let state = self.state()?;
-            let segments: Vec<_> = state.segments.values().cloned().collect();
-            (segments, state.observed)
-        };
-        let mut range = range.clone();
-        let mut out: Vec<Entry> = Vec::new();
-        while out.len() < limit && !range.is_empty() {
-            let want = limit - out.len();
-            let mut pages = Vec::with_capacity(segments.len());
-            for segment in &segments {
-                let page = segment.scan(&range, reverse, want)?;
-                let full = page.len() == want;
-                let page = page.into_iter().map(|(k, v)| (k, Some(v))).collect();
-                pages.push((page, full));
-            }
-            let (merged, boundary) = merge_pages(pages, reverse);
-            out.extend(merged.into_iter().filter(|(k, _)| {
-                self.schema
-                    .segment_time(k)
-                    .is_some_and(|t| self.live(t, observed))
-            }));
-            // Complete up to `boundary`; read on past it (expired entries may have been
-            // filtered out, or several segments filled their pages).
-            match boundary {
-                Some(b) => {
-                    if reverse {
-                        range.to = std::ops::Bound::Excluded(b);
-                    } else {
-                        range.from = std::ops::Bound::Excluded(b);
-                    }
-                }
-                None => break,
-            }
-        }
-        out.truncate(limit);
-        Ok(out)
+        self.scan_segments(range, reverse, limit, true)
+    }
+
+    fn scan_retained(
+        &self,
+        range: &ByteRange,
+        reverse: bool,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StoreError> {
+        self.scan_segments(range, reverse, limit, false)
     }
 
     fn approximate_num_entries(&self) -> Result<u64, StoreError> {

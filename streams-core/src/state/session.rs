@@ -5,8 +5,9 @@ use std::rc::Rc;
 
 use crate::codec::Codec;
 
-use super::bytes::{ByteRange, BytesStore, Pages};
+use super::bytes::{ByteRange, BytesStore, FlushedEntry, Pages};
 use super::error::StoreError;
+use super::key_value::CacheFlush;
 use super::segments::{KeySchema, decode_time, encode_time};
 use super::typed::Core;
 use super::window::{Window, Windowed};
@@ -96,6 +97,83 @@ impl<K: 'static, V: 'static> SessionStore<K, V> {
         })
     }
 
+    /// Sets (or with `None` removes) the aggregate of a session, recording `timestamp` as the
+    /// write's time (for the changelog record and a cache's flush listener).
+    pub(crate) fn put_at(
+        &self,
+        session: &Windowed<K>,
+        aggregate: Option<&V>,
+        timestamp: i64,
+    ) -> Result<(), StoreError> {
+        let core = &self.core;
+        core.with_key(&session.key, &suffix(session.window), |k| {
+            core.put_raw_at(k, aggregate, timestamp)
+        })
+    }
+
+    /// Flushes the store's record cache (if it has one) into the store now, calling its flush
+    /// listener.
+    pub(crate) fn flush_cache(&self) -> Result<(), StoreError> {
+        self.core.store.flush_cache()
+    }
+
+    /// With caching on: calls `listener` with every session the record cache flushes into the
+    /// store (on commit or eviction), after writing it — a removed session with `new_value:
+    /// None`. Returns `false` (and drops the listener) if the store has no cache — Kafka
+    /// Streams' `setFlushListener`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use streams_core::codec::{I64, Utf8};
+    /// use streams_core::processor::TaskId;
+    /// use streams_core::state::{RecordCache, SessionStore, StoreBuilder, StoreContext, Stores, Window, Windowed};
+    ///
+    /// let task = TaskId { subtopology: 0, partition: 0 };
+    /// let ctx = StoreContext::new(task, "app", std::env::temp_dir())
+    ///     .with_record_cache(RecordCache::new(1 << 20));
+    /// let built = Stores::in_memory_session_store("sessions", Duration::from_secs(60), Utf8, I64)
+    ///     .with_caching_enabled()
+    ///     .build(&ctx)
+    ///     .unwrap();
+    /// let sessions: SessionStore<String, i64> = built.handle().unwrap();
+    /// let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    /// let sink = seen.clone();
+    /// assert!(sessions.set_cache_flush_listener(move |flush| {
+    ///     sink.borrow_mut().push((flush.key.window, flush.new_value));
+    ///     Ok(())
+    /// }));
+    /// let session = Windowed { key: "a".to_string(), window: Window { start_ms: 0, end_ms: 500 } };
+    /// sessions.put(&session, &1).unwrap();
+    /// sessions.put(&session, &2).unwrap();
+    /// built.state_store().flush().unwrap(); // a commit
+    /// assert_eq!(*seen.borrow(), [(session.window, Some(2))]);
+    /// ```
+    pub fn set_cache_flush_listener(
+        &self,
+        mut listener: impl FnMut(CacheFlush<Windowed<K>, V>) -> Result<(), StoreError> + 'static,
+    ) -> bool {
+        let core = Rc::downgrade(&self.core);
+        self.core
+            .store
+            .set_flush_listener(Box::new(move |entry: FlushedEntry<'_>| {
+                let Some(core) = core.upgrade() else {
+                    return Ok(());
+                };
+                let Some((key, window)) = split_session_key(entry.key) else {
+                    return Err(StoreError::corrupt(&core.name, "bad session key"));
+                };
+                listener(CacheFlush {
+                    key: Windowed {
+                        key: core.decode_key(key)?,
+                        window,
+                    },
+                    new_value: entry.new_value.map(|v| core.decode_value(v)).transpose()?,
+                    old_value: entry.old_value.map(|v| core.decode_value(v)).transpose()?,
+                    timestamp: entry.timestamp,
+                })
+            }))
+    }
+
     /// Removes a session.
     pub fn remove(&self, session: &Windowed<K>) -> Result<(), StoreError> {
         let core = &self.core;
@@ -135,7 +213,31 @@ impl<K: 'static, V: 'static> SessionStore<K, V> {
             ]
             .concat(),
         );
-        Ok(self.iter(range, key.len(), latest_start_ms))
+        Ok(self.iter(
+            range,
+            Some(key.len()),
+            latest_start_ms,
+            (i64::MIN, i64::MAX),
+        ))
+    }
+
+    /// The sessions of every key that end from `earliest_end_ms` to `latest_end_ms` (both
+    /// included), in store order (by key bytes, then end) — how a session aggregation that emits
+    /// on window close finds the sessions that closed. Like Kafka Streams' time-ordered session
+    /// store, this includes sessions past the retention period whose time segment the store
+    /// still keeps (a closed session is always past it). This reads the whole store.
+    pub fn find_sessions_ending(
+        &self,
+        earliest_end_ms: i64,
+        latest_end_ms: i64,
+    ) -> SessionIter<K, V> {
+        SessionIter {
+            core: Rc::clone(&self.core),
+            pages: Pages::retained(Rc::clone(&self.core.store), ByteRange::all()),
+            key_len: None,
+            latest_start_ms: i64::MAX,
+            ends: (earliest_end_ms, latest_end_ms),
+        }
     }
 
     /// Every live session of `key`, by end time.
@@ -143,22 +245,41 @@ impl<K: 'static, V: 'static> SessionStore<K, V> {
         self.find_sessions(key, i64::MIN, i64::MAX)
     }
 
-    fn iter(&self, range: ByteRange, key_len: usize, latest_start_ms: i64) -> SessionIter<K, V> {
+    fn iter(
+        &self,
+        range: ByteRange,
+        key_len: Option<usize>,
+        latest_start_ms: i64,
+        ends: (i64, i64),
+    ) -> SessionIter<K, V> {
         SessionIter {
             core: Rc::clone(&self.core),
             pages: Pages::new(Rc::clone(&self.core.store), range, false),
             key_len,
             latest_start_ms,
+            ends,
         }
     }
+}
+
+/// A session store key's record key bytes and window.
+fn split_session_key(key: &[u8]) -> Option<(&[u8], Window)> {
+    let at = key.len().checked_sub(16)?;
+    let (record_key, times) = key.split_at(at);
+    let end_ms = decode_time(&times[..8])?;
+    let start_ms = decode_time(&times[8..])?;
+    Some((record_key, Window { start_ms, end_ms }))
 }
 
 /// Sessions of a key with their aggregates, from [`SessionStore::find_sessions`].
 pub struct SessionIter<K, V> {
     core: Rc<Core<K, V>>,
     pages: Pages,
-    key_len: usize,
+    /// Only keys of exactly this many bytes (one key's sessions).
+    key_len: Option<usize>,
     latest_start_ms: i64,
+    /// Only sessions ending in this range (both included).
+    ends: (i64, i64),
 }
 
 impl<K: 'static, V: 'static> Iterator for SessionIter<K, V> {
@@ -170,20 +291,19 @@ impl<K: 'static, V: 'static> Iterator for SessionIter<K, V> {
                 Ok(entry) => entry,
                 Err(e) => return Some(Err(e)),
             };
-            if key.len() != self.key_len + 16 {
+            if self.key_len.is_some_and(|n| key.len() != n + 16) {
                 continue;
             }
-            let (record_key, times) = key.split_at(self.key_len);
-            let (Some(end_ms), Some(start_ms)) =
-                (decode_time(&times[..8]), decode_time(&times[8..]))
-            else {
+            let Some((record_key, window)) = split_session_key(&key) else {
                 return Some(Err(StoreError::corrupt(&self.core.name, "bad session key")));
             };
-            if start_ms > self.latest_start_ms {
+            if window.start_ms > self.latest_start_ms
+                || window.end_ms < self.ends.0
+                || window.end_ms > self.ends.1
+            {
                 continue;
             }
             let core = &self.core;
-            let window = Window { start_ms, end_ms };
             return Some(
                 core.decode_key(record_key)
                     .and_then(|key| Ok((Windowed { key, window }, core.decode_value(&value)?))),

@@ -282,9 +282,159 @@ fn timestamped_key_value_round_trips_and_logs_the_timestamp() {
     }
 }
 
+#[test]
+fn timestamped_window_stores_log_and_restore_kafka_streams_changelog_records() {
+    let (retention, size) = (Duration::from_secs(3600), Duration::from_secs(10));
+    for flavor in FLAVORS {
+        let builder = if flavor.persistent {
+            Stores::persistent_timestamped_window_store("tw", retention, size, Utf8, I64)
+        } else {
+            Stores::in_memory_timestamped_window_store("tw", retention, size, Utf8, I64)
+        };
+        let builder = if flavor.caching {
+            builder.with_caching_enabled()
+        } else {
+            builder
+        };
+        assert_eq!(builder.kind(), StoreKind::Window);
+        let f: Fixture<TimestampedWindowStore<String, i64>> = build(&builder, temp(), 1 << 20);
+        f.handle
+            .put(&s("A"), &ValueAndTimestamp::make(2, 3_000), 0)
+            .unwrap();
+        f.store.flush().unwrap();
+        // Kafka Streams' layout (as its TopologyTestDriver shows it): the key, the window start
+        // big-endian and a 4-byte sequence number 0; the plain value; its timestamp as the
+        // record's.
+        let key = |start: i64| [b"A".as_slice(), &start.to_be_bytes(), &[0; 4]].concat();
+        assert_eq!(
+            *f.changelog.0.borrow(),
+            [(key(0), Some(2_i64.to_be_bytes().to_vec()), Some(3_000))],
+            "{flavor:?}"
+        );
+        let seven = 7_i64.to_be_bytes();
+        let restored = key(10_000);
+        f.store
+            .restore_batch(&[RestoreRecord {
+                key: &restored,
+                value: Some(&seven),
+                timestamp: 12_000,
+            }])
+            .unwrap();
+        assert_eq!(
+            f.handle.fetch_one(&s("A"), 10_000).unwrap(),
+            Some(ValueAndTimestamp::make(7, 12_000)),
+            "{flavor:?}"
+        );
+    }
+}
+
+#[test]
+fn session_stores_log_and_restore_kafka_streams_changelog_records() {
+    for flavor in FLAVORS {
+        let r = Duration::from_secs(3600);
+        let builder = if flavor.persistent {
+            Stores::persistent_session_store("ss", r, Utf8, I64)
+        } else {
+            Stores::in_memory_session_store("ss", r, Utf8, I64)
+        };
+        let builder = if flavor.caching {
+            builder.with_caching_enabled()
+        } else {
+            builder
+        };
+        let f: Fixture<SessionStore<String, i64>> = build(&builder, temp(), 1 << 20);
+        f.handle.put(&session("A", 1_000, 3_000), &2).unwrap();
+        f.store.flush().unwrap();
+        // Kafka Streams' `SessionKeySchema.toBinary`: key, end, start, big-endian.
+        let key = |start: i64, end: i64| {
+            [b"A".as_slice(), &end.to_be_bytes(), &start.to_be_bytes()].concat()
+        };
+        assert_eq!(
+            *f.changelog.0.borrow(),
+            [(key(1_000, 3_000), Some(2_i64.to_be_bytes().to_vec()), None)],
+            "{flavor:?}"
+        );
+        let five = 5_i64.to_be_bytes();
+        let restored = key(12_000, 12_500);
+        f.store
+            .restore_batch(&[RestoreRecord {
+                key: &restored,
+                value: Some(&five),
+                timestamp: 12_500,
+            }])
+            .unwrap();
+        assert_eq!(
+            collect(f.handle.fetch(&s("A")).unwrap()),
+            [
+                (session("A", 1_000, 3_000), 2),
+                (session("A", 12_000, 12_500), 5)
+            ],
+            "{flavor:?}"
+        );
+    }
+}
+
+#[test]
+fn sessions_past_retention_are_found_by_end_time_while_their_segment_is_kept() {
+    for flavor in FLAVORS {
+        // One second of retention; segments of a minute.
+        let r = Duration::from_secs(1);
+        let builder = if flavor.persistent {
+            Stores::persistent_session_store("ss", r, Utf8, I64)
+        } else {
+            Stores::in_memory_session_store("ss", r, Utf8, I64)
+        };
+        let f: Fixture<SessionStore<String, i64>> = build(&builder, temp(), 1 << 20);
+        f.handle.put(&session("a", 0, 100), &1).unwrap();
+        f.handle.put(&session("b", 5_000, 5_000), &2).unwrap();
+        assert!(
+            collect(f.handle.fetch(&s("a")).unwrap()).is_empty(),
+            "{flavor:?}"
+        );
+        let ending = |from, to| -> Vec<(String, i64)> {
+            collect(f.handle.find_sessions_ending(from, to))
+                .into_iter()
+                .map(|(w, v)| (w.key, v))
+                .collect()
+        };
+        assert_eq!(ending(0, 200), [(s("a"), 1)], "{flavor:?}");
+        assert_eq!(ending(0, i64::MAX), [(s("a"), 1), (s("b"), 2)]);
+        assert_eq!(ending(101, 4_999), Vec::<(String, i64)>::new());
+        // A session two minutes later drops the first segment.
+        f.handle.put(&session("c", 120_000, 120_000), &3).unwrap();
+        assert_eq!(ending(0, 200), Vec::<(String, i64)>::new(), "{flavor:?}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Logging and restoration
 // ---------------------------------------------------------------------------------------------
+
+#[test]
+fn a_cached_delete_of_a_key_the_store_never_held_is_neither_written_nor_flushed() {
+    for persistent in [false, true] {
+        let f = kv_store(Flavor {
+            persistent,
+            caching: true,
+        });
+        let seen = Rc::new(RefCell::new(Vec::new()));
+        let sink = Rc::clone(&seen);
+        assert!(f.handle.set_cache_flush_listener(move |flush| {
+            sink.borrow_mut().push((flush.key, flush.new_value));
+            Ok(())
+        }));
+        f.handle.put(&s("a"), &1).unwrap();
+        f.handle.delete(&s("a")).unwrap();
+        f.handle.put(&s("b"), &2).unwrap();
+        f.store.flush().unwrap();
+        assert_eq!(*seen.borrow(), [(s("b"), Some(2))]);
+        assert_eq!(
+            *f.changelog.0.borrow(),
+            [(b"b".to_vec(), Some(2_i64.to_be_bytes().to_vec()), None)],
+            "as Kafka Streams' caching stores: no tombstone for a key never written down"
+        );
+    }
+}
 
 #[test]
 fn logging_records_every_write_and_none_when_disabled() {

@@ -6,9 +6,11 @@ use std::rc::Rc;
 
 use crate::codec::Codec;
 
-use super::bytes::{ByteRange, BytesStore, Pages};
+use super::bytes::{ByteRange, BytesStore, FlushedEntry, Pages};
 use super::error::StoreError;
-use super::segments::{KeySchema, encode_time};
+use super::key_value::CacheFlush;
+use super::segments::{KeySchema, decode_time, encode_time};
+use super::timestamped::ValueAndTimestamp;
 use super::typed::Core;
 
 /// A time window: `[start_ms, end_ms)` for time windows; for sessions both ends are the first
@@ -29,6 +31,25 @@ pub struct Windowed<K> {
     /// The window.
     pub window: Window,
 }
+
+/// A window store of [`ValueAndTimestamp`]s — Kafka Streams' `TimestampedWindowStore`: each
+/// window's value with the timestamp of the record that last updated it, as windowed DSL
+/// aggregations keep them. Build one with
+/// [`Stores::in_memory_timestamped_window_store`](super::Stores::in_memory_timestamped_window_store).
+///
+/// ```
+/// use std::time::Duration;
+/// use streams_core::codec::{I64, Utf8};
+/// use streams_core::state::{TimestampedWindowStore, ValueAndTimestamp, ValueAndTimestampCodec, WindowStore};
+///
+/// let counts: TimestampedWindowStore<String, i64> = WindowStore::in_memory(
+///     "counts", Duration::from_secs(60), Duration::from_secs(10), Utf8, ValueAndTimestampCodec(I64),
+/// ).unwrap();
+/// counts.put(&"a".to_string(), &ValueAndTimestamp::make(2, 4_000), 0).unwrap();
+/// let latest = counts.fetch_one(&"a".to_string(), 0).unwrap().unwrap();
+/// assert_eq!((latest.value, latest.timestamp), (2, 4_000));
+/// ```
+pub type TimestampedWindowStore<K, V> = WindowStore<K, ValueAndTimestamp<V>>;
 
 /// A typed window store, as a processor sees it — Kafka Streams' `WindowStore<K, V>`: one value
 /// per key and window start.
@@ -121,6 +142,97 @@ impl<K: 'static, V: 'static> WindowStore<K, V> {
         core.with_key(key, &encode_time(window_start_ms), |k| {
             core.put_raw(k, value)
         })
+    }
+
+    /// Sets (or with `None` deletes) the value of `key` in a window, recording `timestamp` as
+    /// the write's time for a cache's flush listener.
+    pub(crate) fn put_at(
+        &self,
+        key: &K,
+        value: Option<&V>,
+        window_start_ms: i64,
+        timestamp: i64,
+    ) -> Result<(), StoreError> {
+        let core = &self.core;
+        core.with_key(key, &encode_time(window_start_ms), |k| {
+            core.put_raw_at(k, value, timestamp)
+        })
+    }
+
+    /// Flushes the store's record cache (if it has one) into the store now, calling its flush
+    /// listener.
+    pub(crate) fn flush_cache(&self) -> Result<(), StoreError> {
+        self.core.store.flush_cache()
+    }
+
+    /// With caching on: calls `listener` with every window the record cache flushes into the
+    /// store (on commit or eviction), after writing it — how windowed DSL aggregations forward at
+    /// most one update per window per commit. Returns `false` (and drops the listener) if the
+    /// store has no cache — Kafka Streams' `setFlushListener`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use streams_core::codec::{I64, Utf8};
+    /// use streams_core::processor::TaskId;
+    /// use streams_core::state::{RecordCache, StoreBuilder, StoreContext, Stores, WindowStore};
+    ///
+    /// let task = TaskId { subtopology: 0, partition: 0 };
+    /// let ctx = StoreContext::new(task, "app", std::env::temp_dir())
+    ///     .with_record_cache(RecordCache::new(1 << 20));
+    /// let built = Stores::in_memory_window_store(
+    ///     "clicks", Duration::from_secs(60), Duration::from_secs(10), Utf8, I64,
+    /// )
+    /// .with_caching_enabled()
+    /// .build(&ctx)
+    /// .unwrap();
+    /// let clicks: WindowStore<String, i64> = built.handle().unwrap();
+    /// let seen = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    /// let sink = seen.clone();
+    /// assert!(clicks.set_cache_flush_listener(move |flush| {
+    ///     sink.borrow_mut().push((flush.key.window.start_ms, flush.key.window.end_ms, flush.new_value));
+    ///     Ok(())
+    /// }));
+    /// for n in 1..=3 {
+    ///     clicks.put(&"a".to_string(), &n, 10_000).unwrap();
+    /// }
+    /// built.state_store().flush().unwrap(); // a commit
+    /// assert_eq!(*seen.borrow(), [(10_000, 20_000, Some(3))]);
+    /// ```
+    pub fn set_cache_flush_listener(
+        &self,
+        mut listener: impl FnMut(CacheFlush<Windowed<K>, V>) -> Result<(), StoreError> + 'static,
+    ) -> bool {
+        let core = Rc::downgrade(&self.core);
+        let size = self.window_size_ms;
+        self.core
+            .store
+            .set_flush_listener(Box::new(move |entry: FlushedEntry<'_>| {
+                let Some(core) = core.upgrade() else {
+                    return Ok(());
+                };
+                let at = entry.key.len().checked_sub(8);
+                let Some((key, start)) =
+                    at.and_then(|at| Some((&entry.key[..at], decode_time(&entry.key[at..])?)))
+                else {
+                    return Err(StoreError::corrupt(
+                        &core.name,
+                        "window key without its 8-byte window start",
+                    ));
+                };
+                let window = Window {
+                    start_ms: start,
+                    end_ms: start.saturating_add(size),
+                };
+                listener(CacheFlush {
+                    key: Windowed {
+                        key: core.decode_key(key)?,
+                        window,
+                    },
+                    new_value: entry.new_value.map(|v| core.decode_value(v)).transpose()?,
+                    old_value: entry.old_value.map(|v| core.decode_value(v)).transpose()?,
+                    timestamp: entry.timestamp,
+                })
+            }))
     }
 
     /// The value of `key` in the window starting at `window_start_ms`.

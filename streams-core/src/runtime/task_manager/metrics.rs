@@ -37,8 +37,8 @@ impl TaskManager {
             .collect();
         let counts = &mut self.counts;
         let skipped = counts.skipped + self.active.iter().map(|t| t.skipped).sum::<u64>();
-        let operator_dropped = counts.operator_dropped
-            + self.active.iter().map(|t| t.dropped_records()).sum::<u64>();
+        let operator_dropped =
+            counts.operator_dropped + self.active.iter().map(|t| t.dropped_records()).sum::<u64>();
         let metrics = ThreadMetrics {
             name: self.name.to_string(),
             state: state.unwrap_or(ThreadState::Running),
