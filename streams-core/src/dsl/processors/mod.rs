@@ -7,3 +7,7 @@ pub(crate) mod stateless;
 pub(crate) mod suppress;
 pub(crate) mod table;
 pub(crate) mod window_aggregate;
+
+/// The types a processor works on, marked without being owned (`fn() -> T` keeps the processor
+/// `Send` and `Sync` whatever `T` is).
+pub(crate) type Types<T> = std::marker::PhantomData<fn() -> T>;

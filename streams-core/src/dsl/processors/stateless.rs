@@ -8,6 +8,7 @@ use crate::error::ProcessorError;
 use crate::processor::{Processor, ProcessorContext};
 use crate::record::Record;
 
+use super::Types;
 use crate::dsl::Change;
 
 type Ctx<'a, K, V> = ProcessorContext<'a, K, V>;
@@ -118,7 +119,7 @@ impl<K, V, I, F: Fn(K, V) -> I + Send + Sync> FlatMapper<K, V, I> for F {}
 /// `flat_map`: any number of records per record.
 pub(crate) struct FlatMap<K, V, KR, VR, I, F> {
     pub(crate) f: Arc<F>,
-    types: PhantomData<fn() -> (K, V, KR, VR, I)>,
+    types: Types<(K, V, KR, VR, I)>,
 }
 
 impl<K, V, KR, VR, I, F> FlatMap<K, V, KR, VR, I, F> {
@@ -164,7 +165,7 @@ where
 /// `flat_map_values`: any number of values per record, under the same key.
 pub(crate) struct FlatMapValues<K, V, VR, I, F> {
     pub(crate) f: Arc<F>,
-    types: PhantomData<fn() -> (K, V, VR, I)>,
+    types: Types<(K, V, VR, I)>,
 }
 
 impl<K, V, VR, I, F> FlatMapValues<K, V, VR, I, F> {

@@ -10,6 +10,7 @@ use crate::processor::{Processor, ProcessorContext};
 use crate::record::Record;
 use crate::state::ValueAndTimestamp;
 
+use super::Types;
 use super::aggregate::{initialized, skip_null};
 use super::forward::TableForwarder;
 use crate::dsl::Change;
@@ -268,7 +269,7 @@ pub(crate) struct TableSelect<K, V, KR, VR, F, KC, VC> {
     pub(crate) selector: Arc<F>,
     pub(crate) key_codec: KC,
     pub(crate) value_codec: VC,
-    pub(crate) types: PhantomData<fn() -> (K, V, KR, VR)>,
+    pub(crate) types: Types<(K, V, KR, VR)>,
 }
 
 impl<K, V, KR, VR, F, KC, VC> Processor for TableSelect<K, V, KR, VR, F, KC, VC>
