@@ -29,6 +29,11 @@ fn programs() -> Vec<(&'static str, Program)> {
         ("to_extractor", to_extractor),
         ("count", count),
         ("count_named", count_named),
+        ("count_materialized_unnamed", count_materialized_unnamed),
+        (
+            "aggregations_materialized_unnamed",
+            aggregations_materialized_unnamed,
+        ),
         ("wordcount", wordcount),
         ("reduce", reduce),
         ("aggregate", aggregate),
@@ -159,6 +164,46 @@ fn count_named(b: &StreamsBuilder) {
             "output",
             Produced::with(Utf8, Nullable(I64)).with_name("sink"),
         );
+}
+
+/// `count_with` without a store name uses one more index than `count` (Kafka Streams'
+/// `count(Materialized)`), also when the node is named; the repartition topic is named after the
+/// generated store.
+fn count_materialized_unnamed(b: &StreamsBuilder) {
+    let s = input(b);
+    s.group_by_key()
+        .count_with(Materialized::with(Utf8, I64))
+        .to_stream()
+        .to("out1");
+    s.select_key(|_k, v| v.clone())
+        .group_by_key()
+        .named("cnt")
+        .count_with(Materialized::with(Utf8, I64))
+        .to_stream()
+        .to("out2");
+}
+
+/// `reduce_with`, `aggregate_with` and a grouped table's `count_with` without a store name use
+/// no extra index.
+fn aggregations_materialized_unnamed(b: &StreamsBuilder) {
+    let s = input(b);
+    s.group_by_key()
+        .reduce_with(|a, v| a + &v, Materialized::with(Utf8, Utf8))
+        .to_stream()
+        .to("out1");
+    s.group_by_key()
+        .aggregate_with(
+            String::new,
+            |_k, v, agg| format!("{agg}{}", java_len(&v)),
+            Materialized::with(Utf8, Utf8),
+        )
+        .to_stream()
+        .to("out2");
+    b.table::<String, String>("input2")
+        .group_by(|k, v| (v, k.clone()))
+        .count_with(Materialized::with(Utf8, I64))
+        .to_stream()
+        .to("out3");
 }
 
 fn wordcount(b: &StreamsBuilder) {

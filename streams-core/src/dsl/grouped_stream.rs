@@ -98,10 +98,19 @@ where
     /// assert_eq!(counts.read_values_to_list().unwrap(), [Some(1), Some(1), Some(2)]);
     /// ```
     pub fn count(&self) -> KTable<K, i64, KC, Inferred> {
-        self.count_with(Materialized::new())
+        self.aggregate_into(
+            names::AGGREGATE,
+            CountAggregator,
+            Materialized::new(),
+            Inferred,
+        )
     }
 
     /// The number of records per key, kept as `materialized` says.
+    ///
+    /// Without a store name this uses one more index of the generated names than
+    /// [`count`](Self::count), as Kafka Streams' `count(Materialized)` does (for compatibility
+    /// with topologies of its older versions): the names after it are those Kafka Streams gives.
     pub fn count_with<MK, MV>(
         &self,
         materialized: Materialized<MK, MV>,
@@ -112,6 +121,9 @@ where
         MK::Codec: Clone,
         MV::Codec: Clone,
     {
+        if materialized.name.is_none() {
+            self.graph.borrow_mut().store_name(names::AGGREGATE);
+        }
         self.aggregate_into(names::AGGREGATE, CountAggregator, materialized, Inferred)
     }
 

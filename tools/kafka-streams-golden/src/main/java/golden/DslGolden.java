@@ -227,6 +227,34 @@ final class DslGolden {
             return null;
         });
 
+        p.put("count_materialized_unnamed", b -> {
+            // count(Materialized) without a store name burns one index more than count()
+            final KStream<String, String> s = b.stream("input");
+            s.groupByKey().count(Materialized.with(S, L)).toStream().to("out1", Produced.with(S, L));
+            s.selectKey((k, v) -> v)
+                .groupByKey()
+                .count(Named.as("cnt"), Materialized.with(S, L))
+                .toStream()
+                .to("out2", Produced.with(S, L));
+            return null;
+        });
+
+        p.put("aggregations_materialized_unnamed", b -> {
+            // reduce/aggregate(Materialized) and KGroupedTable's count(Materialized) burn nothing
+            final KStream<String, String> s = b.stream("input");
+            s.groupByKey().reduce((a, v) -> a + v, Materialized.with(S, S)).toStream().to("out1");
+            s.groupByKey()
+                .aggregate(() -> "", (k, v, agg) -> agg + v.length(), Materialized.with(S, S))
+                .toStream()
+                .to("out2");
+            b.<String, String>table("input2")
+                .groupBy((k, v) -> KeyValue.pair(v, k))
+                .count(Materialized.with(S, L))
+                .toStream()
+                .to("out3", Produced.with(S, L));
+            return null;
+        });
+
         p.put("wordcount", b -> {
             b.<String, String>stream("text-input")
                 .flatMapValues(v -> Arrays.asList(v.split(" ")))
