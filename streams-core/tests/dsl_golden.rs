@@ -13,6 +13,12 @@ use streams_core::dsl::{
     Repartitioned, SessionWindowedCodec, SessionWindows, SlidingWindows, StreamsBuilder,
     Suppressed, TimeWindowedCodec, TimeWindows,
 };
+use streams_core::error::ProcessorError;
+use streams_core::processor::{
+    FixedKeyContext, FixedKeyProcessor, FixedKeyRecord, Processor, ProcessorContext,
+};
+use streams_core::record::Record;
+use streams_core::state::Stores;
 use streams_core::testing::{DriverOptions, TopologyTestDriver};
 use streams_core::topology::{RecordContext, TopicNameExtractor, Topology};
 
@@ -27,6 +33,7 @@ fn programs() -> Vec<(&'static str, Program)> {
         ("split_unnamed", split_unnamed),
         ("named_ops", named_ops),
         ("to_extractor", to_extractor),
+        ("process_stores", process_stores),
         ("count", count),
         ("count_named", count_named),
         ("count_materialized_unnamed", count_materialized_unnamed),
@@ -60,8 +67,8 @@ fn programs() -> Vec<(&'static str, Program)> {
     ]
 }
 
-/// Golden programs whose operations are not built yet (`process_values`).
-const PENDING: &[&str] = &["process_stores"];
+/// Golden programs whose operations are not built yet.
+const PENDING: &[&str] = &[];
 
 fn input(b: &StreamsBuilder) -> KStream<String, String> {
     b.stream::<String, String>("input")
@@ -147,6 +154,55 @@ impl TopicNameExtractor<String, String> for FirstLetterExtractor {
 
 fn to_extractor(b: &StreamsBuilder) {
     input(b).to_extractor(FirstLetterExtractor);
+}
+
+/// Counts records per key in `proc-store` and appends `#<count>` to the value (the golden
+/// tool's `CountingProcessor`).
+struct CountingProcessor;
+
+impl Processor for CountingProcessor {
+    type KIn = String;
+    type VIn = String;
+    type KOut = String;
+    type VOut = String;
+
+    fn process(
+        &mut self,
+        record: Record<String, String>,
+        ctx: &mut ProcessorContext<'_, String, String>,
+    ) -> Result<(), ProcessorError> {
+        let store = ctx.key_value_store::<String, i64>("proc-store")?;
+        let n = store.get(&record.key)?.unwrap_or(0) + 1;
+        store.put(&record.key, &n)?;
+        let value = format!("{}#{n}", record.value);
+        ctx.forward(record.with_value(value))
+    }
+}
+
+/// Appends `!` to the value (the golden tool's `SuffixProcessor`).
+struct SuffixProcessor;
+
+impl FixedKeyProcessor for SuffixProcessor {
+    type K = String;
+    type VIn = String;
+    type VOut = String;
+
+    fn process(
+        &mut self,
+        record: FixedKeyRecord<String, String>,
+        ctx: &mut FixedKeyContext<'_, '_, String, String>,
+    ) -> Result<(), ProcessorError> {
+        let value = format!("{}!", record.value());
+        ctx.forward(record.with_value(value))
+    }
+}
+
+fn process_stores(b: &StreamsBuilder) {
+    b.add_state_store(Stores::in_memory_key_value("proc-store", Utf8, I64));
+    input(b)
+        .process(|| CountingProcessor, &["proc-store"])
+        .process_values(|| SuffixProcessor, &[])
+        .to_with("output", Produced::with(Utf8, Utf8));
 }
 
 fn count(b: &StreamsBuilder) {
