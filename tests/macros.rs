@@ -352,3 +352,116 @@ fn persistent_store_kinds() {
         .expect("key-value store");
     assert_eq!(totals.get(&"k".to_string()).unwrap(), Some(7));
 }
+
+/// DSL operations in a `topology!` chain: the same topology, names and results as the program
+/// written with `StreamsBuilder` (the macro's nodes named as declared).
+#[test]
+fn dsl_operations_in_a_chain_equal_the_dsl_program() {
+    use streams::codec::Nullable;
+    use streams::dsl::{Consumed, Materialized, Produced, StreamsBuilder};
+
+    let app = topology! {
+        source lines: <String, String> = "text-input" as utf8;
+        sink counts: <String, Option<i64>> = "word-counts" as utf8, default;
+
+        lines -> not_empty -> words
+            -> .group_by(|_line: &String, word: &String| word.to_lowercase())
+            -> .count_with(Materialized::named("counts-store"))
+            -> .to_stream()
+            -> counts;
+    }
+    .expect("valid topology");
+
+    let builder = StreamsBuilder::new();
+    builder
+        .stream_with::<String, String, _, _>(
+            "text-input",
+            Consumed::with(Utf8, Utf8).with_name("lines"),
+        )
+        .named("not_empty")
+        .process(not_empty::<String>::default, &[])
+        .named("words")
+        .process(words::<String>::default, &[])
+        .group_by(|_line: &String, word: &String| word.to_lowercase())
+        .count_with(Materialized::named("counts-store"))
+        .to_stream()
+        .to_with(
+            "word-counts",
+            Produced::with(Utf8, Nullable(I64)).with_name("counts"),
+        );
+    let by_dsl = builder.build().expect("valid program");
+    assert_eq!(
+        app.topology.describe().to_string(),
+        by_dsl.describe().to_string()
+    );
+
+    let run = |topology| -> Vec<(String, Option<i64>)> {
+        let driver = TopologyTestDriver::new(topology).unwrap();
+        let input = driver.create_input_topic("text-input", Utf8, Utf8);
+        for line in ["a B a", " ", "b"] {
+            input.pipe_input("k".into(), line.to_string()).unwrap();
+        }
+        driver
+            .create_output_topic("word-counts", Utf8, Nullable(I64))
+            .read_key_values_to_list()
+            .unwrap()
+    };
+    let from_macro = run(app.topology);
+    assert_eq!(from_macro, run(by_dsl));
+    assert_eq!(
+        from_macro,
+        [
+            ("a".to_string(), Some(1)),
+            ("b".to_string(), Some(1)),
+            ("a".to_string(), Some(2)),
+            ("b".to_string(), Some(2)),
+        ]
+    );
+}
+
+/// The item form with DSL operations: a nameable windowed count.
+mod windowed {
+    use std::time::Duration;
+
+    use streams::dsl::{BufferConfig, Suppressed, TimeWindows, Windowed};
+    use streams::testing::TopologyTestDriver;
+    use streams::topology;
+
+    topology! {
+        pub struct ViewsPerMinute;
+        source views: <String, String> = "page-views" as utf8;
+        sink per_minute: <String, i64> = "views-per-minute" as utf8, default;
+
+        views -> .group_by_key()
+            -> .windowed_by(TimeWindows::of_size_and_grace(Duration::from_secs(60), Duration::from_secs(10)))
+            -> .count()
+            -> .suppress(Suppressed::until_window_closes(BufferConfig::unbounded()))
+            -> .to_stream()
+            -> .map(|w: Windowed<String>, n: Option<i64>| (format!("{}@{}", w.key, w.window.start_ms), n.unwrap_or(0)))
+            -> per_minute;
+    }
+
+    #[test]
+    fn counts_once_per_closed_window() {
+        let app = ViewsPerMinute::build().expect("valid");
+        let driver = TopologyTestDriver::new(app.topology).unwrap();
+        let views = driver.input(&app.views);
+        for (user, ts) in [
+            ("ann", 1_000),
+            ("bob", 2_000),
+            ("ann", 59_000),
+            ("ann", 65_000),
+        ] {
+            views.pipe_input_at(user.into(), "/".into(), ts).unwrap();
+        }
+        // Stream time 75 000 closes [0, 60 000) (its end 60 000 + grace 10 000 <= 75 000).
+        views
+            .pipe_input_at("bob".into(), "/".into(), 75_000)
+            .unwrap();
+        let counts = driver
+            .output(&app.per_minute)
+            .read_key_values_to_list()
+            .unwrap();
+        assert_eq!(counts, [("ann@0".to_string(), 2), ("bob@0".to_string(), 1)]);
+    }
+}

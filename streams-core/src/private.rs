@@ -233,3 +233,121 @@ pub const fn message_str(bytes: &[u8]) -> &str {
 pub fn declared_topology_never<T>() -> Result<T, crate::topology::TopologyErrors> {
     unreachable!("topology! reported compile errors")
 }
+
+// ---- `topology!` with DSL operations: the chain runs on a `StreamsBuilder`.
+
+pub use crate::dsl::{Consumed, KStream, Produced, StreamsBuilder};
+
+/// A DSL stream whose records a `#[processor]` stage takes.
+#[diagnostic::on_unimplemented(
+    message = "mismatched types: the stream before `->` is `{Self}`, but the processor after it takes other records",
+    label = "this processor does not take the stream's records",
+    note = "each stage's input key and value types must equal the key and value types of the stream feeding it"
+)]
+pub trait StageTakes<St> {
+    /// The processor's output stream.
+    type Output;
+    /// Adds the stage: a processor node named `name`, else as the stage.
+    fn stage(&self, name: Option<&str>, stores: &[&str]) -> Self::Output;
+}
+
+impl<St, K, V, KC, VC> StageTakes<St> for KStream<K, V, KC, VC>
+where
+    St: Stage,
+    K: Clone + 'static,
+    V: Clone + 'static,
+    KC: Clone + 'static,
+    VC: Clone + 'static,
+    St::Processor<K>: Processor<KIn = K, VIn = V>,
+    <St::Processor<K> as Processor>::KOut: Clone,
+    <St::Processor<K> as Processor>::VOut: Clone,
+{
+    type Output =
+        KStream<<St::Processor<K> as Processor>::KOut, <St::Processor<K> as Processor>::VOut>;
+
+    fn stage(&self, name: Option<&str>, stores: &[&str]) -> Self::Output {
+        self.named(name.unwrap_or(<St::Processor<K> as Named>::NAME))
+            .process(<St::Processor<K> as Default>::default, stores)
+    }
+}
+
+/// A `#[processor]` stage on a DSL stream: a processor node named as the stage.
+pub fn dsl_stage<St, S: StageTakes<St>>(
+    stream: &S,
+    name: Option<&str>,
+    stores: &[&str],
+) -> S::Output {
+    stream.stage(name, stores)
+}
+
+/// A DSL stream carrying records of `(K, V)`, as a sink declared `<K, V>` takes them.
+#[diagnostic::on_unimplemented(
+    message = "mismatched types: the stream before `->` is `{Self}`, but the sink after it takes `({K}, {V})` (key, value)",
+    label = "this sink does not take the stream's records",
+    note = "a sink takes a `KStream` whose key and value types are the sink's (a table goes through `.to_stream()` first, and its values are `Option<_>`)"
+)]
+pub trait SinkTakes<K, V> {
+    /// The stream's key codec.
+    type KC;
+    /// The stream's value codec.
+    type VC;
+    /// The stream, typed as the sink takes it.
+    fn stream(&self) -> &KStream<K, V, Self::KC, Self::VC>;
+}
+
+impl<K, V, KC, VC> SinkTakes<K, V> for KStream<K, V, KC, VC> {
+    type KC = KC;
+    type VC = VC;
+    fn stream(&self) -> &Self {
+        self
+    }
+}
+
+/// A declared sink at the end of a DSL chain: the stream must carry the sink's types.
+pub fn dsl_sink<K, V, S, SKC, SVC>(
+    stream: &S,
+    name: &str,
+    topic: &str,
+    key_codec: SKC,
+    value_codec: SVC,
+) where
+    K: Clone + 'static,
+    V: Clone + 'static,
+    S: SinkTakes<K, V>,
+    S::KC: Clone + 'static,
+    S::VC: Clone + 'static,
+    SKC: Codec<K>,
+    SVC: Codec<V>,
+{
+    stream.stream().to_with(
+        topic,
+        Produced::with(key_codec, value_codec).with_name(name),
+    );
+}
+
+/// Windowing in a `topology!` chain, with an error that says what to do on an ungrouped stream.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be windowed",
+    label = "windowing needs a grouped stream",
+    note = "group the stream first: `-> .group_by_key() -> .windowed_by(..)` or `-> .group_by(..) -> .windowed_by(..)`"
+)]
+pub trait DslWindowedBy<W> {
+    /// The windowed stream.
+    type Output;
+    /// `windowed_by(windows)`.
+    fn dsl_windowed_by(&self, windows: W) -> Self::Output;
+}
+
+impl<K, V, KC, VC, W> DslWindowedBy<W> for crate::dsl::KGroupedStream<K, V, KC, VC>
+where
+    K: Clone + 'static,
+    V: Clone + 'static,
+    KC: Codec<K>,
+    VC: Codec<V>,
+    W: crate::dsl::WindowedBy<K, V, KC, VC>,
+{
+    type Output = W::Stream;
+    fn dsl_windowed_by(&self, windows: W) -> W::Stream {
+        self.windowed_by(windows)
+    }
+}

@@ -13,14 +13,14 @@ use super::validate::{Graph, NodeKind};
 use crate::crate_path::{private, respan};
 
 /// A codec's type, the expression making it, and checks it needs.
-struct CodecParts {
-    ty: TokenStream,
-    expr: TokenStream,
+pub(super) struct CodecParts {
+    pub(super) ty: TokenStream,
+    pub(super) expr: TokenStream,
     span: Span,
     checks: TokenStream,
 }
 
-fn codec_parts(p: &TokenStream, codec: &Codec, ty: &Type) -> CodecParts {
+pub(super) fn codec_parts(p: &TokenStream, codec: &Codec, ty: &Type) -> CodecParts {
     match codec {
         Codec::Keyword(kw) => {
             let span = kw.span();
@@ -60,7 +60,12 @@ fn codec_parts(p: &TokenStream, codec: &Codec, ty: &Type) -> CodecParts {
 }
 
 /// Binds `let #name: CT = codec_for::<T, CT>(expr);` spanned at the codec.
-fn bind_codec(p: &TokenStream, name: &Ident, parts: &CodecParts, ty: &Type) -> TokenStream {
+pub(super) fn bind_codec(
+    p: &TokenStream,
+    name: &Ident,
+    parts: &CodecParts,
+    ty: &Type,
+) -> TokenStream {
     let (cty, expr, checks) = (&parts.ty, &parts.expr, &parts.checks);
     let check = respan(quote!(#p::codec_for::<#ty, #cty>), parts.span);
     quote! {
@@ -69,7 +74,7 @@ fn bind_codec(p: &TokenStream, name: &Ident, parts: &CodecParts, ty: &Type) -> T
     }
 }
 
-fn key_value_codecs(codecs: &Codecs) -> (&Codec, &Codec) {
+pub(super) fn key_value_codecs(codecs: &Codecs) -> (&Codec, &Codec) {
     (&codecs.key, codecs.value.as_ref().unwrap_or(&codecs.key))
 }
 
@@ -308,7 +313,7 @@ pub(super) fn invalid(d: &Declaration, e: &syn::Error) -> TokenStream {
     }
 }
 
-fn struct_name(d: &Declaration) -> Ident {
+pub(super) fn struct_name(d: &Declaration) -> Ident {
     d.item.as_ref().map_or_else(
         || format_ident!("DeclaredTopology"),
         |item| item.name.clone(),
@@ -316,7 +321,7 @@ fn struct_name(d: &Declaration) -> Ident {
 }
 
 /// The struct a declaration builds: the topology and a typed handle per source and sink.
-fn struct_definition(p: &TokenStream, d: &Declaration) -> TokenStream {
+pub(super) fn struct_definition(p: &TokenStream, d: &Declaration) -> TokenStream {
     let mut fields = TokenStream::new();
     let mut seen = std::collections::HashSet::new();
     // A name declared twice is an error reported already; one field for it.
@@ -362,7 +367,7 @@ fn upstream_stages(g: &Graph<'_>, i: usize) -> Vec<usize> {
 }
 
 /// The handle type a processor function takes for a declared store.
-fn store_handle(p: &TokenStream, store: &StoreDecl) -> TokenStream {
+pub(super) fn store_handle(p: &TokenStream, store: &StoreDecl) -> TokenStream {
     let (k, v) = (&store.types.key, &store.types.value);
     match store.kind {
         StoreKind::KeyValue => quote!(#p::KeyValueStore<#k, #v>),
@@ -373,7 +378,7 @@ fn store_handle(p: &TokenStream, store: &StoreDecl) -> TokenStream {
 }
 
 /// The `Stores::...` call building a declared store.
-fn store_builder(
+pub(super) fn store_builder(
     p: &TokenStream,
     store: &StoreDecl,
     name: &str,

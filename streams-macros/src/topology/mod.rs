@@ -1,6 +1,7 @@
 //! `topology!`: parse the declaration, validate the whole graph (every error at once), then
 //! expand to `TopologyBuilder` calls plus compile-time checks spanned on the user's tokens.
 
+mod dsl;
 mod expand;
 mod parse;
 mod validate;
@@ -21,6 +22,9 @@ pub(crate) fn expand(input: TokenStream) -> TokenStream {
         Ok(d) => d,
         Err(e) => return parse_errors(&e, item_form),
     };
+    if dsl::is_dsl(&parsed) {
+        return dsl::expand(&parsed);
+    }
     match validate::validate(&parsed) {
         Ok(graph) => expand::expand(&parsed, &graph),
         Err(e) => expand::invalid(&parsed, &e),

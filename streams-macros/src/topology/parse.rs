@@ -10,7 +10,7 @@
 //! processor NAME = PATH;                 // another node of a #[processor] stage
 //! processor NAME: TYPE [= SUPPLIER];     // a hand-written Processor (Default if no supplier)
 //! CHAIN;   where CHAIN = ELEMENT (-> ELEMENT)*,
-//!          ELEMENT = NODE[(store, ...)] | [CHAIN, CHAIN, ...]
+//!          ELEMENT = NODE[(store, ...)] | [CHAIN, CHAIN, ...] | .DSL_METHOD(ARGS)
 //! CODEC = utf8 | bytes | json | bincode | default | TYPE (a user codec with Default)
 //! STORE_KIND = [persistent_]key_value<K, V> | [persistent_]timestamped_key_value<K, V>
 //!            | [persistent_]window<K, V>(RETENTION_MS, SIZE_MS)
@@ -235,6 +235,8 @@ impl NodeRef {
 pub(super) enum Element {
     Node(NodeRef),
     Group(Vec<Chain>),
+    /// `.method(args)`: a DSL operation on the stream so far.
+    Op(OpCall),
 }
 
 /// `a -> b -> [c, d -> e]`: elements and the arrows between them.
@@ -243,8 +245,23 @@ pub(super) struct Chain {
     pub(super) arrows: Vec<Token![->]>,
 }
 
+/// A DSL operation in a chain: `.method(args)`, called on the chain's stream, table or grouped
+/// stream so far.
+pub(super) struct OpCall {
+    pub(super) method: Ident,
+    pub(super) args: Punctuated<Expr, Token![,]>,
+}
+
 impl Parse for Element {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        if input.peek(Token![.]) {
+            input.parse::<Token![.]>()?;
+            let method = input.parse()?;
+            let content;
+            parenthesized!(content in input);
+            let args = Punctuated::<Expr, Token![,]>::parse_terminated(&content)?;
+            return Ok(Element::Op(OpCall { method, args }));
+        }
         if input.peek(syn::token::Bracket) {
             let content;
             bracketed!(content in input);

@@ -164,6 +164,11 @@ impl<'a> Builder<'a> {
                     let i = self.resolve(node);
                     (vec![i], vec![i])
                 }
+                Element::Op(op) => {
+                    self.errors
+                        .push(op.method.span(), "a DSL operation outside a DSL chain");
+                    (Vec::new(), Vec::new())
+                }
                 Element::Group(chains) => {
                     let mut h = Vec::new();
                     let mut t = Vec::new();
@@ -229,7 +234,7 @@ fn literal(topic: &Topic) -> Option<&syn::LitStr> {
     }
 }
 
-fn path_key(path: &Path) -> String {
+pub(super) fn path_key(path: &Path) -> String {
     path.segments
         .iter()
         .map(|s| s.ident.to_string())
