@@ -223,8 +223,9 @@ impl Cx<'_> {
                 quote!(#call(&#stream, ::core::option::Option::None, &[#(#stores),*]))
             }
         };
+        // Spanned at the arrow whole, so a type error is reported there once.
         self.statements
-            .extend(quote!(let #ident = #call; let _ = &#ident;));
+            .extend(respan(quote!(let #ident = #call; let _ = &#ident;), arrow));
         Some(quote!(#ident))
     }
 }
