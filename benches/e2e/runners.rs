@@ -18,15 +18,14 @@ use rdkafka::message::Message;
 use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use rdkafka::{Offset, TopicPartitionList};
 use serde_json::json;
-use streams::codec::{Bytes, I64, Utf8};
+use streams::codec::{Bytes, I64, Nullable, Utf8};
 use streams::config::StreamsConfig;
+use streams::dsl::{Consumed, Materialized, Produced, StreamsBuilder, TimeWindows};
 use streams::error::ProcessorError;
 use streams::processor::{Processor, ProcessorContext};
 use streams::record::Record;
 use streams::runtime::{KafkaStreams, StreamsState};
-use streams::state::{
-    KeyValueStore, Stores, TimestampedKeyValueStore, ValueAndTimestamp, WindowStore,
-};
+use streams::state::{Stores, TimestampedKeyValueStore, ValueAndTimestamp};
 use streams::topology::{Topology, TopologyBuilder};
 
 use crate::child;
@@ -252,115 +251,6 @@ impl Processor for FilterMap {
     }
 }
 
-/// count: a count per key in a persistent store with caching on (the changelog sees one write
-/// per key per commit, as Kafka Streams'); forwards each changed count once per commit, with the
-/// timestamp of its latest record — what Kafka Streams' record cache forwards when it flushes.
-struct CountPerKey {
-    progress: Arc<Progress>,
-    counts: Option<KeyValueStore<String, i64>>,
-    /// Counts changed since the last commit, with their latest record's timestamp.
-    dirty: HashMap<String, (i64, i64)>,
-}
-
-impl Processor for CountPerKey {
-    type KIn = String;
-    type VIn = Vec<u8>;
-    type KOut = String;
-    type VOut = i64;
-
-    fn init(&mut self, ctx: &mut ProcessorContext<'_, String, i64>) -> Result<(), ProcessorError> {
-        self.counts = Some(ctx.key_value_store("counts")?);
-        Ok(())
-    }
-
-    fn process(
-        &mut self,
-        record: Record<String, Vec<u8>>,
-        _ctx: &mut ProcessorContext<'_, String, i64>,
-    ) -> Result<(), ProcessorError> {
-        self.progress.tick();
-        let counts = self
-            .counts
-            .as_ref()
-            .ok_or_else(|| ProcessorError::msg("store not initialised"))?;
-        let count = counts.get(&record.key)?.unwrap_or(0) + 1;
-        counts.put(&record.key, &count)?;
-        self.dirty.insert(record.key, (count, record.timestamp));
-        Ok(())
-    }
-
-    fn on_commit(
-        &mut self,
-        ctx: &mut ProcessorContext<'_, String, i64>,
-    ) -> Result<(), ProcessorError> {
-        for (key, (count, timestamp)) in self.dirty.drain() {
-            ctx.forward(Record::new(key, count, timestamp))?;
-        }
-        Ok(())
-    }
-}
-
-/// windowed_count: a count per key in 1 s tumbling windows without grace (Kafka Streams'
-/// `windowedBy(TimeWindows.ofSizeWithNoGrace(1 s)).count()`): a persistent window store
-/// (retention = size + grace = 1 s) with caching on; a record whose window already closed
-/// (window end ≤ stream time) is dropped as late, as Kafka Streams drops it. The output key is
-/// Kafka Streams' time-windowed key: the key's bytes, then the window start (8 bytes BE).
-/// Forwards each changed window's count once per commit, as the record cache does.
-struct WindowedCount {
-    progress: Arc<Progress>,
-    counts: Option<WindowStore<String, i64>>,
-    /// (key, window start) changed since the last commit: count and latest timestamp.
-    dirty: HashMap<(String, i64), (i64, i64)>,
-}
-
-impl Processor for WindowedCount {
-    type KIn = String;
-    type VIn = Vec<u8>;
-    type KOut = Vec<u8>;
-    type VOut = i64;
-
-    fn init(&mut self, ctx: &mut ProcessorContext<'_, Vec<u8>, i64>) -> Result<(), ProcessorError> {
-        self.counts = Some(ctx.window_store("windowed-counts")?);
-        Ok(())
-    }
-
-    fn process(
-        &mut self,
-        record: Record<String, Vec<u8>>,
-        ctx: &mut ProcessorContext<'_, Vec<u8>, i64>,
-    ) -> Result<(), ProcessorError> {
-        self.progress.tick();
-        let counts = self
-            .counts
-            .as_ref()
-            .ok_or_else(|| ProcessorError::msg("store not initialised"))?;
-        let start = record.timestamp - record.timestamp.rem_euclid(WINDOW_MS);
-        if start + WINDOW_MS <= ctx.current_stream_time() {
-            return Ok(()); // late: its window closed (no grace)
-        }
-        let count = counts.fetch_one(&record.key, start)?.unwrap_or(0) + 1;
-        counts.put(&record.key, &count, start)?;
-        self.dirty
-            .insert((record.key, start), (count, record.timestamp));
-        Ok(())
-    }
-
-    fn on_commit(
-        &mut self,
-        ctx: &mut ProcessorContext<'_, Vec<u8>, i64>,
-    ) -> Result<(), ProcessorError> {
-        for ((key, start), (count, timestamp)) in self.dirty.drain() {
-            let mut windowed = Vec::with_capacity(key.len() + 8);
-            windowed.extend_from_slice(key.as_bytes());
-            windowed.extend_from_slice(&start.to_be_bytes());
-            ctx.forward(Record::new(windowed, count, timestamp))?;
-        }
-        Ok(())
-    }
-}
-
-const WINDOW_MS: i64 = 1000;
-
 /// join, table side: every table record is upserted into the `table` store (Kafka Streams'
 /// `builder.table(..., Materialized.as("table"))`: timestamped, changelogged, cached).
 struct TableWriter {
@@ -462,45 +352,37 @@ fn ours_topology(
                 .add_sink("sink", output, Utf8, Utf8, ["filter-map"]);
         }
         Scenario::Count => {
-            b.add_source("source", [input], Utf8, Bytes)
-                .add_processor(
-                    "count",
-                    move || CountPerKey {
-                        progress: Arc::clone(&p),
-                        counts: None,
-                        dirty: HashMap::new(),
-                    },
-                    ["source"],
-                )
-                .add_state_store(
-                    Stores::persistent_key_value("counts", Utf8, I64).with_caching_enabled(),
-                    ["count"],
-                )
-                .add_sink("sink", output, Utf8, I64, ["count"]);
+            // The DSL, as the peer's `groupByKey().count(Materialized.as("counts"))`: a
+            // persistent timestamped store with its changelog and the record cache, forwarding
+            // each changed count once per commit.
+            let builder = StreamsBuilder::new();
+            builder
+                .stream_with::<String, Vec<u8>, _, _>(input, Consumed::with(Utf8, Bytes))
+                .peek(move |_k, _v| p.tick())
+                .group_by_key()
+                .count_with(Materialized::named("counts"))
+                .to_stream()
+                .to_with(output, Produced::with(Utf8, Nullable(I64)));
+            return builder
+                .build()
+                .map_err(|e| format!("building the topology: {e}"));
         }
         Scenario::WindowedCount => {
-            b.add_source("source", [input], Utf8, Bytes)
-                .add_processor(
-                    "windowed-count",
-                    move || WindowedCount {
-                        progress: Arc::clone(&p),
-                        counts: None,
-                        dirty: HashMap::new(),
-                    },
-                    ["source"],
-                )
-                .add_state_store(
-                    Stores::persistent_window_store(
-                        "windowed-counts",
-                        Duration::from_millis(WINDOW_MS as u64),
-                        Duration::from_millis(WINDOW_MS as u64),
-                        Utf8,
-                        I64,
-                    )
-                    .with_caching_enabled(),
-                    ["windowed-count"],
-                )
-                .add_sink("sink", output, Bytes, I64, ["windowed-count"]);
+            // The DSL, as the peer's `windowedBy(TimeWindows.ofSizeWithNoGrace(1 s))
+            // .count(Materialized.as("windowed-counts"))`: a persistent timestamped window store
+            // with its changelog and the record cache; late records (window closed) dropped.
+            let builder = StreamsBuilder::new();
+            builder
+                .stream_with::<String, Vec<u8>, _, _>(input, Consumed::with(Utf8, Bytes))
+                .peek(move |_k, _v| p.tick())
+                .group_by_key()
+                .windowed_by(TimeWindows::of_size_with_no_grace(Duration::from_secs(1)))
+                .count_with(Materialized::named("windowed-counts"))
+                .to_stream()
+                .to(output);
+            return builder
+                .build()
+                .map_err(|e| format!("building the topology: {e}"));
         }
         Scenario::Join => {
             let table = table.ok_or("the join scenario needs --table")?;
