@@ -84,6 +84,29 @@ pub enum StreamsError {
         /// The timestamp.
         timestamp: i64,
     },
+    /// A sink's `StreamPartitioner` chose a partition the topic does not have.
+    #[error(
+        "sink `{node}`'s partitioner chose partition {partition} of topic `{topic}`, which has {partitions} partitions"
+    )]
+    PartitionOutOfRange {
+        /// The sink node.
+        node: String,
+        /// The topic.
+        topic: String,
+        /// The partition chosen.
+        partition: i32,
+        /// The topic's partition count.
+        partitions: i32,
+    },
+    /// The partition count of a topic a sink writes to could not be read.
+    #[error("cannot read the partition count of topic `{topic}`")]
+    PartitionCount {
+        /// The topic.
+        topic: String,
+        /// Why.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     /// A processor returned an error.
     #[error("processor `{node}` failed{}: {source}", record_suffix(.metadata))]
     Processing {

@@ -371,6 +371,38 @@ where
     }
 }
 
+/// Chooses the partition a sink writes each record to — Kafka Streams' `StreamPartitioner`.
+/// `None` leaves the choice to the producer's partitioner (`murmur2_random` over the key's
+/// bytes, as Java producers).
+///
+/// Any `Fn(&str, &K, &V, i32) -> Option<i32>` (topic, key, value, partition count) is one.
+///
+/// ```
+/// use streams_core::topology::StreamPartitioner;
+/// /// Orders of one region go to one partition.
+/// let by_region = |_topic: &str, _order: &String, region: &u32, partitions: i32| {
+///     Some((*region as i32).rem_euclid(partitions))
+/// };
+/// assert_eq!(by_region.partition("orders", &"o-1".to_string(), &7, 4), Some(3));
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a stream partitioner for keys `{K}` and values `{V}`",
+    note = "use a closure `|topic: &str, key: &K, value: &V, partitions: i32| -> Option<i32>`"
+)]
+pub trait StreamPartitioner<K, V>: Send + Sync + 'static {
+    /// The partition for this record, in `0..partitions`; `None` for the producer's choice.
+    fn partition(&self, topic: &str, key: &K, value: &V, partitions: i32) -> Option<i32>;
+}
+
+impl<K, V, F> StreamPartitioner<K, V> for F
+where
+    F: Fn(&str, &K, &V, i32) -> Option<i32> + Send + Sync + 'static,
+{
+    fn partition(&self, topic: &str, key: &K, value: &V, partitions: i32) -> Option<i32> {
+        self(topic, key, value, partitions)
+    }
+}
+
 /// Where a sink writes: one topic, or the topic an extractor picks per record.
 pub(crate) enum SinkTopic<K, V> {
     Fixed(Arc<str>),
@@ -391,6 +423,7 @@ impl<K, V> Clone for SinkTopic<K, V> {
 pub(crate) struct SinkNode<K, V, KC, VC> {
     pub(crate) info: NodeInfo,
     pub(crate) topic: SinkTopic<K, V>,
+    pub(crate) partitioner: Option<Arc<dyn StreamPartitioner<K, V>>>,
     pub(crate) key_codec: KC,
     pub(crate) value_codec: VC,
     pub(crate) key_buf: Vec<u8>,
@@ -437,8 +470,26 @@ where
             .value_codec
             .encode_nullable(&record.value, &mut self.value_buf)
             .map_err(|e| ser_error(RecordPart::Value, e))?;
+        let partition = match &self.partitioner {
+            None => None,
+            Some(partitioner) => {
+                let partitions = task.collector.partition_count(topic)?;
+                match partitioner.partition(topic, &record.key, &record.value, partitions) {
+                    Some(p) if !(0..partitions).contains(&p) => {
+                        return Err(StreamsError::PartitionOutOfRange {
+                            node: self.info.name.to_string(),
+                            topic: topic.to_string(),
+                            partition: p,
+                            partitions,
+                        });
+                    }
+                    chosen => chosen,
+                }
+            }
+        };
         task.collector.send(OutputRecord {
             topic,
+            partition,
             key,
             value,
             timestamp: record.timestamp,

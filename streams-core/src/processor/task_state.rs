@@ -14,6 +14,8 @@ use super::punctuation::PunctuationQueue;
 #[derive(Debug)]
 pub(crate) struct OutputRecord<'a> {
     pub(crate) topic: &'a str,
+    /// The partition a `StreamPartitioner` chose; `None` for the producer's partitioner.
+    pub(crate) partition: Option<i32>,
     pub(crate) key: Option<&'a [u8]>,
     pub(crate) value: Option<&'a [u8]>,
     pub(crate) timestamp: i64,
@@ -24,6 +26,9 @@ pub(crate) struct OutputRecord<'a> {
 /// test driver.
 pub(crate) trait RecordCollector {
     fn send(&mut self, record: OutputRecord<'_>) -> Result<(), StreamsError>;
+
+    /// How many partitions `topic` has (asked by sinks with a `StreamPartitioner`).
+    fn partition_count(&mut self, topic: &str) -> Result<i32, StreamsError>;
 }
 
 /// The wall clock a task reads: the system clock, or the test driver's mock clock.

@@ -1,6 +1,7 @@
 //! The producer side of a stream thread: a [`RecordCollector`] over the thread's producer, and
 //! the delivery reports that feed the production error handler.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -136,6 +137,8 @@ pub(crate) fn send(
 /// partition comes from the producer's partitioner (`murmur2_random`).
 pub(crate) struct KafkaCollector {
     pub(crate) producer: Arc<Producer>,
+    /// Partition counts of the topics sinks with a partitioner wrote to.
+    pub(crate) partition_counts: HashMap<String, i32>,
     pub(crate) handler: ProductionHandler,
     /// Records dropped by a `continue` handler, shared with the thread's metrics.
     pub(crate) dropped: Arc<AtomicU64>,
@@ -156,6 +159,9 @@ impl RecordCollector for KafkaCollector {
         });
         let mut base: BaseRecord<'_, [u8], [u8], usize> =
             BaseRecord::with_opaque_to(record.topic, OUTPUT).timestamp(record.timestamp);
+        if let Some(partition) = record.partition {
+            base = base.partition(partition);
+        }
         if let Some(key) = record.key {
             base = base.key(key);
         }
@@ -181,5 +187,31 @@ impl RecordCollector for KafkaCollector {
                 }
             },
         }
+    }
+
+    fn partition_count(&mut self, topic: &str) -> Result<i32, StreamsError> {
+        if let Some(&n) = self.partition_counts.get(topic) {
+            return Ok(n);
+        }
+        let error =
+            |source: Box<dyn std::error::Error + Send + Sync>| StreamsError::PartitionCount {
+                topic: topic.to_string(),
+                source,
+            };
+        let metadata = self
+            .producer
+            .client()
+            .fetch_metadata(Some(topic), Duration::from_secs(30))
+            .map_err(|e| error(Box::new(e)))?;
+        let n = metadata
+            .topics()
+            .iter()
+            .find(|t| t.name() == topic && t.error().is_none())
+            .map(|t| t.partitions().len())
+            .filter(|&n| n > 0)
+            .ok_or_else(|| error(format!("topic `{topic}` is unknown to the cluster").into()))?;
+        let n = i32::try_from(n).map_err(|e| error(Box::new(e)))?;
+        self.partition_counts.insert(topic.to_string(), n);
+        Ok(n)
     }
 }

@@ -88,6 +88,11 @@ impl RecordCollector for Collector {
         }
         Ok(())
     }
+
+    /// The driver's topics have one partition.
+    fn partition_count(&mut self, _topic: &str) -> Result<i32, StreamsError> {
+        Ok(1)
+    }
 }
 
 struct MockClock(Rc<Cell<i64>>);

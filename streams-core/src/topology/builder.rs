@@ -3,7 +3,7 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 
 use crate::codec::Codec;
-use crate::processor::node::{SinkTopic, TopicNameExtractor};
+use crate::processor::node::{SinkTopic, StreamPartitioner, TopicNameExtractor};
 use crate::processor::{Processor, ProcessorSupplier};
 use crate::state::StoreBuilder;
 use crate::timestamp::{InvalidTimestampPolicy, RecordTimestamp, TimestampExtractor};
@@ -275,6 +275,40 @@ impl TopologyBuilder {
             name.into(),
             SinkTarget::Topic(topic),
             target,
+            None,
+            key_codec,
+            value_codec,
+            parents,
+        )
+    }
+
+    /// Adds a sink writing to `topic` in the partition `partitioner` chooses per record (Kafka
+    /// Streams' `addSink(.., StreamPartitioner, ..)`), fed by `parents`.
+    pub fn add_sink_with_partitioner<K, V, KC, VC, SP, P>(
+        &mut self,
+        name: impl Into<String>,
+        topic: impl Into<String>,
+        key_codec: KC,
+        value_codec: VC,
+        partitioner: SP,
+        parents: P,
+    ) -> &mut Self
+    where
+        K: 'static,
+        V: 'static,
+        KC: Codec<K>,
+        VC: Codec<V>,
+        SP: StreamPartitioner<K, V>,
+        P: IntoIterator,
+        P::Item: AsRef<str>,
+    {
+        let topic: String = topic.into();
+        let target = SinkTopic::Fixed(Arc::from(topic.as_str()));
+        self.push_sink(
+            name.into(),
+            SinkTarget::Topic(topic),
+            target,
+            Some(Arc::new(partitioner)),
             key_codec,
             value_codec,
             parents,
@@ -305,6 +339,7 @@ impl TopologyBuilder {
             name.into(),
             described,
             target,
+            None,
             key_codec,
             value_codec,
             parents,
@@ -316,6 +351,7 @@ impl TopologyBuilder {
         name: String,
         described: SinkTarget,
         topic: SinkTopic<K, V>,
+        partitioner: Option<Arc<dyn StreamPartitioner<K, V>>>,
         key_codec: KC,
         value_codec: VC,
         parents: P,
@@ -336,6 +372,7 @@ impl TopologyBuilder {
             output: None,
             factory: Arc::new(SinkFactory {
                 topic,
+                partitioner,
                 key_codec,
                 value_codec,
             }),

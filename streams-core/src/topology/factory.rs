@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::codec::Codec;
 use crate::processor::node::{
     Child, NodeInfo, NodeInput, NodeLifecycle, ProcessorNode, RawInput, SinkNode, SinkTopic,
-    SourceNode,
+    SourceNode, StreamPartitioner,
 };
 use crate::processor::{Processor, ProcessorSupplier};
 use crate::timestamp::{InvalidTimestampPolicy, TimestampExtractor};
@@ -161,6 +161,7 @@ where
 
 pub(crate) struct SinkFactory<K, V, KC, VC> {
     pub(crate) topic: SinkTopic<K, V>,
+    pub(crate) partitioner: Option<Arc<dyn StreamPartitioner<K, V>>>,
     pub(crate) key_codec: KC,
     pub(crate) value_codec: VC,
 }
@@ -176,6 +177,7 @@ where
         match self.topic {
             SinkTopic::Fixed(_) => Some(Arc::new(SinkFactory {
                 topic: SinkTopic::<K, V>::Fixed(Arc::from(topic)),
+                partitioner: self.partitioner.clone(),
                 key_codec: self.key_codec.clone(),
                 value_codec: self.value_codec.clone(),
             })),
@@ -188,6 +190,7 @@ where
         let node = Rc::new(RefCell::new(SinkNode {
             info,
             topic: self.topic.clone(),
+            partitioner: self.partitioner.clone(),
             key_codec: self.key_codec.clone(),
             value_codec: self.value_codec.clone(),
             key_buf: Vec::new(),

@@ -16,12 +16,12 @@ mod subtopology;
 
 use std::sync::Arc;
 
-pub use crate::processor::node::{RecordContext, TopicNameExtractor};
+pub use crate::processor::node::{RecordContext, StreamPartitioner, TopicNameExtractor};
 pub use builder::{SourceSpec, TopologyBuilder};
 pub use describe::{
     NodeDescription, NodeKindDescription, SubtopologyDescription, TopologyDescription,
 };
-pub use error::{TopologyError, TopologyErrors};
+pub use error::{MinimumRetention, TopologyError, TopologyErrors};
 pub use handle::TopicHandle;
 
 use crate::state::StoreBuilder;

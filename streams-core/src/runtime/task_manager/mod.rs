@@ -12,6 +12,7 @@ mod metrics;
 mod rebalance;
 
 use std::cell::Cell;
+use std::collections::HashMap;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
@@ -303,6 +304,7 @@ impl TaskManager {
             producer: Arc::clone(&self.producer),
             handler: self.production_handler,
             dropped: Arc::clone(&self.counts.dropped),
+            partition_counts: HashMap::new(),
         };
         let changelogs: Vec<Changelog> = changelogged_stores(&self.topology, &group.nodes)
             .map(|store| Changelog {
