@@ -7,6 +7,17 @@ use crate::codec::{Codec, CodecError};
 ///
 /// Tables forward `Change`s between their nodes; a grouped table's repartition topic carries
 /// them, in Kafka Streams' byte layout ([`ChangeCodec`]).
+///
+/// ```
+/// use streams_core::codec::{Codec, Utf8};
+/// use streams_core::dsl::{Change, ChangeCodec};
+/// // A row that moved from "old" to "new", as a grouped table's repartition topic holds it.
+/// let change = Change::new(Some("new".to_string()), Some("old".to_string()));
+/// let mut bytes = Vec::new();
+/// ChangeCodec(Utf8).encode(&change, &mut bytes).unwrap();
+/// assert_eq!(bytes, b"\x06newold\x02");
+/// assert_eq!(ChangeCodec(Utf8).decode(&bytes).unwrap(), change);
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Change<V> {
     /// The value after the update; `None` when the key was deleted.

@@ -37,6 +37,27 @@ use super::split::BranchedKStream;
 /// **Nulls.** Kafka Streams passes null keys and values to operators; here a null is a value of
 /// an `Option<_>` type. Aggregations drop records whose key or value their codec writes as null
 /// (Kafka's null), with a warning and the `dropped-records` metric, as Kafka Streams does.
+///
+/// ```
+/// use streams_core::codec::{I64, Utf8};
+/// use streams_core::dsl::{Produced, StreamsBuilder};
+/// use streams_core::testing::TopologyTestDriver;
+///
+/// let builder = StreamsBuilder::new();
+/// let orders = builder.stream::<String, String>("orders");
+/// orders
+///     .filter(|_id, line| !line.starts_with('#'))
+///     .map(|id, line| (line.split(',').next().unwrap_or_default().to_string(), id))
+///     .map_values(|id| id.len() as i64)
+///     .to_with("by-customer", Produced::with(Utf8, I64));
+/// let driver = TopologyTestDriver::new(builder.build().unwrap()).unwrap();
+/// driver
+///     .create_input_topic("orders", Utf8, Utf8)
+///     .pipe_input("o-17".to_string(), "ann,3 books".to_string())
+///     .unwrap();
+/// let out = driver.create_output_topic("by-customer", Utf8, I64);
+/// assert_eq!(out.read_key_value().unwrap(), ("ann".to_string(), 4));
+/// ```
 pub struct KStream<K, V, KC = Inferred, VC = Inferred> {
     pub(crate) graph: Shared,
     pub(crate) node: String,
