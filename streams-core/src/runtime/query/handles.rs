@@ -207,9 +207,14 @@ where
     /// The value of `key` in the window starting at `window_start_ms`.
     pub fn fetch_one(&self, key: &K, window_start_ms: i64) -> Result<Option<V>, QueryError> {
         let key = key.clone();
-        let answers = self
-            .query
-            .read(move |s: &WindowStore<K, V>| s.fetch_one(&key, window_start_ms))?;
+        let answers = self.query.per_task(move |h| {
+            WindowView::<K, V>::of(h).map(|s| match s {
+                WindowView::Plain(s) => s.fetch_one(&key, window_start_ms),
+                WindowView::Timestamped(s) => {
+                    Ok(s.fetch_one(&key, window_start_ms)?.map(|v| v.value))
+                }
+            })
+        })?;
         Ok(answers.into_iter().flatten().next())
     }
 
@@ -217,9 +222,11 @@ where
     /// as (window start, value).
     pub fn fetch(&self, key: &K, from_ms: i64, to_ms: i64) -> Result<Vec<(i64, V)>, QueryError> {
         let key = key.clone();
-        let parts = self.query.read(move |s: &WindowStore<K, V>| {
-            s.fetch(&key, from_ms, to_ms)?
-                .collect::<Result<Vec<_>, _>>()
+        let parts = self.query.per_task(move |h| {
+            WindowView::<K, V>::of(h).map(|s| match s {
+                WindowView::Plain(s) => s.fetch(&key, from_ms, to_ms)?.collect(),
+                WindowView::Timestamped(s) => untimed(s.fetch(&key, from_ms, to_ms)?),
+            })
         })?;
         Ok(parts.into_iter().flatten().collect())
     }
@@ -232,9 +239,11 @@ where
         to_ms: i64,
     ) -> Result<Vec<(i64, V)>, QueryError> {
         let key = key.clone();
-        let parts = self.query.read(move |s: &WindowStore<K, V>| {
-            s.backward_fetch(&key, from_ms, to_ms)?
-                .collect::<Result<Vec<_>, _>>()
+        let parts = self.query.per_task(move |h| {
+            WindowView::<K, V>::of(h).map(|s| match s {
+                WindowView::Plain(s) => s.backward_fetch(&key, from_ms, to_ms)?.collect(),
+                WindowView::Timestamped(s) => untimed(s.backward_fetch(&key, from_ms, to_ms)?),
+            })
         })?;
         Ok(parts.into_iter().flatten().collect())
     }
@@ -249,17 +258,22 @@ where
         to_ms: i64,
     ) -> Result<Vec<(Windowed<K>, V)>, QueryError> {
         let (lo, hi) = (key_from.clone(), key_to.clone());
-        let parts = self.query.read(move |s: &WindowStore<K, V>| {
-            s.fetch_key_range(&lo, &hi, from_ms, to_ms)?
-                .collect::<Result<Vec<_>, _>>()
+        let parts = self.query.per_task(move |h| {
+            WindowView::<K, V>::of(h).map(|s| match s {
+                WindowView::Plain(s) => s.fetch_key_range(&lo, &hi, from_ms, to_ms)?.collect(),
+                WindowView::Timestamped(s) => untimed(s.fetch_key_range(&lo, &hi, from_ms, to_ms)?),
+            })
         })?;
         Ok(parts.into_iter().flatten().collect())
     }
 
     /// Every window starting in `[from_ms, to_ms]`, of every key.
     pub fn fetch_all(&self, from_ms: i64, to_ms: i64) -> Result<Vec<(Windowed<K>, V)>, QueryError> {
-        let parts = self.query.read(move |s: &WindowStore<K, V>| {
-            s.fetch_all(from_ms, to_ms).collect::<Result<Vec<_>, _>>()
+        let parts = self.query.per_task(move |h| {
+            WindowView::<K, V>::of(h).map(|s| match s {
+                WindowView::Plain(s) => s.fetch_all(from_ms, to_ms).collect(),
+                WindowView::Timestamped(s) => untimed(s.fetch_all(from_ms, to_ms)),
+            })
         })?;
         Ok(parts.into_iter().flatten().collect())
     }
@@ -268,6 +282,31 @@ where
     pub fn all(&self) -> Result<Vec<(Windowed<K>, V)>, QueryError> {
         self.fetch_all(i64::MIN, i64::MAX)
     }
+}
+
+/// A window store handle, or a timestamped one read without its timestamps (as Kafka Streams'
+/// `windowStore()` query type reads the timestamped window stores of windowed aggregations).
+enum WindowView<'a, K, V> {
+    Plain(&'a WindowStore<K, V>),
+    Timestamped(&'a WindowStore<K, ValueAndTimestamp<V>>),
+}
+
+impl<'a, K: 'static, V: 'static> WindowView<'a, K, V> {
+    fn of(handle: &'a dyn Any) -> Option<Self> {
+        if let Some(store) = handle.downcast_ref::<WindowStore<K, V>>() {
+            return Some(WindowView::Plain(store));
+        }
+        handle
+            .downcast_ref::<WindowStore<K, ValueAndTimestamp<V>>>()
+            .map(WindowView::Timestamped)
+    }
+}
+
+/// Entries of a timestamped window store, without their timestamps.
+fn untimed<T, V>(
+    entries: impl Iterator<Item = Result<(T, ValueAndTimestamp<V>), StoreError>>,
+) -> Result<Vec<(T, V)>, StoreError> {
+    entries.map(|e| e.map(|(t, v)| (t, v.value))).collect()
 }
 
 /// A read-only view of a session store across this instance's tasks, from

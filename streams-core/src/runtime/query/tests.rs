@@ -52,6 +52,7 @@ impl Codec<i64> for Explosive {
 }
 
 /// An application with stores `counts` (key-value), `table` (timestamped), `clicks` (window),
+/// `timed-clicks` (timestamped window),
 /// `sessions` and `explosive`, not started: the tests set its state by hand.
 fn streams() -> KafkaStreams {
     let mut b = TopologyBuilder::new();
@@ -65,6 +66,16 @@ fn streams() -> KafkaStreams {
         .add_state_store(
             Stores::in_memory_window_store(
                 "clicks",
+                Duration::from_secs(3600),
+                Duration::from_secs(60),
+                Utf8,
+                I64,
+            ),
+            ["nop"],
+        )
+        .add_state_store(
+            Stores::in_memory_timestamped_window_store(
+                "timed-clicks",
                 Duration::from_secs(3600),
                 Duration::from_secs(60),
                 Utf8,
@@ -147,6 +158,21 @@ fn fake_task(id: TaskId, counts: &[(&str, i64)]) -> FakeTask {
     clicks.put(&key, &1, 0).unwrap();
     clicks.put(&key, &2, 60_000).unwrap();
     stores.insert("clicks".into(), built);
+
+    let built = Stores::in_memory_timestamped_window_store(
+        "timed-clicks",
+        Duration::from_secs(3600),
+        Duration::from_secs(60),
+        Utf8,
+        I64,
+    )
+    .build(&ctx)
+    .unwrap();
+    let timed: WindowStore<String, ValueAndTimestamp<i64>> = built.handle().unwrap();
+    timed
+        .put(&key, &ValueAndTimestamp::make(5, 59_000), 0)
+        .unwrap();
+    stores.insert("timed-clicks".into(), built);
 
     let built = Stores::in_memory_session_store("sessions", Duration::from_secs(3600), Utf8, I64)
         .build(&ctx)
@@ -315,6 +341,20 @@ fn window_and_session_queries() {
         .unwrap();
     assert_eq!(ranged.len(), 1);
     assert_eq!(ranged[0].0.window.end_ms, 60_000);
+
+    // A windowed aggregation's timestamped window store reads as plain values (Kafka Streams'
+    // `windowStore()` query type), or with the timestamps.
+    let timed = streams.window_store::<String, i64>("timed-clicks").unwrap();
+    assert_eq!(timed.fetch(&w1, 0, 60_000).unwrap(), [(0, 5)]);
+    assert_eq!(timed.fetch_one(&w1, 0).unwrap(), Some(5));
+    assert_eq!(timed.all().unwrap().len(), 2);
+    let with_time = streams
+        .window_store::<String, ValueAndTimestamp<i64>>("timed-clicks")
+        .unwrap();
+    assert_eq!(
+        with_time.fetch_one(&w1, 0).unwrap(),
+        Some(ValueAndTimestamp::make(5, 59_000))
+    );
 
     let sessions = streams.session_store::<String, i64>("sessions").unwrap();
     assert_eq!(
