@@ -381,7 +381,7 @@ fn mistakes_are_reported_and_not_retryable() {
     assert_eq!(
         err.to_string(),
         "no state store named `count` in the topology (stores: `counts`, `table`, `clicks`, \
-         `sessions`, `explosive`)"
+         `timed-clicks`, `sessions`, `explosive`)"
     );
     assert!(!err.is_retryable());
     let err = streams.window_store::<String, i64>("counts").unwrap_err();
