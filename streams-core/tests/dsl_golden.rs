@@ -61,6 +61,7 @@ fn programs() -> Vec<(&'static str, Program)> {
         ("sliding_count", sliding_count),
         ("session_count", session_count),
         ("session_aggregate", session_aggregate),
+        ("session_zero_gap", session_zero_gap),
         ("suppress_window_close", suppress_window_close),
         ("suppress_time_limit", suppress_time_limit),
         ("emit_on_window_close", emit_on_window_close),
@@ -476,6 +477,31 @@ fn session_aggregate(b: &StreamsBuilder) {
             "output",
             Produced::with(SessionWindowedCodec::new(Utf8), Nullable(Utf8)),
         );
+}
+
+/// Sessions with an inactivity gap of zero (valid in Kafka Streams 4.x): one timestamp each.
+/// Without a grace period the store needs a retention (else building fails: `RetentionZero`).
+fn session_zero_gap(b: &StreamsBuilder) {
+    let g = input(b).group_by_key();
+    g.windowed_by(SessionWindows::of_inactivity_gap_with_no_grace(
+        Duration::ZERO,
+    ))
+    .count_with(Materialized::with(Utf8, I64).with_retention(secs(10)))
+    .to_stream()
+    .to_with(
+        "out1",
+        Produced::with(SessionWindowedCodec::new(Utf8), Nullable(I64)),
+    );
+    g.windowed_by(SessionWindows::of_inactivity_gap_and_grace(
+        Duration::ZERO,
+        secs(2),
+    ))
+    .count()
+    .to_stream()
+    .to_with(
+        "out2",
+        Produced::with(SessionWindowedCodec::new(Utf8), Nullable(I64)),
+    );
 }
 
 fn suppress_window_close(b: &StreamsBuilder) {

@@ -212,10 +212,37 @@ impl StreamsBuilder {
     }
 
     /// Builds the topology, checked whole (see [`TopologyBuilder::build`]).
+    ///
+    /// Problems with the operations — invalid windows, a window store's retention shorter than
+    /// its windows, a suppression waiting for windows no windowed aggregation made (where Kafka
+    /// Streams throws while the program is built) — are reported here, first, together with the
+    /// topology's own checks.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use streams_core::dsl::{StreamsBuilder, TimeWindows};
+    /// use streams_core::topology::TopologyError;
+    ///
+    /// let builder = StreamsBuilder::new();
+    /// builder
+    ///     .stream::<String, String>("clicks")
+    ///     .group_by_key()
+    ///     .windowed_by(TimeWindows::of_size_with_no_grace(Duration::ZERO))
+    ///     .count();
+    /// let errors = builder.build().unwrap_err();
+    /// assert!(matches!(errors.errors(), [TopologyError::WindowSizeZero { .. }]));
+    /// ```
     pub fn build(self) -> Result<Topology, TopologyErrors> {
         let mut builder = TopologyBuilder::new();
         let graph = std::mem::take(&mut *self.graph.borrow_mut());
-        graph.write(&mut builder);
-        builder.build()
+        let mut errors = graph.write(&mut builder);
+        match builder.build() {
+            Ok(topology) if errors.is_empty() => Ok(topology),
+            Ok(_) => Err(TopologyErrors(errors)),
+            Err(TopologyErrors(more)) => {
+                errors.extend(more);
+                Err(TopologyErrors(errors))
+            }
+        }
     }
 }

@@ -7,7 +7,7 @@ use std::rc::Rc;
 
 use crate::codec::Codec;
 use crate::state::Stores;
-use crate::topology::TopologyBuilder;
+use crate::topology::{TopologyBuilder, TopologyError};
 
 use super::options::{StoreOptions, StoreType};
 
@@ -18,6 +18,10 @@ pub(crate) struct Graph {
     /// Kafka Streams' one index for generated processor and store names.
     index: u32,
     steps: Vec<Step>,
+    /// What is wrong with the operations made so far (Kafka Streams throws these while the
+    /// program is built); [`StreamsBuilder::build`](super::StreamsBuilder::build) reports them
+    /// with the topology's own checks.
+    errors: Vec<TopologyError>,
 }
 
 /// The graph, shared by the builder and every stream and table made from it.
@@ -65,10 +69,17 @@ impl Graph {
         self.steps.push(Box::new(step));
     }
 
-    pub(crate) fn write(self, builder: &mut TopologyBuilder) {
+    /// Records a problem with an operation, reported when the program is built.
+    pub(crate) fn error(&mut self, error: TopologyError) {
+        self.errors.push(error);
+    }
+
+    /// Writes the operations into `builder`; returns the problems recorded while they were made.
+    pub(crate) fn write(self, builder: &mut TopologyBuilder) -> Vec<TopologyError> {
         for step in self.steps {
             step(builder);
         }
+        self.errors
     }
 }
 

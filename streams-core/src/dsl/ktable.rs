@@ -16,6 +16,7 @@ use super::processors::stateless::ToStream;
 use super::processors::suppress::{Suppress, SuppressBufferBuilder};
 use super::processors::table::{Materialization, TableFilter, TableMapValues, TableSelect};
 use super::suppress::{SuppressSpecs, Suppressed, Suppression};
+use crate::topology::TopologyError;
 
 /// What a table node needs to know after it was made: whether it is materialized and whether
 /// it sends old values (both can be asked for by later operations, as in Kafka Streams).
@@ -485,11 +486,10 @@ where
     /// assert_eq!(counts.read_values_to_list().unwrap(), [Some(3)], "10 s after the first");
     /// ```
     ///
-    /// # Panics
-    ///
-    /// With [`Suppressed::until_window_closes`] on a windowed table that no windowed aggregation
-    /// made (e.g. one read from a topic): there is no grace period to wait for (Kafka Streams
-    /// throws `TopologyException`).
+    /// [`Suppressed::until_window_closes`] on a windowed table that no windowed aggregation made
+    /// (e.g. one read from a topic) has no grace period to wait for: building the program then
+    /// fails with [`TopologyError::WindowCloseUndefined`](crate::topology::TopologyError::WindowCloseUndefined)
+    /// (Kafka Streams throws `TopologyException`).
     pub fn suppress<S>(&self, suppressed: Suppressed<S>) -> Self
     where
         S: Suppression<K>,
@@ -502,10 +502,20 @@ where
             None => graph.processor_name(names::TABLE_SUPPRESS),
         };
         let Some(SuppressSpecs(spec)) = suppressed.kind.spec(self.state.window_grace_ms()) else {
-            panic!(
-                "window close time is only defined for windowed computations with grace period; \
-                 `{}` is not one",
-                self.node
+            graph.error(TopologyError::WindowCloseUndefined {
+                node: name,
+                table: self.node.clone(),
+            });
+            // Nothing is suppressed; what follows hangs off this table, so the topology's own
+            // checks still see a connected graph.
+            drop(graph);
+            return KTable::new(
+                Rc::clone(&self.graph),
+                self.node.clone(),
+                self.key_codec.clone(),
+                self.value_codec.clone(),
+                None,
+                Rc::clone(&self.state),
             );
         };
         let store = match &suppressed.name {

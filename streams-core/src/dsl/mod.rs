@@ -47,6 +47,8 @@
 
 mod builder;
 mod change;
+#[cfg(test)]
+mod error_tests;
 mod graph;
 mod grouped_stream;
 mod grouped_table;

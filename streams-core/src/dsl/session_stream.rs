@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crate::codec::{Codec, Inferred};
 use crate::state::{Stores, Windowed};
-use crate::topology::TopologyBuilder;
+use crate::topology::{MinimumRetention, TopologyBuilder};
 
 use super::grouped_stream::KGroupedStream;
 use super::ktable::{KTable, TableState};
@@ -16,7 +16,7 @@ use super::options::{CodecChoice, Materialized, StoreOptions, StoreType};
 use super::processors::aggregate::{CountAggregator, InitAggregator, ReduceAggregator};
 use super::processors::session_aggregate::{SessionAggregator, SessionFns, SessionWindowAggregate};
 use super::windowed_codec::SessionWindowedCodec;
-use super::windowed_stream::{GroupedSource, duration_ms};
+use super::windowed_stream::{GroupedSource, retention_ms};
 use super::windows::{EmitStrategy, SessionWindows, WindowedBy};
 
 /// Adds the session store of a session aggregation, connected to `processor`.
@@ -306,24 +306,17 @@ where
         let mut graph = self.source.graph.borrow_mut();
         let names = self.source.names(&mut graph, prefix, materialized.name);
         let windows = self.windows;
-        let needed = windows
-            .inactivity_gap_ms()
-            .saturating_add(windows.grace_ms());
-        let retention_ms = match materialized.more.retention.map(duration_ms) {
-            Some(retention) => {
-                assert!(
-                    retention >= needed,
-                    "the retention period of the session store {} must be no smaller than the \
-                     session inactivity gap plus the grace period; got gap=[{}], grace=[{}], \
-                     retention=[{retention}]",
-                    names.store,
-                    windows.inactivity_gap_ms(),
-                    windows.grace_ms()
-                );
-                retention
-            }
-            None => needed,
+        let minimum = MinimumRetention::SessionWindows {
+            gap_ms: windows.inactivity_gap_ms(),
+            grace_ms: windows.grace_ms(),
         };
+        let needed = minimum.ms();
+        let retention_ms = retention_ms(
+            &mut graph,
+            &names.store,
+            materialized.more.retention,
+            minimum,
+        );
         let key_codec = materialized.key_codec.choose(self.source.key_codec.clone());
         let value_codec = materialized.value_codec.choose(inherited_value_codec);
         let state = Rc::new(TableState::windowed_aggregate(needed));

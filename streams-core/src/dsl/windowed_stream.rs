@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::codec::{Codec, Inferred};
 use crate::state::{Stores, Windowed};
-use crate::topology::TopologyBuilder;
+use crate::topology::{MinimumRetention, TopologyBuilder, TopologyError};
 
 use super::graph::{Graph, Shared, add_repartition};
 use super::grouped_stream::KGroupedStream;
@@ -104,6 +104,36 @@ where
 /// A duration in whole milliseconds, saturating.
 pub(crate) fn duration_ms(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// A windowed store's retention: as `Materialized` says, else the minimum the windows need. A
+/// given retention shorter than that is recorded as an error (Kafka Streams throws
+/// `IllegalArgumentException`), and so is a retention of 0 (see
+/// [`TopologyError::RetentionZero`]; time windows of size 0 are reported as such instead).
+pub(crate) fn retention_ms(
+    graph: &mut Graph,
+    store: &str,
+    retention: Option<Duration>,
+    minimum: MinimumRetention,
+) -> i64 {
+    let retention_ms = match retention.map(duration_ms) {
+        Some(retention_ms) if retention_ms < minimum.ms() => {
+            graph.error(TopologyError::RetentionTooShort {
+                store: store.to_string(),
+                retention_ms,
+                minimum,
+            });
+            return retention_ms;
+        }
+        Some(retention_ms) => retention_ms,
+        None => minimum.ms(),
+    };
+    if retention_ms == 0 && !matches!(minimum, MinimumRetention::TimeWindows { .. }) {
+        graph.error(TopologyError::RetentionZero {
+            store: store.to_string(),
+        });
+    }
+    retention_ms
 }
 
 fn millis(ms: i64) -> Duration {
@@ -203,37 +233,19 @@ impl Windowing {
         }
     }
 
-    /// The store's retention: as `Materialized` says, else what the windows need (Kafka
-    /// Streams' `WindowStoreMaterializer` / `SlidingWindowStoreMaterializer`).
-    ///
-    /// # Panics
-    ///
-    /// If a given retention is shorter than that, as Kafka Streams throws
-    /// `IllegalArgumentException`.
-    fn retention_ms(self, store: &str, retention: Option<Duration>) -> i64 {
-        let (needed, what) = match self {
-            Windowing::Fixed(w) => (
-                w.size_ms().saturating_add(w.grace_ms()),
-                "its window size plus the grace period",
-            ),
-            Windowing::Sliding(w) => (
-                w.time_difference_ms()
-                    .saturating_mul(2)
-                    .saturating_add(w.grace_ms()),
-                "2 * time difference plus the grace period",
-            ),
-        };
-        let Some(retention) = retention.map(duration_ms) else {
-            return needed;
-        };
-        assert!(
-            retention >= needed,
-            "the retention period of the window store {store} must be no smaller than {what}; \
-             got size=[{}], grace=[{}], retention=[{retention}]",
-            self.size_ms(),
-            self.grace_ms()
-        );
-        retention
+    /// The shortest retention the store may have (Kafka Streams' `WindowStoreMaterializer` /
+    /// `SlidingWindowStoreMaterializer`).
+    fn minimum_retention(self) -> MinimumRetention {
+        match self {
+            Windowing::Fixed(w) => MinimumRetention::TimeWindows {
+                size_ms: w.size_ms(),
+                grace_ms: w.grace_ms(),
+            },
+            Windowing::Sliding(w) => MinimumRetention::SlidingWindows {
+                time_difference_ms: w.time_difference_ms(),
+                grace_ms: w.grace_ms(),
+            },
+        }
     }
 
     /// Whether the store may be cached: Kafka Streams turns the cache off for sliding windows
@@ -479,7 +491,17 @@ where
         let mut graph = self.source.graph.borrow_mut();
         let names = self.source.names(&mut graph, prefix, materialized.name);
         let windows = self.windows;
-        let retention_ms = windows.retention_ms(&names.store, materialized.more.retention);
+        if let Windowing::Fixed(w) = windows
+            && let Some(problem) = w.problem(&names.node)
+        {
+            graph.error(problem);
+        }
+        let retention_ms = retention_ms(
+            &mut graph,
+            &names.store,
+            materialized.more.retention,
+            windows.minimum_retention(),
+        );
         let key_codec = materialized.key_codec.choose(self.source.key_codec.clone());
         let value_codec = materialized.value_codec.choose(inherited_value_codec);
         let state = Rc::new(TableState::windowed_aggregate(windows.grace_ms()));

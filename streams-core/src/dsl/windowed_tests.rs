@@ -343,17 +343,6 @@ fn a_full_strict_suppression_buffer_fails_the_task() {
 }
 
 #[test]
-#[should_panic(expected = "must be no smaller than its window size plus the grace period")]
-fn a_retention_shorter_than_the_windows_is_rejected() {
-    let builder = StreamsBuilder::new();
-    builder
-        .stream::<String, String>("input")
-        .group_by_key()
-        .windowed_by(TimeWindows::of_size_and_grace(secs(10), secs(5)))
-        .count_with(Materialized::named("short").with_retention(secs(12)));
-}
-
-#[test]
 fn windowed_tables_write_kafka_streams_windowed_keys_by_default() {
     let builder = StreamsBuilder::new();
     builder

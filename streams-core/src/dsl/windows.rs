@@ -9,6 +9,7 @@
 use std::time::Duration;
 
 use crate::state::Window;
+use crate::topology::TopologyError;
 
 use super::grouped_stream::KGroupedStream;
 
@@ -21,6 +22,11 @@ fn ms(d: Duration) -> i64 {
 /// one window per record) by default, *hopping* (overlapping, advancing by less than their size)
 /// with [`advance_by`](Self::advance_by). Windows are aligned to the epoch: they start at
 /// multiples of the advance, and include their start and exclude their end.
+///
+/// Windows must have a size larger than zero and advance by more than zero and at most their
+/// size. Kafka Streams throws when such windows are made; here they can be made, and an
+/// aggregation over them makes [`StreamsBuilder::build`](super::StreamsBuilder::build) fail
+/// with [`TopologyError::WindowSizeZero`] or [`TopologyError::InvalidWindowAdvance`].
 ///
 /// ```
 /// use std::time::Duration;
@@ -45,23 +51,14 @@ pub struct TimeWindows {
 impl TimeWindows {
     /// Tumbling windows of `size` with no grace period: a window closes as soon as stream time
     /// reaches its end.
-    ///
-    /// # Panics
-    ///
-    /// If `size` is zero (Kafka Streams throws `IllegalArgumentException`).
     pub fn of_size_with_no_grace(size: Duration) -> Self {
         Self::of_size_and_grace(size, Duration::ZERO)
     }
 
     /// Tumbling windows of `size` that accept out-of-order records until stream time passes
     /// their end by `grace`.
-    ///
-    /// # Panics
-    ///
-    /// If `size` is zero (Kafka Streams throws `IllegalArgumentException`).
     pub fn of_size_and_grace(size: Duration, grace: Duration) -> Self {
         let size_ms = ms(size);
-        assert!(size_ms > 0, "window size must be larger than zero");
         TimeWindows {
             size_ms,
             advance_ms: size_ms,
@@ -70,20 +67,34 @@ impl TimeWindows {
     }
 
     /// Hopping windows: a new window starts every `advance` (each record falls into
-    /// `size / advance` windows).
-    ///
-    /// # Panics
-    ///
-    /// If `advance` is zero or larger than the window size (Kafka Streams throws
-    /// `IllegalArgumentException`).
+    /// `size / advance` windows). The advance must be more than zero and at most the window
+    /// size.
     pub fn advance_by(self, advance: Duration) -> Self {
-        let advance_ms = ms(advance);
-        assert!(
-            advance_ms > 0 && advance_ms <= self.size_ms,
-            "window advancement interval should be more than zero and less than or equal to window size (size {} ms, advance {advance_ms} ms)",
-            self.size_ms
-        );
-        TimeWindows { advance_ms, ..self }
+        TimeWindows {
+            advance_ms: ms(advance),
+            ..self
+        }
+    }
+
+    fn is_valid(&self) -> bool {
+        self.size_ms > 0 && self.advance_ms > 0 && self.advance_ms <= self.size_ms
+    }
+
+    /// What is wrong with these windows, if anything, for the aggregation `node`.
+    pub(crate) fn problem(&self, node: &str) -> Option<TopologyError> {
+        if self.size_ms <= 0 {
+            Some(TopologyError::WindowSizeZero {
+                node: node.to_string(),
+            })
+        } else if self.advance_ms <= 0 || self.advance_ms > self.size_ms {
+            Some(TopologyError::InvalidWindowAdvance {
+                node: node.to_string(),
+                size_ms: self.size_ms,
+                advance_ms: self.advance_ms,
+            })
+        } else {
+            None
+        }
     }
 
     /// The window size (ms).
@@ -103,8 +114,12 @@ impl TimeWindows {
 
     /// The windows a record at `timestamp` falls into, oldest first — Kafka Streams'
     /// `windowsFor`: those starting at a multiple of the advance in `(timestamp − size,
-    /// timestamp]`, never before 0.
+    /// timestamp]`, never before 0. None for invalid windows (size zero, advance zero or larger
+    /// than the size).
     pub fn windows_for(&self, timestamp: i64) -> Vec<Window> {
+        if !self.is_valid() {
+            return Vec::new();
+        }
         let first = timestamp
             .saturating_sub(self.size_ms)
             .saturating_add(self.advance_ms)
@@ -193,10 +208,6 @@ pub struct SessionWindows {
 
 impl SessionWindows {
     /// Sessions ending after `gap` without records, with no grace period.
-    ///
-    /// # Panics
-    ///
-    /// If `gap` is zero (Kafka Streams throws `IllegalArgumentException`).
     pub fn of_inactivity_gap_with_no_grace(gap: Duration) -> Self {
         Self::of_inactivity_gap_and_grace(gap, Duration::ZERO)
     }
@@ -204,14 +215,14 @@ impl SessionWindows {
     /// Sessions ending after `gap` without records, accepting out-of-order records until stream
     /// time passes a session's end by the gap plus `grace`.
     ///
-    /// # Panics
-    ///
-    /// If `gap` is zero (Kafka Streams throws `IllegalArgumentException`).
+    /// A gap of zero is allowed, as in Kafka Streams 4.x: a session then holds the records of
+    /// one timestamp. It needs a grace period (or a retention given with
+    /// [`Materialized::with_retention`](super::Materialized::with_retention)): without one the
+    /// session store would keep sessions for 0 ms, and building the program fails with
+    /// [`TopologyError::RetentionZero`].
     pub fn of_inactivity_gap_and_grace(gap: Duration, grace: Duration) -> Self {
-        let gap_ms = ms(gap);
-        assert!(gap_ms > 0, "gap time cannot be zero or negative");
         SessionWindows {
-            gap_ms,
+            gap_ms: ms(gap),
             grace_ms: ms(grace),
         }
     }
@@ -346,15 +357,18 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "advancement")]
-    fn an_advance_larger_than_the_size_is_rejected() {
-        let _ = TimeWindows::of_size_with_no_grace(Duration::from_secs(1))
+    fn invalid_windows_hold_no_records() {
+        let too_far = TimeWindows::of_size_with_no_grace(Duration::from_secs(1))
             .advance_by(Duration::from_secs(2));
-    }
-
-    #[test]
-    #[should_panic(expected = "larger than zero")]
-    fn empty_windows_are_rejected() {
-        let _ = TimeWindows::of_size_with_no_grace(Duration::ZERO);
+        let still =
+            TimeWindows::of_size_with_no_grace(Duration::from_secs(1)).advance_by(Duration::ZERO);
+        let empty = TimeWindows::of_size_with_no_grace(Duration::ZERO);
+        for w in [too_far, still, empty] {
+            assert!(w.problem("agg").is_some(), "{w:?}");
+            assert_eq!(w.windows_for(1_500), []);
+        }
+        let fine = TimeWindows::of_size_with_no_grace(Duration::from_secs(1))
+            .advance_by(Duration::from_secs(1));
+        assert_eq!(fine.problem("agg"), None);
     }
 }

@@ -124,6 +124,137 @@ pub enum TopologyError {
         /// The node.
         node: String,
     },
+    /// A windowed aggregation's windows have size zero (Kafka Streams' `TimeWindows` throws
+    /// `IllegalArgumentException`).
+    #[error("windowed aggregation `{node}`: the window size is 0 ms; it must be larger than zero")]
+    WindowSizeZero {
+        /// The aggregation's node.
+        node: String,
+    },
+    /// A windowed aggregation's hopping windows advance by zero or by more than their size
+    /// (Kafka Streams' `TimeWindows.advanceBy` throws `IllegalArgumentException`).
+    #[error(
+        "windowed aggregation `{node}`: the windows advance by {advance_ms} ms; the advance must \
+         be more than zero and at most the window size ({size_ms} ms)"
+    )]
+    InvalidWindowAdvance {
+        /// The aggregation's node.
+        node: String,
+        /// The window size (ms).
+        size_ms: i64,
+        /// The advance (ms).
+        advance_ms: i64,
+    },
+    /// A window or session store is given a retention period shorter than its windows need
+    /// (Kafka Streams throws `IllegalArgumentException`).
+    #[error(
+        "the retention period of store `{store}` is {retention_ms} ms; it must be no smaller \
+         than {minimum}"
+    )]
+    RetentionTooShort {
+        /// The store.
+        store: String,
+        /// The retention period given (ms).
+        retention_ms: i64,
+        /// What the windows need.
+        minimum: MinimumRetention,
+    },
+    /// A window or session store would keep its windows for 0 ms: windows of no length (a
+    /// session gap or sliding time difference of 0) with no grace period and no retention
+    /// given. Kafka Streams accepts this, but what such a store shows then depends on its
+    /// record cache; this implementation keeps windowed stores for at least 1 ms.
+    #[error(
+        "the retention period of store `{store}` is 0 ms (windows of no length and no grace \
+         period); a windowed store keeps its windows for at least 1 ms: give the windows a grace \
+         period or the store a retention (`Materialized::with_retention`)"
+    )]
+    RetentionZero {
+        /// The store.
+        store: String,
+    },
+    /// A suppression waits for windows to close (`Suppressed::until_window_closes`) on a table
+    /// that no windowed aggregation made, e.g. a windowed table read from a topic: there is no
+    /// grace period to wait for (Kafka Streams throws `TopologyException`).
+    #[error(
+        "suppression `{node}` waits for windows to close, but table `{table}` comes from no \
+         windowed aggregation; window close time is only defined for windowed computations"
+    )]
+    WindowCloseUndefined {
+        /// The suppression's node.
+        node: String,
+        /// The table it suppresses.
+        table: String,
+    },
+}
+
+/// The shortest retention period a windowed aggregation's store may have, and why — part of
+/// [`TopologyError::RetentionTooShort`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MinimumRetention {
+    /// Time windows (tumbling or hopping): the window size plus the grace period.
+    TimeWindows {
+        /// The window size (ms).
+        size_ms: i64,
+        /// The grace period (ms).
+        grace_ms: i64,
+    },
+    /// Sliding windows: twice the time difference plus the grace period.
+    SlidingWindows {
+        /// The time difference (ms).
+        time_difference_ms: i64,
+        /// The grace period (ms).
+        grace_ms: i64,
+    },
+    /// Session windows: the inactivity gap plus the grace period.
+    SessionWindows {
+        /// The inactivity gap (ms).
+        gap_ms: i64,
+        /// The grace period (ms).
+        grace_ms: i64,
+    },
+}
+
+impl MinimumRetention {
+    /// The minimum (ms).
+    pub fn ms(&self) -> i64 {
+        match *self {
+            MinimumRetention::TimeWindows { size_ms, grace_ms } => size_ms.saturating_add(grace_ms),
+            MinimumRetention::SlidingWindows {
+                time_difference_ms,
+                grace_ms,
+            } => time_difference_ms
+                .saturating_mul(2)
+                .saturating_add(grace_ms),
+            MinimumRetention::SessionWindows { gap_ms, grace_ms } => {
+                gap_ms.saturating_add(grace_ms)
+            }
+        }
+    }
+}
+
+impl fmt::Display for MinimumRetention {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.ms();
+        match *self {
+            MinimumRetention::TimeWindows { size_ms, grace_ms } => write!(
+                f,
+                "the window size plus the grace period ({size_ms} ms + {grace_ms} ms = {ms} ms)"
+            ),
+            MinimumRetention::SlidingWindows {
+                time_difference_ms,
+                grace_ms,
+            } => write!(
+                f,
+                "2 × the time difference plus the grace period \
+                 (2 × {time_difference_ms} ms + {grace_ms} ms = {ms} ms)"
+            ),
+            MinimumRetention::SessionWindows { gap_ms, grace_ms } => write!(
+                f,
+                "the inactivity gap plus the grace period ({gap_ms} ms + {grace_ms} ms = {ms} ms)"
+            ),
+        }
+    }
 }
 
 fn quoted(names: &[String]) -> String {

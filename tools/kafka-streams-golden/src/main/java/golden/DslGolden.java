@@ -15,6 +15,7 @@ import org.apache.kafka.streams.kstream.Branched;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.EmitStrategy;
 import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.KGroupedStream;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
@@ -35,6 +36,7 @@ import org.apache.kafka.streams.processor.api.Processor;
 import org.apache.kafka.streams.processor.api.ProcessorContext;
 import org.apache.kafka.streams.processor.api.Record;
 import org.apache.kafka.streams.state.KeyValueStore;
+import org.apache.kafka.streams.state.SessionStore;
 import org.apache.kafka.streams.state.Stores;
 import org.apache.kafka.streams.state.WindowStore;
 import org.apache.kafka.streams.test.TestRecord;
@@ -432,6 +434,22 @@ final class DslGolden {
                 .aggregate(() -> "", (k, v, agg) -> agg + v, (k, left, right) -> left + "|" + right, Materialized.with(S, S))
                 .toStream()
                 .to("output", Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(String.class), S));
+            return null;
+        });
+
+        p.put("session_zero_gap", b -> {
+            // an inactivity gap of zero is valid in 4.x (sessions of one timestamp); with neither grace nor
+            // retention the store keeps sessions for 0 ms and what it shows depends on the cache (the Rust
+            // side refuses that at build), so out1 gives a retention
+            final KGroupedStream<String, String> g = b.<String, String>stream("input").groupByKey();
+            g.windowedBy(SessionWindows.ofInactivityGapWithNoGrace(Duration.ZERO))
+                .count(Materialized.<String, Long, SessionStore<Bytes, byte[]>>with(S, L).withRetention(Duration.ofSeconds(10)))
+                .toStream()
+                .to("out1", Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(String.class), L));
+            g.windowedBy(SessionWindows.ofInactivityGapAndGrace(Duration.ZERO, Duration.ofSeconds(2)))
+                .count()
+                .toStream()
+                .to("out2", Produced.with(WindowedSerdes.sessionWindowedSerdeFrom(String.class), L));
             return null;
         });
 
