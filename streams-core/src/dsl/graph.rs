@@ -98,41 +98,20 @@ pub(crate) fn add_kv_store<K, V, KC, VC>(
     KC: Codec<K>,
     VC: Codec<V>,
 {
-    macro_rules! configured {
-        ($store:expr) => {{
-            let store = $store;
-            let store = if options.logging {
-                store.with_logging_enabled()
-            } else {
-                store.with_logging_disabled()
-            };
-            let store = if options.caching {
-                store.with_caching_enabled()
-            } else {
-                store.with_caching_disabled()
-            };
-            builder.add_state_store(store, [processor]);
-        }};
-    }
-    match options.store_type {
+    let store = match options.store_type {
         #[cfg(feature = "rocksdb")]
-        StoreType::RocksDb => configured!(Stores::persistent_timestamped_key_value::<K, V, _, _>(
-            name,
-            key_codec,
-            value_codec
-        )),
+        StoreType::RocksDb => {
+            Stores::persistent_timestamped_key_value::<K, V, _, _>(name, key_codec, value_codec)
+        }
         #[cfg(not(feature = "rocksdb"))]
-        StoreType::RocksDb => configured!(Stores::in_memory_timestamped_key_value::<K, V, _, _>(
-            name,
-            key_codec,
-            value_codec
-        )),
-        StoreType::InMemory => configured!(Stores::in_memory_timestamped_key_value::<K, V, _, _>(
-            name,
-            key_codec,
-            value_codec
-        )),
-    }
+        StoreType::RocksDb => {
+            Stores::in_memory_timestamped_key_value::<K, V, _, _>(name, key_codec, value_codec)
+        }
+        StoreType::InMemory => {
+            Stores::in_memory_timestamped_key_value::<K, V, _, _>(name, key_codec, value_codec)
+        }
+    };
+    builder.add_state_store(options.configure(store, options.caching), [processor]);
 }
 
 /// Writes a repartition through the internal topic `<prefix>-repartition` (Kafka Streams'

@@ -28,6 +28,7 @@
 //! | `to("t", Produced.with(ks, vs))` | `to_with("t", Produced::with(kc, vc))` |
 //! | `groupByKey(Grouped.as("g")).count(Materialized.as("s"))` | `group_by_key_with(Grouped::named("g")).count_with(Materialized::named("s"))` |
 //! | `reduce(r)`, `aggregate(init, agg)` | `reduce(r)`, `aggregate(init, agg)` |
+//! | `Materialized.as("s").withLoggingEnabled(Map.of("min.insync.replicas", "2"))` | `Materialized::named("s").with_changelog_config("min.insync.replicas", "2")` |
 //! | `table.toStream()` | `table.to_stream()` (values are `Option<V>`: `None` for a delete) |
 //! | `table.groupBy(kv).reduce(add, sub)` | `table.group_by(kv).reduce(add, sub)` |
 //! | `windowedBy(TimeWindows.ofSizeAndGrace(s, g).advanceBy(a))`, `SlidingWindows`, `SessionWindows` | `windowed_by(TimeWindows::of_size_and_grace(s, g).advance_by(a))`, … (one `windowed_by` for all three) |

@@ -145,7 +145,8 @@ codec_options!(
 codec_options!(
     /// How a table or an aggregate keeps its state — Kafka Streams' `Materialized`: the store's
     /// name (which makes it queryable and names its changelog topic), the codecs, the store type,
-    /// changelog logging, the record cache and (for windows) the retention.
+    /// changelog logging and the changelog topic's configs, the record cache and (for windows)
+    /// the retention.
     ///
     /// ```
     /// use streams_core::dsl::Materialized;
@@ -180,10 +181,12 @@ pub enum StoreType {
     InMemory,
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) struct StoreOptions {
     pub(crate) store_type: StoreType,
     pub(crate) logging: bool,
+    /// Configs of the changelog topic, in the order set, one per key.
+    pub(crate) changelog_configs: Vec<(String, String)>,
     pub(crate) caching: bool,
     pub(crate) retention: Option<Duration>,
 }
@@ -193,11 +196,70 @@ impl Default for StoreOptions {
         StoreOptions {
             store_type: StoreType::RocksDb,
             logging: true,
+            changelog_configs: Vec::new(),
             caching: true,
             retention: None,
         }
     }
 }
+
+impl StoreOptions {
+    /// Applies the logging and caching options to a store builder (`caching`: whether the store
+    /// is cached, which windowed aggregations decide with more than the option).
+    pub(crate) fn configure<B: ConfigurableStore>(&self, store: B, caching: bool) -> B {
+        let store = if self.logging {
+            self.changelog_configs
+                .iter()
+                .fold(store.with_logging_enabled(), |store, (key, value)| {
+                    store.with_changelog_config(key, value)
+                })
+        } else {
+            store.with_logging_disabled()
+        };
+        if caching {
+            store.with_caching_enabled()
+        } else {
+            store.with_caching_disabled()
+        }
+    }
+}
+
+/// The logging and caching options of the store builders the DSL materializes into.
+pub(crate) trait ConfigurableStore: Sized {
+    fn with_logging_enabled(self) -> Self;
+    fn with_logging_disabled(self) -> Self;
+    fn with_changelog_config(self, key: &str, value: &str) -> Self;
+    fn with_caching_enabled(self) -> Self;
+    fn with_caching_disabled(self) -> Self;
+}
+
+macro_rules! configurable_store {
+    ($($builder:ident),*) => {$(
+        impl<K, V, KC, VC> ConfigurableStore for crate::state::$builder<K, V, KC, VC> {
+            fn with_logging_enabled(self) -> Self {
+                self.with_logging_enabled()
+            }
+            fn with_logging_disabled(self) -> Self {
+                self.with_logging_disabled()
+            }
+            fn with_changelog_config(self, key: &str, value: &str) -> Self {
+                self.with_changelog_config(key, value)
+            }
+            fn with_caching_enabled(self) -> Self {
+                self.with_caching_enabled()
+            }
+            fn with_caching_disabled(self) -> Self {
+                self.with_caching_disabled()
+            }
+        }
+    )*};
+}
+
+configurable_store!(
+    KeyValueStoreBuilder,
+    WindowStoreBuilder,
+    SessionStoreBuilder
+);
 
 impl<KC, VC> Materialized<KC, VC> {
     /// Keeps the store in memory.
@@ -219,9 +281,44 @@ impl<KC, VC> Materialized<KC, VC> {
         self
     }
 
-    /// Keeps no changelog: the store is not restored after a failure or move.
+    /// Keeps no changelog: the store is not restored after a failure or move. Forgets the
+    /// changelog configs set so far (as Kafka Streams does).
     pub fn with_logging_disabled(mut self) -> Self {
         self.more.logging = false;
+        self.more.changelog_configs.clear();
+        self
+    }
+
+    /// Sets the changelog topic config `key` to `value` (replacing an earlier value of the same
+    /// key) and turns logging on — Kafka Streams' `withLoggingEnabled(Map.of(key, value))`, one
+    /// config at a time.
+    ///
+    /// The runtime creates `<application.id>-<store>-changelog` with these configs over its
+    /// defaults: `cleanup.policy` (`compact`; `compact,delete` for window and session stores)
+    /// and, for window and session stores, `retention.ms` (the store's retention plus one day;
+    /// a `retention.ms` set here is used as is). A topic that already exists keeps its configs.
+    ///
+    /// ```
+    /// use streams_core::dsl::{Materialized, StreamsBuilder};
+    ///
+    /// let builder = StreamsBuilder::new();
+    /// builder
+    ///     .stream::<String, String>("clicks")
+    ///     .group_by_key()
+    ///     .count_with(
+    ///         Materialized::named("click-counts")
+    ///             .with_changelog_config("min.insync.replicas", "2")
+    ///             .with_changelog_config("segment.bytes", "104857600"),
+    ///     );
+    /// # builder.build().unwrap();
+    /// ```
+    pub fn with_changelog_config(
+        mut self,
+        key: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        self.more.logging = true;
+        crate::state::set_config(&mut self.more.changelog_configs, key.into(), value.into());
         self
     }
 

@@ -37,44 +37,20 @@ fn add_session_store<K, VA, KC, VC>(
     VC: Codec<VA>,
 {
     let retention = Duration::from_millis(u64::try_from(retention_ms).unwrap_or(0));
-    macro_rules! configured {
-        ($store:expr) => {{
-            let store = $store;
-            let store = if options.logging {
-                store.with_logging_enabled()
-            } else {
-                store.with_logging_disabled()
-            };
-            let store = if caching {
-                store.with_caching_enabled()
-            } else {
-                store.with_caching_disabled()
-            };
-            b.add_state_store(store, [processor]);
-        }};
-    }
-    match options.store_type {
+    let store = match options.store_type {
         #[cfg(feature = "rocksdb")]
-        StoreType::RocksDb => configured!(Stores::persistent_session_store::<K, VA, _, _>(
-            name,
-            retention,
-            key_codec,
-            value_codec
-        )),
+        StoreType::RocksDb => {
+            Stores::persistent_session_store::<K, VA, _, _>(name, retention, key_codec, value_codec)
+        }
         #[cfg(not(feature = "rocksdb"))]
-        StoreType::RocksDb => configured!(Stores::in_memory_session_store::<K, VA, _, _>(
-            name,
-            retention,
-            key_codec,
-            value_codec
-        )),
-        StoreType::InMemory => configured!(Stores::in_memory_session_store::<K, VA, _, _>(
-            name,
-            retention,
-            key_codec,
-            value_codec
-        )),
-    }
+        StoreType::RocksDb => {
+            Stores::in_memory_session_store::<K, VA, _, _>(name, retention, key_codec, value_codec)
+        }
+        StoreType::InMemory => {
+            Stores::in_memory_session_store::<K, VA, _, _>(name, retention, key_codec, value_codec)
+        }
+    };
+    b.add_state_store(options.configure(store, caching), [processor]);
 }
 
 /// A grouped stream in session windows — Kafka Streams' `SessionWindowedKStream`, made by

@@ -161,53 +161,32 @@ pub(crate) fn add_window_store<K, VA, KC, VC>(
     // A store needs windows of at least 1 ms (sliding windows may have a time difference of 0;
     // the aggregation computes window ends itself).
     let (retention, size) = (millis(retention_ms), millis(size_ms.max(1)));
-    macro_rules! configured {
-        ($store:expr) => {{
-            let store = $store;
-            let store = if options.logging {
-                store.with_logging_enabled()
-            } else {
-                store.with_logging_disabled()
-            };
-            let store = if caching {
-                store.with_caching_enabled()
-            } else {
-                store.with_caching_disabled()
-            };
-            b.add_state_store(store, [processor]);
-        }};
-    }
-    match options.store_type {
+    let store = match options.store_type {
         #[cfg(feature = "rocksdb")]
-        StoreType::RocksDb => {
-            configured!(Stores::persistent_timestamped_window_store::<K, VA, _, _>(
-                name,
-                retention,
-                size,
-                key_codec,
-                value_codec
-            ))
-        }
+        StoreType::RocksDb => Stores::persistent_timestamped_window_store::<K, VA, _, _>(
+            name,
+            retention,
+            size,
+            key_codec,
+            value_codec,
+        ),
         #[cfg(not(feature = "rocksdb"))]
-        StoreType::RocksDb => {
-            configured!(Stores::in_memory_timestamped_window_store::<K, VA, _, _>(
-                name,
-                retention,
-                size,
-                key_codec,
-                value_codec
-            ))
-        }
-        StoreType::InMemory => {
-            configured!(Stores::in_memory_timestamped_window_store::<K, VA, _, _>(
-                name,
-                retention,
-                size,
-                key_codec,
-                value_codec
-            ))
-        }
-    }
+        StoreType::RocksDb => Stores::in_memory_timestamped_window_store::<K, VA, _, _>(
+            name,
+            retention,
+            size,
+            key_codec,
+            value_codec,
+        ),
+        StoreType::InMemory => Stores::in_memory_timestamped_window_store::<K, VA, _, _>(
+            name,
+            retention,
+            size,
+            key_codec,
+            value_codec,
+        ),
+    };
+    b.add_state_store(options.configure(store, caching), [processor]);
 }
 
 /// The windows of a [`TimeWindowedKStream`].

@@ -5,7 +5,10 @@
 //! A store with logging on has a changelog topic `<application.id>-<store>-changelog` with one
 //! partition per task of the sub-topology that uses the store (`cleanup.policy=compact`;
 //! windowed stores `compact,delete` with `retention.ms` = retention + one day, as Kafka
-//! Streams' `windowstore.changelog.additional.retention.ms`).
+//! Streams' `windowstore.changelog.additional.retention.ms`). Configs set for the store
+//! ([`StoreBuilder::changelog_configs`](crate::state::StoreBuilder::changelog_configs),
+//! `Materialized::with_changelog_config`) override these defaults, as Kafka Streams' per-topic
+//! configs do; a `retention.ms` set so is used as is.
 //!
 //! A topic the topology both writes and reads is internal when its name ends in
 //! `-repartition`: it is created with the partition count of the source topics of the
@@ -150,13 +153,10 @@ pub(crate) fn plan(
             .max()
             .unwrap_or(0);
         for store in changelogged_stores(topology, &group.nodes) {
-            let mut spec = TopicSpec::new(&store.changelog_topic(application_id), tasks)
-                .with_config("cleanup.policy", store.changelog_cleanup_policy());
-            if store.kind().is_windowed() {
-                let retention = store.retention().unwrap_or_default().as_millis()
-                    + WINDOW_CHANGELOG_EXTRA_RETENTION_MS;
-                spec = spec.with_config("retention.ms", &retention.to_string());
-            }
+            let spec = changelog_configs(store).iter().fold(
+                TopicSpec::new(&store.changelog_topic(application_id), tasks),
+                |spec, (key, value)| spec.with_config(key, value),
+            );
             check(spec)?;
         }
     }
@@ -184,6 +184,25 @@ pub(crate) fn plan(
         subscribe: read.iter().map(|t| t.to_string()).collect(),
         missing_sinks,
     })
+}
+
+/// A changelog topic's configs: the defaults (`cleanup.policy`; `retention.ms` for windowed
+/// stores), then the store's own, which replace a default of the same key (Kafka Streams:
+/// "library overrides < per-topic config overrides").
+fn changelog_configs(store: &dyn crate::state::StoreBuilder) -> Vec<(String, String)> {
+    let mut configs = vec![(
+        "cleanup.policy".to_string(),
+        store.changelog_cleanup_policy().to_string(),
+    )];
+    if store.kind().is_windowed() {
+        let retention =
+            store.retention().unwrap_or_default().as_millis() + WINDOW_CHANGELOG_EXTRA_RETENTION_MS;
+        configs.push(("retention.ms".to_string(), retention.to_string()));
+    }
+    for (key, value) in store.changelog_configs() {
+        crate::state::set_config(&mut configs, key.clone(), value.clone());
+    }
+    configs
 }
 
 /// The stores the nodes `members` use, in the topology's store order.
@@ -327,6 +346,106 @@ mod tests {
             matches!(err, StartError::InternalTopicPartitions { ref topic, expected: 3, actual: 2 }
                 if topic == "app-counts-changelog"),
             "{err}"
+        );
+    }
+
+    #[test]
+    fn changelog_configs_set_for_a_store_override_the_defaults() {
+        use crate::state::Stores;
+        use std::time::Duration;
+        let mut b = TopologyBuilder::new();
+        b.add_source("in", ["input"], Utf8, Utf8)
+            .add_processor("p", || Pass, ["in"])
+            .add_sink("out", "output", Utf8, Utf8, ["p"])
+            .add_state_store(
+                Stores::in_memory_key_value("counts", Utf8, I64)
+                    .with_changelog_config("min.insync.replicas", "2")
+                    .with_changelog_config("cleanup.policy", "compact,delete")
+                    .with_changelog_config("min.insync.replicas", "3"),
+                ["p"],
+            )
+            .add_state_store(
+                Stores::in_memory_window_store(
+                    "windows",
+                    Duration::from_secs(60),
+                    Duration::from_secs(1),
+                    Utf8,
+                    I64,
+                )
+                .with_changelog_config("retention.ms", "3600000"),
+                ["p"],
+            )
+            .add_state_store(
+                Stores::in_memory_key_value("scratch", Utf8, I64)
+                    .with_changelog_config("segment.bytes", "1048576")
+                    .with_logging_disabled(),
+                ["p"],
+            );
+        let topology = b.build().expect("valid");
+        let plan = plan(&topology, "app", &existing(&[("input", 2)])).expect("plan");
+        assert_eq!(
+            plan.create,
+            vec![
+                TopicSpec::new("app-counts-changelog", 2)
+                    .with_config("cleanup.policy", "compact,delete")
+                    .with_config("min.insync.replicas", "3"),
+                // A retention.ms set for the store is used as is (no extra day).
+                TopicSpec::new("app-windows-changelog", 2)
+                    .with_config("cleanup.policy", "compact,delete")
+                    .with_config("retention.ms", "3600000"),
+            ]
+        );
+    }
+
+    #[test]
+    fn materialized_changelog_configs_reach_the_topic_plan() {
+        use crate::dsl::{Materialized, StreamsBuilder, TimeWindows};
+        use std::time::Duration;
+        let builder = StreamsBuilder::new();
+        let grouped = builder.stream::<String, String>("input").group_by_key();
+        grouped.count_with(
+            Materialized::named("counts")
+                .in_memory()
+                .with_logging_disabled()
+                .with_changelog_config("min.insync.replicas", "2"),
+        );
+        grouped
+            .windowed_by(TimeWindows::of_size_with_no_grace(Duration::from_secs(10)))
+            .count_with(
+                Materialized::named("per-10s").with_changelog_config("segment.ms", "600000"),
+            );
+        grouped.reduce_with(
+            |a, b| a + &b,
+            Materialized::named("unlogged")
+                .with_changelog_config("segment.ms", "600000")
+                .with_logging_disabled(),
+        );
+        let topology = builder.build().expect("valid");
+        let configs: Vec<(&str, &[(String, String)])> = topology
+            .stores()
+            .iter()
+            .map(|s| (s.builder.name(), s.builder.changelog_configs()))
+            .collect();
+        assert_eq!(
+            configs,
+            [
+                ("counts", &[("min.insync.replicas".into(), "2".into())][..]),
+                ("per-10s", &[("segment.ms".into(), "600000".into())][..]),
+                ("unlogged", &[][..]),
+            ]
+        );
+        let plan = plan(&topology, "app", &existing(&[("input", 1)])).expect("plan");
+        assert_eq!(
+            plan.create,
+            vec![
+                TopicSpec::new("app-counts-changelog", 1)
+                    .with_config("cleanup.policy", "compact")
+                    .with_config("min.insync.replicas", "2"),
+                TopicSpec::new("app-per-10s-changelog", 1)
+                    .with_config("cleanup.policy", "compact,delete")
+                    .with_config("retention.ms", "86410000")
+                    .with_config("segment.ms", "600000"),
+            ]
         );
     }
 

@@ -75,15 +75,23 @@ pub trait StoreBuilder: Send + Sync + 'static {
         format!("{application_id}-{}-changelog", self.name())
     }
 
-    /// The changelog topic's `cleanup.policy`: `compact`, or `compact,delete` for windowed
-    /// stores (whose `retention.ms` is the store's retention plus one day, as Kafka Streams'
-    /// `windowstore.changelog.additional.retention.ms`).
+    /// The changelog topic's default `cleanup.policy`: `compact`, or `compact,delete` for
+    /// windowed stores (whose `retention.ms` is the store's retention plus one day, as Kafka
+    /// Streams' `windowstore.changelog.additional.retention.ms`).
     fn changelog_cleanup_policy(&self) -> &'static str {
         if self.kind().is_windowed() {
             "compact,delete"
         } else {
             "compact"
         }
+    }
+
+    /// Configs of the changelog topic set for this store (Kafka Streams'
+    /// `StoreBuilder.withLoggingEnabled(config)`), in the order set: they override the defaults
+    /// ([`changelog_cleanup_policy`](Self::changelog_cleanup_policy), and `retention.ms` for
+    /// windowed stores) when the runtime creates the topic. None by default.
+    fn changelog_configs(&self) -> &[(String, String)] {
+        &[]
     }
 
     /// A new store instance for one task, opened in `ctx` (persistent stores open or create
@@ -219,6 +227,8 @@ struct Spec {
     kind: StoreKind,
     engine: Engine,
     logging: bool,
+    /// Configs of the changelog topic, in the order set, one per key.
+    changelog_configs: Vec<(String, String)>,
     caching: bool,
     retention: Option<Duration>,
     window_size: Option<Duration>,
@@ -234,6 +244,7 @@ impl Spec {
             kind,
             engine,
             logging: true,
+            changelog_configs: Vec::new(),
             caching: false,
             retention: None,
             window_size: None,
@@ -325,6 +336,14 @@ impl Spec {
     }
 }
 
+/// Sets `key` in `configs`: replaces its value, or appends it.
+pub(crate) fn set_config(configs: &mut Vec<(String, String)>, key: String, value: String) {
+    match configs.iter_mut().find(|(k, _)| *k == key) {
+        Some(entry) => entry.1 = value,
+        None => configs.push((key, value)),
+    }
+}
+
 /// The logging and caching options every builder has.
 macro_rules! options {
     ($builder:ident) => {
@@ -336,9 +355,39 @@ macro_rules! options {
                 self
             }
 
-            /// Keeps no changelog: the store's contents are lost with its local state.
+            /// Keeps no changelog: the store's contents are lost with its local state. Forgets
+            /// the changelog configs set so far.
             pub fn with_logging_disabled(mut self) -> Self {
                 self.spec.logging = false;
+                self.spec.changelog_configs.clear();
+                self
+            }
+
+            /// Sets the changelog topic config `key` to `value` (replacing an earlier value of
+            /// the same key) and turns logging on — Kafka Streams'
+            /// `withLoggingEnabled(Map.of(key, value))`, one config at a time.
+            ///
+            /// The runtime creates the changelog topic with these configs over its defaults
+            /// (`cleanup.policy`; `retention.ms` for windowed stores, whose default is the
+            /// store's retention plus one day). A topic that already exists keeps its configs.
+            ///
+            /// ```
+            /// use streams_core::codec::{I64, Utf8};
+            /// use streams_core::state::{StoreBuilder, Stores};
+            ///
+            /// let counts = Stores::in_memory_key_value("counts", Utf8, I64)
+            ///     .with_changelog_config("min.insync.replicas", "2")
+            ///     .with_changelog_config("segment.bytes", "104857600");
+            /// assert!(counts.logging());
+            /// assert_eq!(counts.changelog_configs()[0], ("min.insync.replicas".into(), "2".into()));
+            /// ```
+            pub fn with_changelog_config(
+                mut self,
+                key: impl Into<String>,
+                value: impl Into<String>,
+            ) -> Self {
+                self.spec.logging = true;
+                set_config(&mut self.spec.changelog_configs, key.into(), value.into());
                 self
             }
 
@@ -383,6 +432,10 @@ macro_rules! spec_methods {
 
         fn logging(&self) -> bool {
             self.spec.logging
+        }
+
+        fn changelog_configs(&self) -> &[(String, String)] {
+            &self.spec.changelog_configs
         }
 
         fn caching(&self) -> bool {
@@ -502,7 +555,8 @@ where
 /// Factories for store builders — Kafka Streams' `Stores`.
 ///
 /// Every builder starts with logging on and caching off (Kafka Streams' defaults for
-/// `Stores.*Builder`); change them with `with_logging_disabled()` / `with_caching_enabled()`.
+/// `Stores.*Builder`); change them with `with_logging_disabled()` / `with_caching_enabled()`,
+/// and set configs of the changelog topic with `with_changelog_config(key, value)`.
 /// Persistent stores use RocksDB under `<state.dir>/<application.id>/<task>/rocksdb/<store>`;
 /// their factories need the `rocksdb` feature (on by default).
 ///

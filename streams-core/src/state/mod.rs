@@ -63,6 +63,7 @@ pub use builder::{
     BuiltStore, KeyValueStoreBuilder, SessionStoreBuilder, StateStore, StoreBuilder, StoreKind,
     Stores, TimestampedKeyValueStoreBuilder, TimestampedWindowStoreBuilder, WindowStoreBuilder,
 };
+pub(crate) use builder::set_config;
 pub use bytes::RestoreRecord;
 #[cfg(feature = "kafka")]
 pub(crate) use cache::query_reads;

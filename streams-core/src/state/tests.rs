@@ -1096,8 +1096,18 @@ fn builders_record_their_declaration() {
     assert_eq!(kv.retention(), None);
     assert_eq!(kv.changelog_topic("app"), "app-counts-changelog");
     assert_eq!(kv.changelog_cleanup_policy(), "compact");
+    assert!(kv.changelog_configs().is_empty());
+    let kv = kv
+        .with_logging_disabled()
+        .with_changelog_config("min.insync.replicas", "2");
+    assert!(kv.logging(), "a changelog config turns logging on");
+    assert_eq!(
+        kv.changelog_configs(),
+        [("min.insync.replicas".to_string(), "2".to_string())]
+    );
     let kv = kv.with_logging_disabled().with_caching_enabled();
     assert!(!kv.logging() && kv.caching());
+    assert!(kv.changelog_configs().is_empty(), "forgotten with logging");
 
     let s = Stores::persistent_session_store("s", Duration::from_secs(5), Utf8, I64);
     assert_eq!(s.retention(), Some(Duration::from_secs(5)));
