@@ -346,6 +346,10 @@ impl TopologyBuilder {
         )
     }
 
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one sink declaration: name, target as described and as run, partitioner, codecs, parents"
+    )]
     fn push_sink<K, V, KC, VC, P>(
         &mut self,
         name: String,
