@@ -488,3 +488,77 @@ fn cached_aggregate_emits_once_per_key_per_commit() {
         ])
     );
 }
+
+/// `to_partitioned`: every record lands in the partition the partitioner picks; a partition
+/// the topic does not have stops the application with a typed error naming it.
+#[test]
+fn a_stream_partitioner_picks_each_records_partition() {
+    use rdkafka::Message;
+    use rdkafka::consumer::{BaseConsumer, Consumer};
+    use streams::dsl::{Produced, StreamsBuilder};
+
+    let kafka = EmbeddedKafka::start().unwrap();
+    kafka.create_topic("amounts", 1).unwrap();
+    kafka.create_topic("amounts-by-size", 4).unwrap();
+    let records: Records = (0..20)
+        .map(|i| (Some(format!("k{i}")), format!("{}", i * 100).into_bytes()))
+        .collect();
+    produce(kafka.bootstrap_servers(), "amounts", &records);
+
+    let program = StreamsBuilder::new();
+    program
+        .stream::<String, String>("amounts")
+        .map_values(|v| v.parse::<i64>().unwrap_or(0))
+        .to_partitioned(
+            "amounts-by-size",
+            Produced::new(),
+            |_topic: &str, _k: &String, amount: &i64, partitions: i32| {
+                Some(if *amount >= 1_000 { partitions - 1 } else { 0 })
+            },
+        );
+    let config = builder(&kafka, "partitioner").build().unwrap();
+    let streams = KafkaStreams::new(program.build().unwrap(), config).unwrap();
+    streams.start().unwrap();
+    wait_running(&streams);
+
+    let consumer: BaseConsumer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", kafka.bootstrap_servers())
+        .set("group.id", "partitioner-reader")
+        .set("auto.offset.reset", "earliest")
+        .create()
+        .unwrap();
+    consumer.subscribe(&["amounts-by-size"]).unwrap();
+    let mut seen: BTreeMap<i64, i32> = BTreeMap::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while seen.len() < 20 && std::time::Instant::now() < deadline {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
+            let amount = i64::from_be_bytes(m.payload().unwrap().try_into().unwrap());
+            seen.insert(amount, m.partition());
+        }
+    }
+    assert_eq!(seen.len(), 20, "every record read back: {seen:?}");
+    for (amount, partition) in &seen {
+        assert_eq!(*partition, if *amount >= 1_000 { 3 } else { 0 }, "{amount}");
+    }
+    assert!(streams.close(Duration::from_secs(60)));
+
+    // A partition out of range is a typed error, not a panic or a silent default.
+    let program = StreamsBuilder::new();
+    program.stream::<String, String>("amounts").to_partitioned(
+        "amounts-by-size",
+        Produced::new(),
+        |_t: &str, _k: &String, _v: &String, n: i32| Some(n),
+    );
+    let config = builder(&kafka, "partitioner-out-of-range").build().unwrap();
+    let streams = KafkaStreams::new(program.build().unwrap(), config).unwrap();
+    streams.start().unwrap();
+    assert!(eventually(Duration::from_secs(60), || streams.state()
+        == StreamsState::Error));
+    let error = streams.error().expect("the error").to_string();
+    assert!(
+        error.contains("partition 4 of topic `amounts-by-size`, which has 4 partitions"),
+        "{error}"
+    );
+    let _ = streams.close(Duration::from_secs(30));
+    let _ = (I64, Utf8);
+}

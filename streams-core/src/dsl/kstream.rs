@@ -8,7 +8,7 @@ use crate::codec::{Codec, Inferred};
 use crate::processor::{
     FixedKeyAdapter, FixedKeyProcessor, FixedKeyProcessorSupplier, Processor, ProcessorSupplier,
 };
-use crate::topology::TopicNameExtractor;
+use crate::topology::{StreamPartitioner, TopicNameExtractor};
 
 use super::graph::{Shared, add_repartition};
 use super::grouped_stream::KGroupedStream;
@@ -375,6 +375,41 @@ where
         });
     }
 
+    /// Writes the stream to `topic` as `produced` says, each record to the partition
+    /// `partitioner` picks (Kafka Streams' `Produced.streamPartitioner`).
+    ///
+    /// ```
+    /// use streams_core::dsl::{Produced, StreamsBuilder};
+    /// let builder = StreamsBuilder::new();
+    /// builder.stream::<String, i64>("amounts").to_partitioned(
+    ///     "amounts-by-size",
+    ///     Produced::new(),
+    ///     |_topic: &str, _key: &String, amount: &i64, partitions: i32| {
+    ///         Some(if *amount > 1_000 { 0 } else { 1 % partitions })
+    ///     },
+    /// );
+    /// assert!(builder.build().is_ok());
+    /// ```
+    pub fn to_partitioned<PK, PV, SP>(
+        &self,
+        topic: &str,
+        produced: Produced<PK, PV>,
+        partitioner: SP,
+    ) where
+        PK: CodecChoice<K, KC>,
+        PV: CodecChoice<V, VC>,
+        SP: StreamPartitioner<K, V>,
+    {
+        let kc = produced.key_codec.choose(self.key_codec.clone());
+        let vc = produced.value_codec.choose(self.value_codec.clone());
+        let mut graph = self.graph.borrow_mut();
+        let name = graph.name_or(produced.name.or(self.next_name.clone()), names::SINK);
+        let (topic, parent) = (topic.to_string(), self.node.clone());
+        graph.step(move |b| {
+            b.add_sink_with_partitioner(name, topic, kc, vc, partitioner, [parent]);
+        });
+    }
+
     /// Writes each record to the topic `extractor` picks, with the stream's codecs.
     pub fn to_extractor<E>(&self, extractor: E)
     where
@@ -646,10 +681,19 @@ where
         let (node, parent) = (name.clone(), self.node.clone());
         let stores: Vec<String> = stores.iter().map(|s| s.to_string()).collect();
         graph.step(move |b| {
-            b.add_processor(node.clone(), move || FixedKeyAdapter::new(supplier.get()), [parent]);
+            b.add_processor(
+                node.clone(),
+                move || FixedKeyAdapter::new(supplier.get()),
+                [parent],
+            );
             b.connect_processor_and_state_stores(&node, stores);
         });
         drop(graph);
-        self.derive(name, self.key_codec.clone(), Inferred, self.repartition_required)
+        self.derive(
+            name,
+            self.key_codec.clone(),
+            Inferred,
+            self.repartition_required,
+        )
     }
 }
