@@ -20,6 +20,27 @@ use super::windows::WindowedBy;
 /// [`KTable`] of one row per key, kept in a timestamped key-value store (named by
 /// [`Materialized`], else generated) with a changelog. If an upstream operation changed the
 /// key, the aggregation first repartitions through `<grouped name or store name>-repartition`.
+///
+/// ```
+/// use streams_core::codec::{I64, Nullable, Utf8};
+/// use streams_core::dsl::{Materialized, StreamsBuilder};
+/// use streams_core::testing::TopologyTestDriver;
+///
+/// let builder = StreamsBuilder::new();
+/// builder
+///     .stream::<String, i64>("payments")
+///     .group_by_key()
+///     .reduce_with(|total, amount| total + amount, Materialized::named("totals"))
+///     .to_stream()
+///     .to("totals-out");
+/// let driver = TopologyTestDriver::new(builder.build().unwrap()).unwrap();
+/// let payments = driver.create_input_topic("payments", Utf8, I64);
+/// payments.pipe_input("ann".to_string(), 5).unwrap();
+/// payments.pipe_input("ann".to_string(), 7).unwrap();
+/// let totals = driver.create_output_topic("totals-out", Utf8, Nullable(I64));
+/// assert_eq!(totals.read_values_to_list().unwrap(), [Some(5), Some(12)]);
+/// assert_eq!(driver.timestamped_key_value_store::<String, i64>("totals").is_some(), true);
+/// ```
 pub struct KGroupedStream<K, V, KC, VC> {
     graph: Shared,
     node: String,

@@ -18,6 +18,28 @@ use super::processors::aggregate::{
 /// A table grouped by a new key — Kafka Streams' `KGroupedTable`. Its aggregations read the
 /// groups' changes from the repartition topic `<grouped name or store name>-repartition` (old
 /// and new values in one record, as Kafka Streams writes them) and keep one row per group.
+///
+/// ```
+/// use streams_core::codec::{I64, Nullable, Utf8};
+/// use streams_core::dsl::StreamsBuilder;
+/// use streams_core::testing::TopologyTestDriver;
+///
+/// // Users per city, from a table of user → city.
+/// let builder = StreamsBuilder::new();
+/// builder
+///     .table::<String, String>("user-city")
+///     .group_by(|_user, city| (city.clone(), city))
+///     .count()
+///     .to_stream()
+///     .to("users-per-city");
+/// let driver = TopologyTestDriver::new(builder.build().unwrap()).unwrap();
+/// let moves = driver.create_input_topic("user-city", Utf8, Nullable(Utf8));
+/// moves.pipe_input("ann".to_string(), Some("Oslo".to_string())).unwrap();
+/// moves.pipe_input("ann".to_string(), Some("Rome".to_string())).unwrap(); // ann moves
+/// let counts = driver.create_output_topic("users-per-city", Utf8, Nullable(I64));
+/// let counts = counts.read_key_values_to_map().unwrap();
+/// assert_eq!((counts["Oslo"], counts["Rome"]), (Some(0), Some(1)));
+/// ```
 pub struct KGroupedTable<K, V, KC, VC> {
     graph: Shared,
     node: String,

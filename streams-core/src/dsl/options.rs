@@ -131,6 +131,19 @@ codec_options!(
     /// How a stream is grouped — Kafka Streams' `Grouped`: the codecs of the repartition topic
     /// (when one is needed) and the name, which also names that topic
     /// (`<name>-repartition`) and the key-selecting node of `group_by`.
+    ///
+    /// ```
+    /// use streams_core::codec::{I64, Utf8};
+    /// use streams_core::dsl::{Grouped, StreamsBuilder};
+    /// let builder = StreamsBuilder::new();
+    /// builder
+    ///     .stream::<String, i64>("amounts")
+    ///     .group_by_with(|_id, amount| amount % 10, Grouped::with(I64, I64).with_name("by-digit"))
+    ///     .count();
+    /// let described = builder.build().unwrap().describe().to_string();
+    /// assert!(described.contains("by-digit-repartition"));
+    /// # let _ = Utf8;
+    /// ```
     Grouped,
     ()
 );
@@ -138,6 +151,17 @@ codec_options!(
 codec_options!(
     /// An explicit repartition — Kafka Streams' `Repartitioned`: the topic's name
     /// (`<name>-repartition`), codecs and partition count.
+    ///
+    /// ```
+    /// use streams_core::dsl::{Repartitioned, StreamsBuilder};
+    /// let builder = StreamsBuilder::new();
+    /// builder
+    ///     .stream::<String, String>("clicks")
+    ///     .repartition_with(Repartitioned::named("clicks-by-user").with_partitions(12))
+    ///     .to("clicks-out");
+    /// let described = builder.build().unwrap().describe().to_string();
+    /// assert!(described.contains("(topic: clicks-by-user-repartition)"));
+    /// ```
     Repartitioned,
     RepartitionOptions
 );
