@@ -112,6 +112,10 @@ pub(crate) fn stop_on_signal() -> Result<Arc<AtomicBool>> {
 }
 
 /// Writes (key, value) records to `topic` and waits until all are acknowledged.
+#[allow(
+    dead_code,
+    reason = "shared by the examples; one writes records with event timestamps itself"
+)]
 pub(crate) fn produce<'a>(
     bootstrap_servers: &str,
     topic: &str,

@@ -7,7 +7,7 @@
 //! | `config` | `StreamsConfig`: names, checks, passthrough, secrets (no broker) |
 //! | `embedded` | the runtime on the embedded broker: lifecycle, word count, handlers, queries |
 //! | `readme_tour` | the README's tour on several partitions |
-//! | `dsl` | the DSL: word count on the real broker, null keys on the embedded one |
+//! | `dsl` | the DSL: word count and a windowed count with suppress on the real broker, null keys on the embedded one |
 //! | `migration` | a Java Kafka Streams word count continued by ours (same application id) |
 //! | `broker` | the real broker: end to end, several threads and instances, rebalances |
 //! | `state` | changelogs and restoration: killed instances restarted, window retention |
