@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use streams::config::StreamsConfig;
@@ -55,6 +56,8 @@ fn java_classpath() -> String {
 /// Kafka Streams' word count as a child process; it stops when its standard input closes.
 struct JavaApp {
     child: Child,
+    /// What the application printed (its state changes), for failure messages.
+    output: Arc<Mutex<Vec<String>>>,
 }
 
 impl JavaApp {
@@ -70,19 +73,32 @@ impl JavaApp {
             .spawn()
             .expect("start java");
         let stdout = child.stdout.take().expect("stdout");
+        let output = Arc::new(Mutex::new(Vec::new()));
+        let lines = Arc::clone(&output);
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                eprintln!("java: {line}");
+                lines.lock().unwrap_or_else(|p| p.into_inner()).push(line);
             }
         });
-        JavaApp { child }
+        JavaApp { child, output }
+    }
+
+    fn output(&self) -> Vec<String> {
+        self.output
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// Closes the application (it commits) and waits for it to exit.
     fn stop(mut self) {
         drop(self.child.stdin.take());
         let status = self.child.wait().expect("java exits");
-        assert!(status.success(), "Kafka Streams closed uncleanly: {status}");
+        assert!(
+            status.success(),
+            "Kafka Streams closed uncleanly: {status}; it printed {:?}",
+            self.output()
+        );
     }
 }
 
@@ -119,8 +135,9 @@ fn a_java_kafka_streams_word_count_is_continued_by_ours() {
     });
     assert!(
         java_counted,
-        "Kafka Streams' counts of the first half: {:?}, expected {expected_first:?}",
-        final_counts(&out)
+        "Kafka Streams' counts of the first half: {:?}, expected {expected_first:?}; it printed {:?}",
+        final_counts(&out),
+        java.output()
     );
     java.stop();
 

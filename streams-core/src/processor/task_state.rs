@@ -14,7 +14,9 @@ use super::punctuation::PunctuationQueue;
 #[derive(Debug)]
 pub(crate) struct OutputRecord<'a> {
     pub(crate) topic: &'a str,
-    /// The partition a `StreamPartitioner` chose; `None` for the producer's partitioner.
+    /// The partition a `StreamPartitioner` chose; `None` for the producer's partitioner (the
+    /// test driver's topics have one partition).
+    #[cfg_attr(not(feature = "kafka"), allow(dead_code))]
     pub(crate) partition: Option<i32>,
     pub(crate) key: Option<&'a [u8]>,
     pub(crate) value: Option<&'a [u8]>,

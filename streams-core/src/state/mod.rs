@@ -59,11 +59,11 @@ mod window;
 #[cfg(all(test, feature = "rocksdb"))]
 mod tests;
 
+pub(crate) use builder::set_config;
 pub use builder::{
     BuiltStore, KeyValueStoreBuilder, SessionStoreBuilder, StateStore, StoreBuilder, StoreKind,
     Stores, TimestampedKeyValueStoreBuilder, TimestampedWindowStoreBuilder, WindowStoreBuilder,
 };
-pub(crate) use builder::set_config;
 pub use bytes::RestoreRecord;
 #[cfg(feature = "kafka")]
 pub(crate) use cache::query_reads;
@@ -78,6 +78,4 @@ pub use registry::StoreRegistry;
 pub use rocks::RocksDbMemory;
 pub use session::{SessionIter, SessionStore};
 pub use timestamped::{TimestampedKeyValueStore, ValueAndTimestamp, ValueAndTimestampCodec};
-pub use window::{
-    TimestampedWindowStore, Window, WindowIter, WindowStore, Windowed, WindowedIter,
-};
+pub use window::{TimestampedWindowStore, Window, WindowIter, WindowStore, Windowed, WindowedIter};
