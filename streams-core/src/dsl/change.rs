@@ -39,6 +39,14 @@ impl<V> Change<V> {
 /// Encodes a [`Change`] as Kafka Streams' `ChangedSerializer` does: the value bytes followed by a
 /// flag byte (`1` new only, `0` old only, `2` both, with the new value's length as a zig-zag
 /// varint in front). Decodes flags `3`–`5` (with an is-latest byte) as well.
+///
+/// ```
+/// use streams_core::codec::{Codec, I64};
+/// use streams_core::dsl::{Change, ChangeCodec};
+/// let mut bytes = Vec::new();
+/// ChangeCodec(I64).encode(&Change::new(None, Some(3)), &mut bytes).unwrap();
+/// assert_eq!(bytes, [0, 0, 0, 0, 0, 0, 0, 3, 0]); // the old value, then flag 0
+/// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct ChangeCodec<C>(pub C);
 

@@ -11,14 +11,45 @@ use std::time::Duration;
 use crate::codec::Codec;
 
 /// "Use the codec the stream already has" — the default codec choice of every option object.
+///
+/// ```
+/// use streams_core::codec::Utf8;
+/// use streams_core::dsl::{CodecChoice, Inherit};
+/// // Inheriting keeps the stream's codec.
+/// let codec: Utf8 = <Inherit as CodecChoice<String, Utf8>>::choose(Inherit, Utf8);
+/// # let _ = codec;
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Inherit;
 
 /// A codec named explicitly in an option object.
+///
+/// ```
+/// use streams_core::codec::{I64, Utf8};
+/// use streams_core::dsl::{Explicit, Produced};
+/// // `with_codecs` makes both choices explicit: they override the stream's codecs.
+/// let produced: Produced<Explicit<Utf8>, Explicit<I64>> = Produced::with(Utf8, I64);
+/// # let _ = produced;
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Explicit<C>(pub C);
 
-/// A codec choice for values of type `T`, given the codec `I` that would be inherited.
+/// A codec choice for values of type `T`, given the codec `I` that would be inherited: the
+/// inherited one ([`Inherit`]) or an explicit one ([`Explicit`]). A choice that cannot encode
+/// `T` does not compile.
+///
+/// ```
+/// use streams_core::codec::{Codec, I64, Utf8};
+/// use streams_core::dsl::{CodecChoice, Explicit, Inherit};
+/// fn chosen<C: CodecChoice<i64, I64>>(choice: C) -> C::Codec {
+///     choice.choose(I64)
+/// }
+/// let mut buf = Vec::new();
+/// chosen(Inherit).encode(&7, &mut buf).unwrap();
+/// chosen(Explicit(I64)).encode(&7, &mut buf).unwrap();
+/// assert_eq!(buf.len(), 16);
+/// # let _ = Utf8;
+/// ```
 pub trait CodecChoice<T, I> {
     /// The codec chosen.
     type Codec: Codec<T>;
@@ -196,6 +227,15 @@ impl<KC, VC> Repartitioned<KC, VC> {
 }
 
 /// Where a materialized store keeps its data.
+///
+/// ```
+/// use streams_core::dsl::Materialized;
+/// // StoreType::InMemory: the counts live in memory and are restored from the changelog.
+/// let in_memory = Materialized::named("counts").in_memory();
+/// // StoreType::RocksDb (the default): the counts live in RocksDB on local disk.
+/// let on_disk = Materialized::named("counts").persistent();
+/// # let _ = (in_memory, on_disk);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StoreType {
     /// RocksDB on local disk (Kafka Streams' default; needs the `rocksdb` feature, else the

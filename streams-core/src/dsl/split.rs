@@ -13,6 +13,19 @@ use super::processors::stateless::{Branch, DynPredicate, PassThrough};
 /// returned map is `<split name><branch name>`), and optionally a function applied to the branch
 /// stream (its result is what the map holds) or a consumer that takes the branch (it is then not
 /// in the map).
+///
+/// ```
+/// use streams_core::dsl::{Branched, StreamsBuilder};
+/// let builder = StreamsBuilder::new();
+/// let branches = builder
+///     .stream::<String, i64>("amounts")
+///     .named("amounts-")
+///     .split()
+///     .branch_with(|_k, v| *v < 0, Branched::with_consumer(|refunds| refunds.to("refunds")))
+///     .branch_with(|_k, v| *v > 1_000, Branched::with_function(|big| big.map_values(|v| v / 100)).with_name("big"))
+///     .default_branch();
+/// assert_eq!(branches.keys().collect::<Vec<_>>(), ["amounts-0", "amounts-big"]);
+/// ```
 pub struct Branched<K, V, KC, VC> {
     name: Option<String>,
     chain: Chain<K, V, KC, VC>,
