@@ -243,9 +243,12 @@ fn bad_config_and_unreachable_broker_fail_fast() {
         "invalid value \"two\" for config key `num.stream.threads`: not an integer; \
          accepted: an integer from 1 to 1024"
     );
-    let eos =
-        StreamsConfig::from_properties([("processing.guarantee", "exactly_once_v2")]).unwrap_err();
-    assert!(matches!(eos, ConfigError::NotSupported { .. }), "{eos}");
+    let unsupported =
+        StreamsConfig::from_properties([("topology.optimization", "all")]).unwrap_err();
+    assert!(
+        matches!(unsupported, ConfigError::NotSupported { .. }),
+        "{unsupported}"
+    );
 
     // Nothing listens on port 1.
     let config = StreamsConfig::builder()

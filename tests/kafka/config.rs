@@ -111,10 +111,40 @@ fn typos_get_a_suggestion_and_unknown_keys_a_hint() {
 }
 
 #[test]
-fn exactly_once_and_unimplemented_keys_are_refused_not_ignored() {
-    let e = with(&[("processing.guarantee", "exactly_once_v2")]).unwrap_err();
-    assert!(matches!(e, ConfigError::NotSupported { .. }), "{e}");
-    assert!(e.to_string().contains("not supported yet"), "{e}");
+fn exactly_once_defaults_and_unimplemented_keys_are_refused_not_ignored() {
+    // exactly_once_v2: Kafka Streams' defaults, and a commit interval a transaction outlives
+    // is refused.
+    let c = with(&[("processing.guarantee", "exactly_once_v2")]).unwrap();
+    assert_eq!(c.commit_interval(), Duration::from_millis(100));
+    assert_eq!(c.transaction_timeout().unwrap(), Duration::from_secs(10));
+    let c = with(&[
+        ("processing.guarantee", "exactly_once_v2"),
+        ("commit.interval.ms", "5000"),
+    ])
+    .unwrap();
+    assert_eq!(c.commit_interval(), Duration::from_secs(5));
+    let e = with(&[
+        ("processing.guarantee", "exactly_once_v2"),
+        ("commit.interval.ms", "20000"),
+    ])
+    .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "invalid value `20000` for config key `commit.interval.ms`: larger than \
+         transaction.timeout.ms (10000 ms): under exactly_once_v2 each commit interval is one \
+         transaction, which must commit before it times out; accepted: at most \
+         transaction.timeout.ms (set it with `producer.transaction.timeout.ms`)"
+    );
+    assert!(
+        with(&[
+            ("processing.guarantee", "exactly_once_v2"),
+            ("commit.interval.ms", "20000"),
+            ("producer.transaction.timeout.ms", "60000"),
+        ])
+        .is_ok()
+    );
+    let e = with(&[("producer.transactional.id", "mine")]).unwrap_err();
+    assert!(matches!(e, ConfigError::Managed { .. }), "{e}");
     let e = with(&[("processing.guarantee", "exactly_once")]).unwrap_err();
     assert!(
         e.to_string().contains("removed in Kafka Streams 4.0"),

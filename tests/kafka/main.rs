@@ -12,11 +12,15 @@
 //! | `broker` | the real broker: end to end, several threads and instances, rebalances |
 //! | `state` | changelogs and restoration: killed instances restarted, window retention |
 //! | `faults` | broker faults: killed and restarted, down for 30 s |
+//! | `eos_oracle` | Kafka's `streams_eos_test`: 3 instances killed with SIGKILL and restarted 12 times and a broker restart, the outputs checked record for record (at-least-once; exactly-once once enabled) |
+//! | `eos` | exactly-once: transactions, read_committed outputs, restart |
 
 mod broker;
 mod config;
 mod dsl;
 mod embedded;
+mod eos;
+mod eos_oracle;
 mod faults;
 mod migration;
 mod readme_tour;

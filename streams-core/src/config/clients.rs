@@ -44,7 +44,30 @@ pub(crate) fn consumer(config: &StreamsConfig, client_id: &str) -> ClientConfig 
         .set("partition.assignment.strategy", "range")
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
-        .set("isolation.level", "read_uncommitted");
+        .set("isolation.level", isolation_level(config));
+    c
+}
+
+/// `read_committed` under exactly-once (aborted transactions are never read), else
+/// `read_uncommitted`.
+fn isolation_level(config: &StreamsConfig) -> &'static str {
+    if config.processing_guarantee().is_exactly_once() {
+        "read_committed"
+    } else {
+        "read_uncommitted"
+    }
+}
+
+/// A client that reads changelogs' end offsets as written, uncommitted records included:
+/// librdkafka's watermarks on a `read_committed` handle are the last stable offset, which stays
+/// behind while a transaction is open.
+pub(crate) fn end_offsets_consumer(config: &StreamsConfig, client_id: &str) -> ClientConfig {
+    let mut c = restore_consumer(config, client_id);
+    c.set(
+        "group.id",
+        format!("{}-end-offsets", config.application_id()),
+    )
+    .set("isolation.level", "read_uncommitted");
     c
 }
 
@@ -69,23 +92,35 @@ pub(crate) fn restore_consumer(config: &StreamsConfig, client_id: &str) -> Clien
         .set("enable.auto.commit", "false")
         .set("enable.auto.offset.store", "false")
         .set("enable.partition.eof", "false")
-        .set("isolation.level", "read_uncommitted");
+        .set("isolation.level", isolation_level(config));
     c
 }
 
 /// A stream thread's producer: Java's default partitioner (`murmur2_random`) so keys land
 /// where Java producers put them, Kafka Streams' `linger.ms=100`, and idempotence on (the Java
 /// producer's default since Kafka 3.0: a retried send never writes a record twice), unless
-/// overridden.
-pub(crate) fn producer(config: &StreamsConfig, client_id: &str) -> ClientConfig {
+/// overridden. Under exactly-once it is transactional: `transactional_id`, Kafka Streams'
+/// `transaction.timeout.ms` of 10 s unless overridden, idempotence always on.
+pub(crate) fn producer(
+    config: &StreamsConfig,
+    client_id: &str,
+    transactional_id: Option<&str>,
+) -> ClientConfig {
     let mut c = ClientConfig::new();
     c.set("bootstrap.servers", config.bootstrap_servers())
         .set("client.id", client_id)
         .set("partitioner", "murmur2_random")
         .set("linger.ms", "100")
         .set("enable.idempotence", "true");
+    if transactional_id.is_some() {
+        c.set("transaction.timeout.ms", "10000");
+    }
     for setting in config.client_settings(ClientScope::Producer) {
         c.set(&setting.key, &setting.value);
+    }
+    if let Some(id) = transactional_id {
+        c.set("transactional.id", id)
+            .set("enable.idempotence", "true");
     }
     c
 }

@@ -300,7 +300,11 @@ const MANAGED: &[(&str, &str)] = &[
         "tasks need the `range` assignor so co-partitioned topics land together",
     ),
     ("isolation.level", "it follows `processing.guarantee`"),
-    ("transactional.id", "exactly-once is not supported yet"),
+    (
+        "transactional.id",
+        "under `exactly_once_v2` each stream thread's producer gets \
+         `<application.id>-<process id>-<thread index>`",
+    ),
 ];
 
 /// A client setting to pass through, with the key as given (for messages).
@@ -327,6 +331,8 @@ pub(crate) struct Settings {
     pub(crate) bootstrap_servers: Option<String>,
     pub(crate) num_stream_threads: usize,
     pub(crate) commit_interval: Duration,
+    /// Whether `commit.interval.ms` was given (its default depends on the guarantee).
+    pub(crate) commit_interval_set: bool,
     pub(crate) max_task_idle_ms: i64,
     pub(crate) auto_offset_reset: AutoOffsetReset,
     pub(crate) processing_guarantee: ProcessingGuarantee,
@@ -351,6 +357,7 @@ impl Default for Settings {
             bootstrap_servers: None,
             num_stream_threads: 1,
             commit_interval: Duration::from_secs(30),
+            commit_interval_set: false,
             max_task_idle_ms: 0,
             auto_offset_reset: AutoOffsetReset::Earliest,
             processing_guarantee: ProcessingGuarantee::AtLeastOnce,
@@ -460,27 +467,23 @@ impl Settings {
                 self.bootstrap_servers = Some(value.trim().to_string());
             }
             NUM_STREAM_THREADS => self.num_stream_threads = int(k, value, 1usize, 1024)?,
-            COMMIT_INTERVAL_MS => self.commit_interval = millis(k, value, 0)?,
+            COMMIT_INTERVAL_MS => {
+                self.commit_interval = millis(k, value, 0)?;
+                self.commit_interval_set = true;
+            }
             MAX_TASK_IDLE_MS => self.max_task_idle_ms = int(k, value, -1i64, i64::MAX)?,
             AUTO_OFFSET_RESET => self.auto_offset_reset = pick(k, value, OFFSET_RESETS)?,
             PROCESSING_GUARANTEE => {
                 self.processing_guarantee = match value.trim() {
                     "at_least_once" => ProcessingGuarantee::AtLeastOnce,
-                    "exactly_once_v2" => {
-                        return Err(ConfigError::NotSupported {
-                            key: k.to_string(),
-                            value: shown(k, value),
-                            reason: "exactly-once processing is not implemented yet; \
-                                     use `at_least_once`",
-                        });
-                    }
+                    "exactly_once_v2" => ProcessingGuarantee::ExactlyOnceV2,
                     _ => {
                         return Err(invalid(
                             k,
                             value,
                             "unknown value (`exactly_once` and `exactly_once_beta` were removed \
                              in Kafka Streams 4.0)",
-                            "`at_least_once`, `exactly_once_v2` (not supported yet)",
+                            "`at_least_once`, `exactly_once_v2`",
                         ));
                     }
                 }

@@ -11,10 +11,10 @@
 //! | `application.id` | required | consumer group id, prefix of internal topics |
 //! | `bootstrap.servers` | required | `host:port` list of the Kafka cluster |
 //! | `num.stream.threads` | 1 | stream threads of this instance |
-//! | `commit.interval.ms` | 30000 | how often offsets are committed |
+//! | `commit.interval.ms` | 30000 (100 under `exactly_once_v2`) | how often offsets are committed (a transaction, under exactly-once) |
 //! | `max.task.idle.ms` | 0 | how long a task with several inputs waits for an empty one (-1: never wait, 0: wait only while data is known to be on the way) |
 //! | `auto.offset.reset` | `earliest` | `earliest`, `latest` or `none` |
-//! | `processing.guarantee` | `at_least_once` | `exactly_once_v2` is not supported yet |
+//! | `processing.guarantee` | `at_least_once` | or `exactly_once_v2` (transactions; `transaction.timeout.ms` 10000 unless `producer.transaction.timeout.ms` is set, and the commit interval must not exceed it) |
 //! | `state.dir` | `<tmp>/kafka-streams` | where local state lives |
 //! | `poll.ms` | 100 | how long a thread blocks in poll when it has nothing to do |
 //! | `client.id` | `<application.id>-<process>` | prefix of the clients' `client.id` |
@@ -226,6 +226,29 @@ impl StreamsConfig {
     }
 
     /// The passthrough client settings that apply to `scope`, in the order given.
+    /// The producer's `transaction.timeout.ms` under exactly-once (10 s unless
+    /// `producer.transaction.timeout.ms` is set).
+    pub fn transaction_timeout(&self) -> Result<Duration, ConfigError> {
+        match self
+            .client_settings(ClientScope::Producer)
+            .filter(|s| s.key == "transaction.timeout.ms")
+            .last()
+        {
+            None => Ok(EOS_TRANSACTION_TIMEOUT),
+            Some(s) => s
+                .value
+                .trim()
+                .parse::<u64>()
+                .map(Duration::from_millis)
+                .map_err(|_| ConfigError::InvalidValue {
+                    key: s.given.clone(),
+                    value: format!("`{}`", s.value),
+                    reason: "not an integer".to_string(),
+                    accepted: "milliseconds".to_string(),
+                }),
+        }
+    }
+
     pub(crate) fn client_settings(
         &self,
         scope: ClientScope,
@@ -237,6 +260,12 @@ impl StreamsConfig {
             .map(|(_, c)| c)
     }
 }
+
+/// `commit.interval.ms` under exactly-once unless given (Kafka Streams' default).
+const EOS_COMMIT_INTERVAL: Duration = Duration::from_millis(100);
+
+/// `transaction.timeout.ms` under exactly-once unless given (Kafka Streams' default).
+const EOS_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl fmt::Debug for StreamsConfig {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -268,14 +297,25 @@ impl fmt::Display for StreamsConfig {
 /// Builds a [`StreamsConfig`]; [`build`](Self::build) checks everything.
 ///
 /// ```
+/// use std::time::Duration;
 /// use streams_core::config::{ConfigError, StreamsConfig};
-/// let err = StreamsConfig::builder()
+/// let eos = StreamsConfig::builder()
 ///     .application_id("app")
 ///     .bootstrap_servers("localhost:9092")
 ///     .set("processing.guarantee", "exactly_once_v2")
 ///     .build()
+///     .unwrap();
+/// assert_eq!(eos.commit_interval(), Duration::from_millis(100));
+///
+/// // A transaction must commit before it times out.
+/// let err = StreamsConfig::builder()
+///     .application_id("app")
+///     .bootstrap_servers("localhost:9092")
+///     .set("processing.guarantee", "exactly_once_v2")
+///     .set("commit.interval.ms", "20000")
+///     .build()
 ///     .unwrap_err();
-/// assert!(matches!(err, ConfigError::NotSupported { .. }));
+/// assert!(matches!(err, ConfigError::InvalidValue { .. }));
 /// ```
 #[derive(Default, Clone)]
 pub struct StreamsConfigBuilder {
@@ -400,10 +440,30 @@ impl StreamsConfigBuilder {
                        `bootstrap_servers()`)",
             });
         }
-        let config = StreamsConfig {
+        let mut config = StreamsConfig {
             settings,
             given: self.given,
         };
+        if config.settings.processing_guarantee.is_exactly_once() {
+            if !config.settings.commit_interval_set {
+                config.settings.commit_interval = EOS_COMMIT_INTERVAL;
+            }
+            let timeout = config.transaction_timeout()?;
+            if config.settings.commit_interval > timeout {
+                return Err(ConfigError::InvalidValue {
+                    key: keys::COMMIT_INTERVAL_MS.to_string(),
+                    value: format!("`{}`", config.settings.commit_interval.as_millis()),
+                    reason: format!(
+                        "larger than transaction.timeout.ms ({} ms): under exactly_once_v2 each \
+                         commit interval is one transaction, which must commit before it times out",
+                        timeout.as_millis()
+                    ),
+                    accepted: "at most transaction.timeout.ms (set it with \
+                               `producer.transaction.timeout.ms`)"
+                        .to_string(),
+                });
+            }
+        }
         clients::validate(&config)?;
         Ok(config)
     }

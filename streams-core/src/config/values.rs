@@ -10,12 +10,25 @@ pub enum ProcessingGuarantee {
     /// replays records since the last commit and may write some outputs twice, never lose them.
     #[default]
     AtLeastOnce,
+    /// `exactly_once_v2` (KIP-447): each stream thread writes its outputs, changelog records and
+    /// input offsets in one Kafka transaction per commit, and reads `read_committed`; a crash
+    /// aborts what the interrupted transaction wrote, so every record's effects are visible
+    /// exactly once.
+    ExactlyOnceV2,
+}
+
+impl ProcessingGuarantee {
+    /// Whether this is exactly-once.
+    pub fn is_exactly_once(self) -> bool {
+        matches!(self, ProcessingGuarantee::ExactlyOnceV2)
+    }
 }
 
 impl fmt::Display for ProcessingGuarantee {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             ProcessingGuarantee::AtLeastOnce => "at_least_once",
+            ProcessingGuarantee::ExactlyOnceV2 => "exactly_once_v2",
         })
     }
 }

@@ -40,9 +40,31 @@ pub(crate) struct DeliveryReports {
     failures: Mutex<Vec<DeliveryFailure>>,
     /// Highest delivered offset per changelog partition.
     changelog_offsets: Mutex<PartitionMap<i64>>,
+    /// The producer is transactional (exactly-once): sends begin a transaction if none is open.
+    transactional: bool,
+    /// A transaction is open.
+    in_transaction: std::sync::atomic::AtomicBool,
 }
 
 impl DeliveryReports {
+    /// The context of a transactional producer.
+    pub(crate) fn transactional() -> Self {
+        DeliveryReports {
+            transactional: true,
+            ..Self::default()
+        }
+    }
+
+    /// Whether a transaction is open.
+    pub(crate) fn in_transaction(&self) -> bool {
+        self.in_transaction.load(Ordering::Acquire)
+    }
+
+    /// Records that the open transaction ended (committed or aborted).
+    pub(crate) fn transaction_ended(&self) {
+        self.in_transaction.store(false, Ordering::Release);
+    }
+
     /// The failures reported since the last call.
     pub(crate) fn take_failures(&self) -> Vec<DeliveryFailure> {
         std::mem::take(&mut *self.failures.lock().unwrap_or_else(|p| p.into_inner()))
@@ -112,10 +134,22 @@ const QUEUE_FULL_WAIT: Duration = Duration::from_secs(60);
 
 /// Sends a record; while the producer's queue is full, serves delivery reports to make room
 /// and retries, for at most [`QUEUE_FULL_WAIT`].
+/// Begins a transaction unless one is open (transactional producers only): Kafka Streams
+/// begins them lazily, at the first record of a commit interval.
+pub(crate) fn ensure_transaction(producer: &Producer) -> Result<(), KafkaError> {
+    let context = producer.context();
+    if context.transactional && !context.in_transaction() {
+        producer.begin_transaction()?;
+        context.in_transaction.store(true, Ordering::Release);
+    }
+    Ok(())
+}
+
 pub(crate) fn send(
     producer: &Producer,
     mut record: BaseRecord<'_, [u8], [u8], usize>,
 ) -> Result<(), KafkaError> {
+    ensure_transaction(producer)?;
     let step = Duration::from_millis(1);
     let mut waited = Duration::ZERO;
     loop {

@@ -145,6 +145,13 @@ pub enum RuntimeError {
         /// librdkafka's error.
         source: KafkaError,
     },
+    /// A transaction could not be ended and the thread could not recover (exactly-once).
+    #[error("exactly-once transaction failed: {source}")]
+    Transaction {
+        /// What failed.
+        #[source]
+        source: super::TransactionError,
+    },
     /// Offsets could not be committed (and the error is not one a rebalance explains).
     #[error("committing offsets failed: {source}")]
     Commit {

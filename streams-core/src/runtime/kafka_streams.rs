@@ -59,12 +59,66 @@ pub struct KafkaStreams {
     /// Sends interactive queries to the stream threads.
     pub(super) queries: Arc<QueryRouter>,
     restore_listener: Mutex<Option<Arc<dyn StateRestoreListener>>>,
-    /// The lock on `<state.dir>/<application.id>/.lock`, held while the instance lives (only
-    /// when the topology has persistent stores).
+    /// The lock on `<state.dir>/<application.id>/.lock`, held while the instance lives (when
+    /// the topology has persistent stores, or under exactly-once).
     _state_lock: Option<std::fs::File>,
+    /// `<application.id>-<process id>` under exactly-once: thread `n`'s producer's
+    /// `transactional.id` is `<prefix>-<n>`.
+    transactional_prefix: Option<String>,
 }
 
 /// Locks the application's state directory, so that two instances cannot share it.
+/// The process id kept in `dir` (Kafka Streams' `kafka-streams-process-metadata`), made and
+/// stored on first use: a restarted instance gets the same transactional ids, so its producers
+/// fence the previous incarnation's and abort its open transactions at once.
+fn stored_process_id(dir: &std::path::Path) -> std::io::Result<String> {
+    let file = dir.join("kafka-streams-process-metadata");
+    if let Ok(text) = std::fs::read_to_string(&file)
+        && let Some(id) = text
+            .split('"')
+            .skip_while(|part| *part != "processId")
+            .nth(2)
+            .filter(|id| !id.is_empty())
+    {
+        return Ok(id.to_string());
+    }
+    let id = random_uuid();
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join("kafka-streams-process-metadata.tmp");
+    std::fs::write(&tmp, format!("{{\"version\":1,\"processId\":\"{id}\"}}"))?;
+    std::fs::rename(&tmp, &file)?;
+    Ok(id)
+}
+
+/// A random (version 4) UUID, from the standard library's per-process random keys and the
+/// clock.
+fn random_uuid() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut bytes = [0u8; 16];
+    for (i, chunk) in bytes.chunks_mut(8).enumerate() {
+        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+        h.write_u128(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos()),
+        );
+        h.write_usize(i);
+        h.write_u32(std::process::id());
+        chunk.copy_from_slice(&h.finish().to_be_bytes());
+    }
+    bytes[6] = (bytes[6] & 0x0f) | 0x40;
+    bytes[8] = (bytes[8] & 0x3f) | 0x80;
+    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
+}
+
 fn lock_state_dir(config: &StreamsConfig) -> Result<std::fs::File, StartError> {
     let dir = config.state_dir().join(config.application_id());
     let failed = |source: std::io::Error| StartError::StateDir {
@@ -122,8 +176,21 @@ impl KafkaStreams {
             _ => format!("{}-{}", config.application_id(), process_id()),
         };
         let persistent = topology.stores().iter().any(|s| s.builder.persistent());
-        let state_lock = if persistent {
+        let exactly_once = config.processing_guarantee().is_exactly_once();
+        // Under exactly-once the state directory also keeps the process id the transactional
+        // ids are made of, so the directory is this instance's alone.
+        let state_lock = if persistent || exactly_once {
             Some(lock_state_dir(&config)?)
+        } else {
+            None
+        };
+        let transactional_prefix = if exactly_once {
+            let dir = config.state_dir().join(config.application_id());
+            let id = stored_process_id(&dir).map_err(|source| StartError::StateDir {
+                path: dir.clone(),
+                source,
+            })?;
+            Some(format!("{}-{id}", config.application_id()))
         } else {
             None
         };
@@ -136,6 +203,7 @@ impl KafkaStreams {
         Ok(KafkaStreams {
             restore_listener: Mutex::new(None),
             _state_lock: state_lock,
+            transactional_prefix,
             topology,
             config,
             client_id,
@@ -234,6 +302,10 @@ impl KafkaStreams {
             let setup = ThreadSetup {
                 index: n - 1,
                 name: self.thread_name(n),
+                transactional_id: self
+                    .transactional_prefix
+                    .as_ref()
+                    .map(|prefix| format!("{prefix}-{n}")),
                 topology: self.topology.clone(),
                 config: self.config.clone(),
                 topics: plan.subscribe.clone(),

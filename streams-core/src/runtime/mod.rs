@@ -18,13 +18,24 @@
 //! | restore | `restore.rs`, `stream_task/stores.rs`, `checkpoint.rs` | new tasks read their stores back from the changelogs |
 //! | process | `stream_task/mod.rs`, `stream_task/handlers.rs` | the task's processor graph (`crate::topology`, `crate::processor`); failing records go to the handlers |
 //! | sink | `collector.rs`, `changelog.rs` | outputs and changelog writes go to the thread's producer |
-//! | commit | `task_manager/commit.rs` | caches flushed, producer flushed, deliveries checked, offsets committed |
+//! | commit | `task_manager/commit.rs`, `transaction.rs` | caches flushed, producer flushed, deliveries checked, offsets committed (exactly-once: in the thread's transaction) |
 //! | observe | `task_manager/metrics.rs`, `query.rs`, `state.rs` | metrics, interactive queries, states |
 //!
 //! Delivery is at-least-once: every `commit.interval.ms` (or when a processor asks) a thread
 //! flushes its producer, then commits the offsets after the last record it processed. A crash
 //! replays the records since the last commit, so some outputs may appear twice; none is lost.
 //! A rebalance commits before the revoked tasks leave, so a clean rebalance replays nothing.
+//!
+//! Under `processing.guarantee=exactly_once_v2` (KIP-447) each stream thread's producer is
+//! transactional (`transactional.id = <application.id>-<process id>-<thread>`, the process id
+//! kept in the state directory so a restart fences its previous incarnation). A transaction
+//! begins with the first record of a commit interval; a commit flushes the stores into it, sends
+//! the tasks' offsets to it with the consumer's group metadata, and commits it (every
+//! transactional call bounded by a deadline of ours). Consumers read `read_committed`. A failed
+//! transaction is aborted (a fatal failure replaces the producer) and the tasks are closed
+//! dirty — their local state wiped — and made again from the committed offsets, restoring their
+//! stores from the changelogs. Checkpoints are written only on a clean close and removed when
+//! read, so state left by a crash is restored rather than trusted.
 //!
 //! Within a task with several input partitions, the next record is the buffered head with the
 //! lowest timestamp (see `max.task.idle.ms` in [`config`](crate::config)). Stream-time
@@ -56,6 +67,7 @@ mod stream_task;
 mod stream_thread;
 mod task_manager;
 mod topics;
+mod transaction;
 
 pub use error::{RuntimeError, StartError};
 pub use kafka_streams::KafkaStreams;
@@ -65,3 +77,4 @@ pub use query::{
 };
 pub use restore::StateRestoreListener;
 pub use state::{StreamsState, ThreadState};
+pub use transaction::TransactionError;

@@ -99,6 +99,8 @@ impl Restoring {
 /// The restorations of one stream thread.
 pub(crate) struct Restorer {
     consumer: RestoreConsumer,
+    /// Under exactly-once, a `read_uncommitted` client for the changelogs' end offsets.
+    end_offsets: Option<RestoreConsumer>,
     listener: Option<Arc<dyn StateRestoreListener>>,
     timeout: Duration,
     pending: Vec<Restoring>,
@@ -128,11 +130,13 @@ const BATCH: usize = 10_000;
 impl Restorer {
     pub(crate) fn new(
         consumer: RestoreConsumer,
+        end_offsets: Option<RestoreConsumer>,
         listener: Option<Arc<dyn StateRestoreListener>>,
         timeout: Duration,
     ) -> Self {
         Restorer {
             consumer,
+            end_offsets,
             listener,
             timeout,
             pending: Vec::new(),
@@ -267,25 +271,26 @@ impl Restorer {
     /// for `default.api.timeout.ms` fails the restoration.
     fn look_up_ends(&mut self) -> Result<(), RuntimeError> {
         for r in self.pending.iter_mut().filter(|r| r.end.is_none()) {
-            let (low, high) =
-                match self
-                    .consumer
-                    .fetch_watermarks(&r.topic, r.partition, LOOKUP_TIMEOUT)
-                {
-                    Ok(offsets) => offsets,
-                    Err(e) if r.started.elapsed() < self.timeout => {
-                        debug!(topic = %r.topic, partition = r.partition, error = %e,
+            let (low, high) = match self
+                .end_offsets
+                .as_ref()
+                .unwrap_or(&self.consumer)
+                .fetch_watermarks(&r.topic, r.partition, LOOKUP_TIMEOUT)
+            {
+                Ok(offsets) => offsets,
+                Err(e) if r.started.elapsed() < self.timeout => {
+                    debug!(topic = %r.topic, partition = r.partition, error = %e,
                         "changelog end offset not known yet; will retry");
-                        continue;
-                    }
-                    Err(source) => {
-                        return Err(RuntimeError::ChangelogEnd {
-                            topic: r.topic.clone(),
-                            partition: r.partition,
-                            source,
-                        });
-                    }
-                };
+                    continue;
+                }
+                Err(source) => {
+                    return Err(RuntimeError::ChangelogEnd {
+                        topic: r.topic.clone(),
+                        partition: r.partition,
+                        source,
+                    });
+                }
+            };
             let start = match r.next {
                 Some(next) if next > high => {
                     warn!(store = %r.store, topic = %r.topic, partition = r.partition,

@@ -23,6 +23,7 @@ use super::query::{self, QueryJob};
 use super::restore::{RestoreConsumer, Restorer, StateRestoreListener};
 use super::state::{Shared, StreamsState, ThreadState};
 use super::task_manager::TaskManager;
+use super::transaction;
 
 /// Records polled per step before processing what is buffered. Well below
 /// `buffered.records.per.partition` (1000 by default): a partition whose buffer fills is
@@ -37,6 +38,8 @@ const QUERY_POLL_SLICE: Duration = Duration::from_millis(5);
 pub(crate) struct ThreadSetup {
     pub(crate) index: usize,
     pub(crate) name: String,
+    /// The producer's `transactional.id`, under exactly-once.
+    pub(crate) transactional_id: Option<String>,
     pub(crate) topology: Topology,
     pub(crate) config: StreamsConfig,
     pub(crate) topics: Vec<String>,
@@ -45,6 +48,24 @@ pub(crate) struct ThreadSetup {
     /// Interactive queries for this thread's tasks.
     pub(crate) queries: std::sync::mpsc::Receiver<QueryJob>,
     pub(crate) restore_listener: Option<Arc<dyn StateRestoreListener>>,
+}
+
+/// A stream thread's producer; transactional ones track their open transaction.
+pub(crate) fn new_producer(
+    config: &rdkafka::ClientConfig,
+    transactional: bool,
+) -> Result<Producer, RuntimeError> {
+    let context = if transactional {
+        DeliveryReports::transactional()
+    } else {
+        DeliveryReports::default()
+    };
+    config
+        .create_with_context(context)
+        .map_err(|source| RuntimeError::Kafka {
+            operation: "creating the producer",
+            source,
+        })
 }
 
 /// Starts a stream thread.
@@ -110,16 +131,38 @@ impl<'s> StreamThread<'s> {
     /// Creates the thread's clients and subscribes to its topics.
     fn new(setup: &'s ThreadSetup) -> Result<Self, RuntimeError> {
         let kafka = |operation| move |source| RuntimeError::Kafka { operation, source };
-        let producer: Producer =
-            client::producer(&setup.config, &format!("{}-producer", setup.name))
-                .create_with_context(DeliveryReports::default())
-                .map_err(kafka("creating the producer"))?;
+        let producer_config = client::producer(
+            &setup.config,
+            &format!("{}-producer", setup.name),
+            setup.transactional_id.as_deref(),
+        );
+        let producer = Arc::new(new_producer(
+            &producer_config,
+            setup.transactional_id.is_some(),
+        )?);
+        if setup.transactional_id.is_some() {
+            // Fences this thread's previous incarnation and aborts its open transaction.
+            transaction::init(&producer, setup.config.api_timeout())
+                .map_err(|source| RuntimeError::Transaction { source })?;
+        }
         let restore_consumer: RestoreConsumer =
             client::restore_consumer(&setup.config, &format!("{}-restore-consumer", setup.name))
                 .create()
                 .map_err(kafka("creating the restore consumer"))?;
+        // Under exactly-once the restore consumer reads committed records, and the changelogs'
+        // ends come from a client that sees uncommitted ones.
+        let end_offsets: Option<RestoreConsumer> = if setup.transactional_id.is_some() {
+            Some(
+                client::end_offsets_consumer(&setup.config, &format!("{}-end-offsets", setup.name))
+                    .create()
+                    .map_err(kafka("creating the end-offset client"))?,
+            )
+        } else {
+            None
+        };
         let restorer = Restorer::new(
             restore_consumer,
+            end_offsets,
             setup.restore_listener.clone(),
             setup.config.api_timeout(),
         );
@@ -128,7 +171,8 @@ impl<'s> StreamThread<'s> {
             Arc::from(setup.name.as_str()),
             setup.topology.clone(),
             &setup.config,
-            Arc::new(producer),
+            producer,
+            setup.transactional_id.is_some().then_some(producer_config),
             Arc::clone(&setup.shared),
             restorer,
         );

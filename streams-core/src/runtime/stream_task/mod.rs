@@ -86,6 +86,8 @@ pub(crate) struct StreamTask {
     /// What the last checkpoint written holds.
     checkpointed: Offsets,
     persistent: bool,
+    /// `exactly_once_v2`: no checkpoints while processing.
+    exactly_once: bool,
 }
 
 impl StreamTask {
@@ -109,14 +111,35 @@ impl StreamTask {
             source: StreamsError::Instantiate { task: id, reason },
         };
         let task_dir = stores.context.task_dir();
-        let checkpointed = if stores.changelogs.iter().any(|c| c.persistent) {
-            checkpoint::read(&checkpoint::path(&task_dir)).unwrap_or_else(|e| {
+        let logged_persistent = stores.changelogs.iter().any(|c| c.persistent);
+        let checkpoint_path = checkpoint::path(&task_dir);
+        if stores.exactly_once && stores.persistent && !checkpoint_path.exists() {
+            // Exactly-once: state without a checkpoint may hold writes of a transaction that
+            // was aborted; it is wiped and restored from the changelog.
+            match std::fs::remove_dir_all(&task_dir) {
+                Ok(()) => warn!(task = %id, "no checkpoint: wiping the task's state to restore it"),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    return Err(instantiate(format!(
+                        "cannot wipe the state of {id} in {}: {e}",
+                        task_dir.display()
+                    )));
+                }
+            }
+        }
+        let checkpointed = if logged_persistent {
+            checkpoint::read(&checkpoint_path).unwrap_or_else(|e| {
                 warn!(task = %id, error = %e, "ignoring the checkpoint: restoring everything");
                 Offsets::new()
             })
         } else {
             Offsets::new()
         };
+        if stores.exactly_once && logged_persistent {
+            // Read once: a crash from now on must not find it (the stores will hold writes of
+            // transactions that may abort).
+            let _ = std::fs::remove_file(&checkpoint_path);
+        }
         let changelog_offsets: Offsets = stores
             .changelogs
             .iter()
@@ -130,6 +153,7 @@ impl StreamTask {
             TaskGraph::with_stores(topology, nodes, &stores.context).map_err(instantiate)?;
         let application_id: Arc<str> = Arc::from(stores.context.application_id());
         let persistent = stores.persistent;
+        let exactly_once = stores.exactly_once;
         let stores_now = stores.now;
         let changelogs = stores.changelogs;
         let stores = registry;
@@ -164,6 +188,7 @@ impl StreamTask {
             changelog_offsets,
             checkpointed,
             persistent,
+            exactly_once,
         })
     }
 

@@ -29,6 +29,8 @@ pub(crate) struct TaskStores {
     pub(crate) changelogs: Vec<Changelog>,
     /// Some store is persistent (RocksDB), logged or not.
     pub(crate) persistent: bool,
+    /// `exactly_once_v2`: a checkpoint is written only on a clean close, and removed once read.
+    pub(crate) exactly_once: bool,
 }
 
 /// Changelog records logged between two checkpoints written at commit (Kafka Streams'
@@ -57,6 +59,11 @@ impl StreamTask {
     pub(crate) fn finish_restoring(&mut self, fetch: &impl Fetch) -> Result<(), RuntimeError> {
         self.restoring = false;
         self.inputs.release(fetch);
+        if self.exactly_once {
+            // The stores will hold uncommitted writes from now on: no checkpoint until a
+            // clean close.
+            return Ok(());
+        }
         self.checkpoint()
     }
 
@@ -110,10 +117,17 @@ impl StreamTask {
             .iter()
             .map(|(k, o)| o - self.checkpointed.get(k).copied().unwrap_or(-1))
             .sum();
-        if force || delta >= CHECKPOINT_DELTA {
+        // Under exactly-once the stores hold writes of the open transaction between commits:
+        // only a clean close (after its commit) checkpoints.
+        if force || (delta >= CHECKPOINT_DELTA && !self.exactly_once) {
             self.checkpoint()?;
         }
         Ok(())
+    }
+
+    /// The task's state directory (wiped after a dirty close under exactly-once).
+    pub(crate) fn state_dir(&self) -> std::path::PathBuf {
+        self.task_dir.clone()
     }
 
     /// Flushes the stores and writes the checkpoint, unless the offsets it would hold are the

@@ -14,11 +14,16 @@ use tracing::{debug, error, warn};
 
 use crate::config::ProductionHandler;
 
+use std::sync::Arc;
+
 use super::super::RuntimeError;
-use super::super::collector::{Producer, flush};
+use super::super::collector::{Producer, ensure_transaction, flush};
 use super::super::consumer::StreamConsumer;
+use super::super::partitions::TopicPartition;
 use super::super::partitions::partition_list;
 use super::super::stream_task::StreamTask;
+use super::super::stream_thread::new_producer;
+use super::super::transaction::{self, TransactionError};
 use super::TaskManager;
 
 impl TaskManager {
@@ -57,6 +62,9 @@ impl TaskManager {
     /// processed again wherever their partitions go. Returns whether the offsets were committed
     /// (`true` too when there was nothing to commit).
     pub(crate) fn commit(&mut self, consumer: &StreamConsumer) -> Result<bool, RuntimeError> {
+        if self.exactly_once {
+            return self.commit_transaction(consumer, true);
+        }
         let start = Instant::now();
         self.last_commit = start;
         for task in &mut self.active {
@@ -102,6 +110,118 @@ impl TaskManager {
                 Ok(false)
             }
         }
+    }
+
+    /// Exactly-once commit of every active task: the stores flushed into the open transaction,
+    /// the tasks' offsets sent to it with the consumer's group metadata of this moment, the
+    /// transaction committed. Returns whether it committed. On failure the transaction is
+    /// aborted (with a new producer if the failure was fatal), the tasks are closed dirty, and,
+    /// if `revive`, made again from the committed offsets — their records since then are
+    /// processed again, and what the aborted transaction wrote is never read.
+    pub(super) fn commit_transaction(
+        &mut self,
+        consumer: &StreamConsumer,
+        revive: bool,
+    ) -> Result<bool, RuntimeError> {
+        let start = Instant::now();
+        self.last_commit = start;
+        for task in &mut self.active {
+            task.commit_stores()?;
+        }
+        self.serve_deliveries()?;
+        let tpl = partition_list(
+            self.active
+                .iter()
+                .flat_map(StreamTask::uncommitted)
+                .map(|(topic, partition, offset)| (topic, partition, Offset::Offset(offset))),
+        );
+        if tpl.count() == 0 && !self.producer.context().in_transaction() {
+            return Ok(true);
+        }
+        let partitions = tpl.count();
+        match self.end_transaction(tpl, consumer) {
+            Ok(()) => {
+                for task in &mut self.active {
+                    task.mark_committed();
+                }
+                self.serve_deliveries()?;
+                let latency = start.elapsed();
+                self.counts.commits.record(latency);
+                debug!(thread = %self.name, partitions, ?latency, "transaction committed");
+                Ok(true)
+            }
+            Err(failure) => {
+                warn!(thread = %self.name, error = %failure,
+                    "transaction failed: aborting it, the tasks start again from the committed offsets");
+                self.recover(failure, consumer, revive)?;
+                Ok(false)
+            }
+        }
+    }
+
+    fn end_transaction(
+        &mut self,
+        offsets: rdkafka::TopicPartitionList,
+        consumer: &StreamConsumer,
+    ) -> Result<(), TransactionError> {
+        ensure_transaction(&self.producer).map_err(transaction::classify)?;
+        let timeout = self.transaction_timeout;
+        if offsets.count() > 0 {
+            let Some(metadata) = consumer.group_metadata() else {
+                return Err(TransactionError::NoGroupMetadata);
+            };
+            transaction::call(
+                &self.producer,
+                "send_offsets_to_transaction",
+                timeout,
+                move |p, t| p.send_offsets_to_transaction(&offsets, &metadata, t),
+            )?;
+        }
+        transaction::call(&self.producer, "commit_transaction", timeout, |p, t| {
+            p.commit_transaction(t)
+        })?;
+        self.producer.context().transaction_ended();
+        Ok(())
+    }
+
+    /// After a failed transaction: aborts it (a fatal failure, or a failed abort, replaces the
+    /// producer, fencing the old one), closes every task dirty (their state is wiped and
+    /// restored), and, if `revive`, makes the tasks of the current assignment again, reading
+    /// from the committed offsets.
+    pub(super) fn recover(
+        &mut self,
+        failure: TransactionError,
+        consumer: &StreamConsumer,
+        revive: bool,
+    ) -> Result<(), RuntimeError> {
+        let mut fatal = failure.is_fatal();
+        if !fatal && let Err(e) = transaction::abort(&self.producer, self.transaction_timeout) {
+            warn!(thread = %self.name, error = %e, "aborting the transaction failed");
+            fatal = true;
+        }
+        let assignment: Vec<TopicPartition> = self
+            .active
+            .iter()
+            .flat_map(|t| t.inputs.partitions.iter())
+            .map(|p| TopicPartition::new(Arc::clone(&p.topic), p.partition))
+            .collect();
+        self.close_all(consumer, false);
+        if fatal {
+            let config = self
+                .producer_config
+                .clone()
+                .ok_or(RuntimeError::Transaction { source: failure })?;
+            self.producer.context().transaction_ended();
+            let producer = Arc::new(new_producer(&config, true)?);
+            transaction::init(&producer, self.transaction_timeout)
+                .map_err(|source| RuntimeError::Transaction { source })?;
+            self.producer = producer;
+            warn!(thread = %self.name, "replaced the transactional producer");
+        }
+        if revive && !assignment.is_empty() {
+            self.assign(&assignment, consumer)?;
+        }
+        Ok(())
     }
 
     /// Checkpoints the tasks' persistent stores (every checkpoint delta of changelog records,

@@ -99,6 +99,12 @@ pub(crate) struct TaskManager {
     rocksdb: RocksDbMemory,
     cache: RecordCache,
     restorer: Restorer,
+    /// `exactly_once_v2`: commits are transactions.
+    exactly_once: bool,
+    /// How long a transactional call may take (`transaction.timeout.ms`).
+    transaction_timeout: Duration,
+    /// How to make the producer again after a fatal transaction error (exactly-once).
+    producer_config: Option<rdkafka::ClientConfig>,
 }
 
 impl TaskManager {
@@ -108,6 +114,7 @@ impl TaskManager {
         topology: Topology,
         config: &StreamsConfig,
         producer: Arc<Producer>,
+        producer_config: Option<rdkafka::ClientConfig>,
         shared: Arc<Shared>,
         restorer: Restorer,
     ) -> Self {
@@ -154,6 +161,11 @@ impl TaskManager {
             rocksdb: RocksDbMemory::process_wide(config.rocksdb_memory_max_bytes()),
             cache: RecordCache::new(config.statestore_cache_max_bytes() / threads),
             restorer,
+            exactly_once: config.processing_guarantee().is_exactly_once(),
+            transaction_timeout: config
+                .transaction_timeout()
+                .unwrap_or(Duration::from_secs(10)),
+            producer_config,
         }
     }
 
@@ -347,6 +359,7 @@ impl TaskManager {
                 now,
                 changelogs,
                 persistent: stores_of(&self.topology, &group.nodes).any(|s| s.persistent()),
+                exactly_once: self.exactly_once,
             },
         )
     }
@@ -354,6 +367,12 @@ impl TaskManager {
     /// Closes every task: `clean` after the final commit, with a checkpoint; else (the thread
     /// failed, the assignment was lost) without one.
     pub(crate) fn close_all(&mut self, fetch: &impl Fetch, clean: bool) {
+        if self.exactly_once
+            && (!clean || self.failed)
+            && let Err(e) = super::transaction::abort(&self.producer, self.transaction_timeout)
+        {
+            tracing::warn!(thread = %self.name, error = %e, "aborting the transaction failed");
+        }
         if clean
             && !self.failed
             && let Err(e) = self.checkpoint(true)
@@ -366,7 +385,11 @@ impl TaskManager {
             .chain(self.suspended.drain(..))
             .collect();
         for task in tasks {
-            self.retire(task, fetch);
+            if clean && !self.failed {
+                self.retire(task, fetch);
+            } else {
+                self.retire_dirty(task, fetch);
+            }
         }
         self.routes.clear();
     }
@@ -380,5 +403,22 @@ impl TaskManager {
         task.close();
         self.counts.skipped += task.skipped;
         self.counts.operator_dropped += task.dropped_records();
+    }
+
+    /// Closes a task whose state may hold writes of an aborted transaction: under exactly-once
+    /// its local state is wiped (it is restored from the changelog, where those writes were
+    /// aborted, when the task is made again).
+    fn retire_dirty(&mut self, task: StreamTask, fetch: &impl Fetch) {
+        let wipe = self.exactly_once.then(|| task.state_dir());
+        let id = task.id;
+        self.retire(task, fetch);
+        if let Some(dir) = wipe {
+            match std::fs::remove_dir_all(&dir) {
+                Ok(()) => debug!(task = %id, "wiped the task's state after a dirty close"),
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => tracing::warn!(task = %id, error = %e, dir = %dir.display(),
+                    "could not wipe the task's state"),
+            }
+        }
     }
 }

@@ -61,11 +61,23 @@ impl TaskManager {
         if lost || self.failed {
             warn!(thread = %self.name, lost, "closing tasks without committing");
             self.counts.uncommitted_revocations += 1;
+            if self.exactly_once
+                && let Err(e) =
+                    super::super::transaction::abort(&self.producer, self.transaction_timeout)
+            {
+                warn!(thread = %self.name, error = %e, "aborting the transaction failed");
+            }
             self.close_all(consumer, false);
             self.publish(consumer, None);
             return Ok(());
         }
-        let committed = self.commit(consumer);
+        let committed = if self.exactly_once {
+            // Everything is committed inside the rebalance; a failed transaction closes the
+            // tasks dirty (they are being revoked: nothing to revive).
+            self.commit_transaction(consumer, false)
+        } else {
+            self.commit(consumer)
+        };
         match &committed {
             Ok(true) => {}
             Ok(false) => self.counts.uncommitted_revocations += 1,
@@ -105,7 +117,7 @@ impl TaskManager {
     }
 
     /// Resumes or creates the tasks of `partitions` and assigns them to the consumer.
-    fn assign(
+    pub(super) fn assign(
         &mut self,
         partitions: &[TopicPartition],
         consumer: &StreamConsumer,
