@@ -22,7 +22,7 @@ use super::consumer::{StreamConsumer, StreamsConsumerContext};
 use super::query::{self, QueryJob};
 use super::restore::{RestoreConsumer, Restorer, StateRestoreListener};
 use super::state::{Shared, StreamsState, ThreadState};
-use super::task_manager::TaskManager;
+use super::task_manager::{TaskManager, ThreadProducer};
 use super::transaction;
 
 /// Records polled per step before processing what is buffered. Well below
@@ -171,8 +171,10 @@ impl<'s> StreamThread<'s> {
             Arc::from(setup.name.as_str()),
             setup.topology.clone(),
             &setup.config,
-            producer,
-            setup.transactional_id.is_some().then_some(producer_config),
+            ThreadProducer {
+                producer,
+                transactional_config: setup.transactional_id.is_some().then_some(producer_config),
+            },
             Arc::clone(&setup.shared),
             restorer,
         );

@@ -69,6 +69,13 @@ struct Counts {
     uncommitted_revocations: u64,
 }
 
+/// A stream thread's producer, and under exactly-once how to make it again.
+pub(crate) struct ThreadProducer {
+    pub(crate) producer: Arc<Producer>,
+    /// The transactional producer's config (exactly-once), to replace it after a fatal error.
+    pub(crate) transactional_config: Option<rdkafka::ClientConfig>,
+}
+
 /// The tasks of one stream thread — Kafka Streams' `TaskManager`.
 ///
 /// Active tasks process; suspended ones (revoked, in-memory state only) wait for the next
@@ -113,11 +120,14 @@ impl TaskManager {
         name: Arc<str>,
         topology: Topology,
         config: &StreamsConfig,
-        producer: Arc<Producer>,
-        producer_config: Option<rdkafka::ClientConfig>,
+        producer: ThreadProducer,
         shared: Arc<Shared>,
         restorer: Restorer,
     ) -> Self {
+        let ThreadProducer {
+            producer,
+            transactional_config: producer_config,
+        } = producer;
         let now = Instant::now();
         let threads = config.num_stream_threads().max(1);
         TaskManager {
