@@ -181,7 +181,7 @@ fn main() -> Result<()> {
     support::init_logging();
     let args = Args::parse()?;
     let stop = support::stop_on_signal()?;
-    let cluster = Cluster::connect(args.bootstrap_servers)?;
+    let cluster = Cluster::connect(args.bootstrap_servers.clone())?;
     let app = if cluster.is_embedded() {
         "page-views".to_string()
     } else {
@@ -215,6 +215,7 @@ fn main() -> Result<()> {
     let config = StreamsConfig::builder()
         .application_id(app.as_str())
         .bootstrap_servers(cluster.bootstrap_servers())
+        .set("processing.guarantee", args.guarantee())
         .commit_interval(Duration::from_millis(500))
         .build()?;
     let streams = KafkaStreams::new(topology(&app)?, config)?;

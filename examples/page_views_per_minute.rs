@@ -250,6 +250,7 @@ fn main() -> Result<()> {
     let config = StreamsConfig::builder()
         .application_id(app.as_str())
         .bootstrap_servers(cluster.bootstrap_servers())
+        .set("processing.guarantee", args.guarantee())
         .num_stream_threads(args.threads.unwrap_or(1))
         .commit_interval(Duration::from_millis(500))
         .build()?;

@@ -138,6 +138,7 @@ fn main() -> Result<()> {
     let config = StreamsConfig::builder()
         .application_id(app.as_str())
         .bootstrap_servers(cluster.bootstrap_servers())
+        .set("processing.guarantee", args.guarantee())
         .state_dir(&state_dir)
         .commit_interval(Duration::from_millis(500))
         .build()?;

@@ -24,6 +24,15 @@ pub(crate) struct Args {
     pub(crate) app: Option<String>,
     /// `--dsl`: build the topology with the DSL instead of `topology!` (examples that show both).
     pub(crate) dsl: bool,
+    /// `--processing-guarantee at_least_once|exactly_once_v2` (default `at_least_once`).
+    pub(crate) processing_guarantee: Option<String>,
+}
+
+impl Args {
+    /// `processing.guarantee` as given (default `at_least_once`).
+    pub(crate) fn guarantee(&self) -> &str {
+        self.processing_guarantee.as_deref().unwrap_or("at_least_once")
+    }
 }
 
 impl Args {
@@ -38,10 +47,12 @@ impl Args {
                 "--threads" => args.threads = Some(value()?.parse()?),
                 "--app" => args.app = Some(value()?),
                 "--dsl" => args.dsl = true,
+                "--processing-guarantee" => args.processing_guarantee = Some(value()?),
                 other => {
                     return Err(format!(
                         "unknown argument `{other}`; usage: [--bootstrap-servers HOST:PORT] \
-                         [--lines N] [--threads N] [--app NAME] [--dsl]"
+                         [--lines N] [--threads N] [--app NAME] [--dsl] \
+                         [--processing-guarantee at_least_once|exactly_once_v2]"
                     )
                     .into());
                 }
