@@ -34,9 +34,11 @@ pub(crate) const NUM_STANDBY_REPLICAS: &str = "num.standby.replicas";
 pub(crate) const CACHE_MAX_BYTES: &str = "statestore.cache.max.bytes";
 pub(crate) const CACHE_MAX_BYTES_BUFFERING: &str = "cache.max.bytes.buffering";
 pub(crate) const ROCKSDB_MEMORY_BYTES: &str = "rocksdb.memory.max.bytes";
+pub(crate) const DEAD_LETTER_QUEUE: &str = "errors.dead.letter.queue.topic.name";
 
 /// Every streams-level key, for "did you mean".
 pub(crate) const STREAMS_KEYS: &[&str] = &[
+    DEAD_LETTER_QUEUE,
     APPLICATION_ID,
     BOOTSTRAP_SERVERS,
     NUM_STREAM_THREADS,
@@ -149,11 +151,6 @@ const NOT_YET: &[(&str, &str)] = &[
     (
         "statestore.uncommitted.max.bytes",
         "transactional state stores are not implemented",
-    ),
-    (
-        "errors.dead.letter.queue.topic.name",
-        "the dead-letter queue is not implemented yet; records a handler skips are logged \
-         and counted",
     ),
     (
         "processing.exception.handler.global.enabled",
@@ -347,6 +344,8 @@ pub(crate) struct Settings {
     pub(crate) api_timeout: Duration,
     pub(crate) cache_max_bytes: usize,
     pub(crate) rocksdb_memory_bytes: usize,
+    /// `errors.dead.letter.queue.topic.name`.
+    pub(crate) dead_letter_queue: Option<String>,
     pub(crate) clients: Vec<(ClientScope, ClientSetting)>,
 }
 
@@ -372,6 +371,7 @@ impl Default for Settings {
             api_timeout: Duration::from_secs(60),
             cache_max_bytes: 10 * 1024 * 1024,
             rocksdb_memory_bytes: 64 * 1024 * 1024,
+            dead_letter_queue: None,
             clients: Vec::new(),
         }
     }
@@ -495,6 +495,18 @@ impl Settings {
                 self.state_dir = PathBuf::from(value.trim());
             }
             POLL_MS => self.poll = millis(k, value, 0)?,
+            DEAD_LETTER_QUEUE => {
+                let topic = value.trim();
+                if !crate::topology::valid_topic_name(topic) {
+                    return Err(invalid(
+                        k,
+                        value,
+                        "not a valid topic name",
+                        "up to 249 ASCII letters, digits, `.`, `_` and `-`",
+                    ));
+                }
+                self.dead_letter_queue = Some(topic.to_string());
+            }
             CLIENT_ID => self.client_id = Some(value.trim().to_string()),
             REPLICATION_FACTOR => {
                 let rf = int(k, value, -1i32, i32::from(i16::MAX))?;
@@ -704,10 +716,9 @@ mod tests {
             }
         }
         assert_eq!(
-            message("errors.dead.letter.queue.topic.name", "dlq"),
-            "config key `errors.dead.letter.queue.topic.name` = \"dlq\" is not supported yet: the \
-             dead-letter queue is not implemented yet; records a handler skips are logged and \
-             counted"
+            message("enable.transactional.statestores", "true"),
+            "config key `enable.transactional.statestores` = \"true\" is not supported yet: \
+             transactional state stores are not implemented"
         );
     }
 

@@ -24,6 +24,7 @@
 //! | `production.exception.handler` | `fail` | or `continue` |
 //! | `buffered.records.per.partition` | 1000 | records buffered per partition before it is paused |
 //! | `default.api.timeout.ms` | 60000 | bound of the admin calls at start (topic checks) |
+//! | `errors.dead.letter.queue.topic.name` | none | a topic (that exists) to write records the deserialization or processing handler gave up on: raw key, value and headers plus `__streams.errors.exception`, `.message`, `.stacktrace`, `.topic`, `.partition`, `.offset`; under exactly-once, in the transaction |
 //!
 //! Client settings pass through to librdkafka: `security.protocol`, `sasl.*` and `ssl.*` go to
 //! every client; anything prefixed `consumer.`, `producer.` or `admin.` goes to that client
@@ -226,6 +227,12 @@ impl StreamsConfig {
     }
 
     /// The passthrough client settings that apply to `scope`, in the order given.
+    /// `errors.dead.letter.queue.topic.name`: where records a handler gives up on are written
+    /// (raw key, value and headers, plus `__streams.errors.*` headers saying why).
+    pub fn dead_letter_queue(&self) -> Option<&str> {
+        self.settings.dead_letter_queue.as_deref()
+    }
+
     /// The producer's `transaction.timeout.ms` under exactly-once (10 s unless
     /// `producer.transaction.timeout.ms` is set).
     pub fn transaction_timeout(&self) -> Result<Duration, ConfigError> {

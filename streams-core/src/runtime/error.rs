@@ -145,6 +145,15 @@ pub enum RuntimeError {
         /// librdkafka's error.
         source: KafkaError,
     },
+    /// A record could not be written to the dead-letter queue.
+    #[error("writing a failed record to the dead-letter queue `{topic}` failed: {source}")]
+    DeadLetter {
+        /// The dead-letter queue topic.
+        topic: String,
+        /// Why.
+        #[source]
+        source: Box<StreamsError>,
+    },
     /// A transaction could not be ended and the thread could not recover (exactly-once).
     #[error("exactly-once transaction failed: {source}")]
     Transaction {

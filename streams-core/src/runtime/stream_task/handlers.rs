@@ -1,22 +1,84 @@
 //! What happens to a record that fails: Kafka Streams' deserialization and processing
 //! exception handlers.
 
+use std::sync::Arc;
+
 use tracing::warn;
 
 use crate::config::{DeserializationHandler, ProcessingHandler};
 use crate::error::StreamsError;
 use crate::processor::TaskId;
+use crate::processor::task_state::{OutputRecord, RecordCollector};
+use crate::record::Headers;
 
 use super::super::RuntimeError;
 
-/// What to do with records that fail (`*.exception.handler`).
-#[derive(Debug, Clone, Copy)]
+/// What to do with records that fail (`*.exception.handler`,
+/// `errors.dead.letter.queue.topic.name`).
+#[derive(Debug, Clone)]
 pub(crate) struct Handlers {
     pub(crate) deserialization: DeserializationHandler,
     pub(crate) processing: ProcessingHandler,
+    pub(crate) dead_letter_queue: Option<Arc<str>>,
+}
+
+/// The input record that failed, as it was read (for the dead-letter queue).
+pub(crate) struct FailedRecord<'a> {
+    pub(crate) topic: &'a str,
+    pub(crate) partition: i32,
+    pub(crate) offset: i64,
+    pub(crate) timestamp: i64,
+    pub(crate) key: Option<&'a [u8]>,
+    pub(crate) value: Option<&'a [u8]>,
+    pub(crate) headers: Headers,
 }
 
 impl Handlers {
+    /// Writes `record` to the dead-letter queue, if there is one: its raw key, value and
+    /// headers, plus Kafka Streams' `__streams.errors.*` headers saying why (KIP-1034).
+    pub(super) fn dead_letter(
+        &self,
+        record: FailedRecord<'_>,
+        error: &StreamsError,
+        collector: &mut dyn RecordCollector,
+    ) -> Result<(), RuntimeError> {
+        let Some(topic) = &self.dead_letter_queue else {
+            return Ok(());
+        };
+        let mut headers = record.headers;
+        let kind = match error {
+            StreamsError::Deserialization { .. } => "streams::error::StreamsError::Deserialization",
+            StreamsError::Processing { .. } => "streams::error::StreamsError::Processing",
+            _ => "streams::error::StreamsError",
+        };
+        let mut chain = Vec::new();
+        let mut source: Option<&(dyn std::error::Error + 'static)> = Some(error);
+        while let Some(e) = source {
+            chain.push(e.to_string());
+            source = e.source();
+        }
+        headers
+            .add("__streams.errors.exception", kind)
+            .add("__streams.errors.message", error.to_string())
+            .add("__streams.errors.stacktrace", chain.join("\ncaused by: "))
+            .add("__streams.errors.topic", record.topic)
+            .add("__streams.errors.partition", record.partition.to_string())
+            .add("__streams.errors.offset", record.offset.to_string());
+        collector
+            .send(OutputRecord {
+                topic,
+                partition: None,
+                key: record.key,
+                value: record.value,
+                timestamp: record.timestamp.max(0),
+                headers: &headers,
+            })
+            .map_err(|source| RuntimeError::DeadLetter {
+                topic: topic.to_string(),
+                source: Box::new(source),
+            })
+    }
+
     /// `Ok(())` if the error is to be skipped (logged), else the error that stops the thread.
     pub(super) fn handle(&self, task: TaskId, error: StreamsError) -> Result<(), RuntimeError> {
         let skip = match &error {

@@ -22,6 +22,7 @@ use crate::topology::instance::TaskGraph;
 mod handlers;
 mod stores;
 
+use handlers::FailedRecord;
 pub(crate) use handlers::Handlers;
 pub(crate) use stores::{Changelog, TaskStores};
 
@@ -224,6 +225,11 @@ impl StreamTask {
             return Ok(());
         };
         self.now.set(record.timestamp);
+        // The dead-letter queue gets the record's headers as read.
+        let dead_letter_headers = handlers
+            .dead_letter_queue
+            .is_some()
+            .then(|| record.headers.clone());
         let raw = RawRecord {
             topic: &partition.topic,
             partition: partition.partition,
@@ -239,6 +245,18 @@ impl StreamTask {
         self.processed += 1;
         self.rate.record(1);
         if let Err(e) = result {
+            if let Some(headers) = dead_letter_headers {
+                let failed = FailedRecord {
+                    topic: &partition.topic,
+                    partition: partition.partition,
+                    offset: record.offset,
+                    timestamp: record.timestamp,
+                    key: record.key,
+                    value: record.value,
+                    headers,
+                };
+                handlers.dead_letter(failed, &e, &mut *state.collector)?;
+            }
             handlers.handle(*id, e)?;
             self.skipped += 1;
         }

@@ -140,6 +140,7 @@ impl TaskManager {
             handlers: Handlers {
                 deserialization: config.deserialization_handler(),
                 processing: config.processing_handler(),
+                dead_letter_queue: config.dead_letter_queue().map(Arc::from),
             },
             limits: InputLimits {
                 max_idle_ms: config.max_task_idle_ms(),
