@@ -137,7 +137,7 @@ fn exactly_once_counts_commit_in_transactions() {
         .expect("config");
     let streams = KafkaStreams::new(builder.build().expect("program"), config).expect("streams");
     streams.start().expect("start");
-    let mut expected_after = expected.clone();
+    let mut expected_after = expected;
     *expected_after.entry("kafka".to_string()).or_insert(0) += 2;
     let out = read_committed(&kafka, &output, Duration::from_secs(180), |r| {
         final_counts(r) == expected_after

@@ -1,64 +1,13 @@
-//! Broker faults on a real Apache Kafka broker of each test's own (started, killed, halted and
-//! resumed with `scripts/kafka-broker.sh` and a state file of its own, so other tests' broker is
-//! untouched): the application rides them out without losing a record.
+//! Broker faults on a real Apache Kafka broker of each test's own (`support::Broker`: started,
+//! killed, halted and resumed with `scripts/kafka-broker.sh` and a state file of its own, so
+//! other tests' broker is untouched): the application rides them out without losing a record.
 
-use std::path::PathBuf;
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::support::{Reader, copy, create_topics, numbered, produce, seen, unique};
+use super::support::{Broker, Reader, copy, create_topics, numbered, produce, seen, unique};
 use streams::config::StreamsConfig;
 use streams::runtime::{KafkaStreams, StreamsState};
-
-/// One test at a time: each runs a broker JVM of its own.
-static SERIAL: Mutex<()> = Mutex::new(());
-
-/// A broker of one test's own, stopped when dropped.
-struct Broker {
-    state_file: PathBuf,
-    bootstrap: String,
-}
-
-impl Broker {
-    fn start() -> Broker {
-        let state_file = std::env::temp_dir().join(format!("{}.state", unique("fault-broker")));
-        let mut broker = Broker {
-            state_file,
-            bootstrap: String::new(),
-        };
-        let out = broker.script(&["start"]);
-        broker.bootstrap = out
-            .lines()
-            .find_map(|l| l.strip_prefix("KAFKA_BOOTSTRAP=").map(str::to_string))
-            .expect("kafka-broker.sh printed KAFKA_BOOTSTRAP=...");
-        broker
-    }
-
-    /// Runs `scripts/kafka-broker.sh ARGS` on this broker; returns its stdout.
-    fn script(&self, args: &[&str]) -> String {
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/kafka-broker.sh");
-        let out = Command::new("bash")
-            .arg(script)
-            .args(args)
-            .env("KAFKA_STATE_FILE", &self.state_file)
-            .output()
-            .expect("run scripts/kafka-broker.sh");
-        assert!(
-            out.status.success(),
-            "kafka-broker.sh {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-}
-
-impl Drop for Broker {
-    fn drop(&mut self) {
-        let _ = std::panic::catch_unwind(|| self.script(&["stop"]));
-        let _ = std::fs::remove_file(&self.state_file);
-    }
-}
 
 fn config(app: &str, bootstrap: &str) -> StreamsConfig {
     StreamsConfig::builder()
@@ -74,7 +23,6 @@ fn config(app: &str, bootstrap: &str) -> StreamsConfig {
 /// every record is in the output (at-least-once: duplicates allowed, reported) and that the
 /// application never went into an error state.
 fn survives(name: &str, fault: impl FnOnce(&Broker)) {
-    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let broker = Broker::start();
     let kafka = broker.bootstrap.clone();
     let app = unique(name);

@@ -57,11 +57,11 @@ fn config(app: &str, extra: &[(&str, &str)]) -> StreamsConfig {
         .expect("config")
 }
 
+/// A record read back: key, value, headers.
+type Read = (Option<Vec<u8>>, Option<Vec<u8>>, Vec<(String, Vec<u8>)>);
+
 /// Every record of `topic` (one partition), with its headers.
-fn read_all(
-    topic: &str,
-    expected: usize,
-) -> Vec<(Option<Vec<u8>>, Option<Vec<u8>>, Vec<(String, Vec<u8>)>)> {
+fn read_all(topic: &str, expected: usize) -> Vec<Read> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap())
         .set("group.id", unique("poison-reader"))

@@ -1,12 +1,13 @@
 //! Shared by the Kafka integration tests: the broker (from `KAFKA_BOOTSTRAP`, or started with
-//! `scripts/kafka-broker.sh start`), unique names, producing, reading with a plain consumer,
-//! and the topologies under test.
+//! `scripts/kafka-broker.sh start`), a broker of a test's own for the fault tests, unique names,
+//! producing, reading with a plain consumer, and the topologies under test.
 #![allow(dead_code, unreachable_pub)]
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
 use std::process::Command;
-use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use rdkafka::config::ClientConfig;
@@ -84,6 +85,60 @@ fn find_broker() -> String {
                 .expect("kafka-broker.sh printed KAFKA_BOOTSTRAP=...")
         })
         .clone()
+}
+
+/// A broker of one test's own, started with `scripts/kafka-broker.sh` and a state file of its
+/// own (so the shared broker of the other tests is untouched), for tests that kill, halt and
+/// restart it; stopped (data dir deleted) when dropped. Such tests run one at a time: each
+/// holds a lock for as long as its broker lives (a broker JVM each, on a small machine).
+pub struct Broker {
+    pub state_file: PathBuf,
+    pub bootstrap: String,
+    _serial: MutexGuard<'static, ()>,
+}
+
+impl Broker {
+    pub fn start() -> Broker {
+        static SERIAL: Mutex<()> = Mutex::new(());
+        let serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+        let state_file = std::env::temp_dir().join(format!("{}.state", unique("fault-broker")));
+        let mut broker = Broker {
+            state_file,
+            bootstrap: String::new(),
+            _serial: serial,
+        };
+        let out = broker.script(&["start"]);
+        broker.bootstrap = out
+            .lines()
+            .find_map(|l| l.strip_prefix("KAFKA_BOOTSTRAP=").map(str::to_string))
+            .expect("kafka-broker.sh printed KAFKA_BOOTSTRAP=...");
+        broker
+    }
+
+    /// Runs `scripts/kafka-broker.sh ARGS` on this broker (`restart --hard`, `halt`, `resume`,
+    /// ...); returns its stdout.
+    pub fn script(&self, args: &[&str]) -> String {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/scripts/kafka-broker.sh");
+        let out = Command::new("bash")
+            .arg(script)
+            .args(args)
+            .env("KAFKA_STATE_FILE", &self.state_file)
+            .output()
+            .expect("run scripts/kafka-broker.sh");
+        assert!(
+            out.status.success(),
+            "kafka-broker.sh {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = std::panic::catch_unwind(|| self.script(&["stop"]));
+        let _ = std::fs::remove_file(&self.state_file);
+    }
 }
 
 /// A name unique to this test run.
