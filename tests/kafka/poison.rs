@@ -90,9 +90,7 @@ fn read_all(topic: &str, expected: usize) -> Vec<Read> {
     out
 }
 
-fn doubled(
-    records: &[(Option<Vec<u8>>, Option<Vec<u8>>, Vec<(String, Vec<u8>)>)],
-) -> BTreeSet<i64> {
+fn doubled(records: &[Read]) -> BTreeSet<i64> {
     records
         .iter()
         .filter_map(|(_, v, _)| v.as_deref()?.try_into().ok().map(i64::from_be_bytes))
