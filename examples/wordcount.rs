@@ -31,6 +31,8 @@
 mod support;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use streams::codec::{Codec, I64, Nullable, Utf8};
@@ -39,7 +41,7 @@ use streams::dsl::{Grouped, Materialized, StreamsBuilder};
 use streams::error::ProcessorError;
 use streams::processor::ProcessorContext;
 use streams::record::Record;
-use streams::runtime::KafkaStreams;
+use streams::runtime::{KafkaStreams, StreamsState};
 use streams::state::KeyValueStore;
 use streams::topology::Topology;
 use streams::{processor, topology};
@@ -166,7 +168,17 @@ fn main() -> Result<()> {
         topology(&app)?
     };
     let streams = KafkaStreams::new(topology, config)?;
-    streams.set_state_listener(|new, old| println!("state: {old:?} -> {new:?}"))?;
+    // A failed application stops the wait for output at once (and the example fails), instead
+    // of idling in `Error`.
+    let failed = Arc::new(AtomicBool::new(false));
+    let (stop_on_error, failed_flag) = (Arc::clone(&stop), Arc::clone(&failed));
+    streams.set_state_listener(move |new, old| {
+        println!("state: {old:?} -> {new:?}");
+        if new == StreamsState::Error {
+            failed_flag.store(true, Ordering::SeqCst);
+            stop_on_error.store(true, Ordering::SeqCst);
+        }
+    })?;
     let started = Instant::now();
     streams.start()?;
 
@@ -208,8 +220,12 @@ fn main() -> Result<()> {
         println!("... and {} more words", by_count.len() - 20);
     }
     let closed = streams.close(Duration::from_secs(30));
+    if failed.load(Ordering::SeqCst) {
+        let error = streams.error().map(|e| e.to_string()).unwrap_or_default();
+        return Err(format!("the application failed: {error}").into());
+    }
     println!("closed cleanly: {closed}");
-    if stop.load(std::sync::atomic::Ordering::SeqCst) {
+    if stop.load(Ordering::SeqCst) {
         println!("stopped by signal");
         return Ok(());
     }

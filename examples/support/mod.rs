@@ -31,7 +31,9 @@ pub(crate) struct Args {
 impl Args {
     /// `processing.guarantee` as given (default `at_least_once`).
     pub(crate) fn guarantee(&self) -> &str {
-        self.processing_guarantee.as_deref().unwrap_or("at_least_once")
+        self.processing_guarantee
+            .as_deref()
+            .unwrap_or("at_least_once")
     }
 }
 

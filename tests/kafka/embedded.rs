@@ -562,3 +562,110 @@ fn a_stream_partitioner_picks_each_records_partition() {
     let _ = streams.close(Duration::from_secs(30));
     let _ = (I64, Utf8);
 }
+
+/// Kafka Streams' uncaught exception handler (KIP-671): a thread whose processor fails once is
+/// replaced and the application goes on; without a handler the client shuts down in `Error`
+/// and tells its state listener.
+#[test]
+fn a_failed_thread_is_replaced_or_shuts_the_client_down() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use streams::dsl::StreamsBuilder;
+    use streams::error::ProcessorError;
+    use streams::processor::{Processor, ProcessorContext};
+    use streams::record::Record;
+    use streams::runtime::StreamThreadExceptionResponse;
+
+    /// Fails on the first record it sees after `armed` is set, then passes records on.
+    struct FailOnce(Arc<AtomicBool>);
+    impl Processor for FailOnce {
+        type KIn = String;
+        type VIn = String;
+        type KOut = String;
+        type VOut = String;
+        fn process(
+            &mut self,
+            r: Record<String, String>,
+            ctx: &mut ProcessorContext<'_, String, String>,
+        ) -> Result<(), ProcessorError> {
+            if self.0.swap(false, Ordering::SeqCst) {
+                return Err(ProcessorError::msg("a transient failure"));
+            }
+            ctx.forward(r)
+        }
+    }
+    let program = |armed: &Arc<AtomicBool>, input: &str, output: &str| {
+        let builder = StreamsBuilder::new();
+        let armed = Arc::clone(armed);
+        builder
+            .stream::<String, String>(input)
+            .process(move || FailOnce(Arc::clone(&armed)), &[])
+            .to(output);
+        builder.build().unwrap()
+    };
+
+    let kafka = EmbeddedKafka::start().unwrap();
+    kafka.create_topic("replace-in", 1).unwrap();
+    kafka.create_topic("replace-out", 1).unwrap();
+    produce(kafka.bootstrap_servers(), "replace-in", &numbered(10));
+
+    // ReplaceThread: the thread starts over and every record gets through.
+    let armed = Arc::new(AtomicBool::new(true));
+    let config = builder(&kafka, "replace").build().unwrap();
+    let streams = KafkaStreams::new(program(&armed, "replace-in", "replace-out"), config).unwrap();
+    let replaced = Arc::new(AtomicBool::new(false));
+    let seen = Arc::clone(&replaced);
+    streams
+        .set_uncaught_exception_handler(move |_error| {
+            seen.store(true, Ordering::SeqCst);
+            StreamThreadExceptionResponse::ReplaceThread
+        })
+        .unwrap();
+    streams.start().unwrap();
+    let reader = Reader::new(kafka.bootstrap_servers(), "replace-out");
+    let mut out = Vec::new();
+    let all = (0..10)
+        .map(|i| format!("{i}"))
+        .collect::<std::collections::BTreeSet<_>>();
+    assert!(
+        reader.read_until(&mut out, Duration::from_secs(60), |r| seen_values(r) == all),
+        "values {:?}, state {:?}, error {:?}",
+        seen_values(&out),
+        streams.state(),
+        streams.error()
+    );
+    assert!(replaced.load(Ordering::SeqCst), "the handler was asked");
+    assert_eq!(streams.state(), StreamsState::Running);
+    assert!(streams.close(Duration::from_secs(60)));
+
+    // No handler: the client shuts down in Error and the listener hears it.
+    let armed = Arc::new(AtomicBool::new(true));
+    let config = builder(&kafka, "shutdown-client").build().unwrap();
+    let streams = KafkaStreams::new(program(&armed, "replace-in", "replace-out"), config).unwrap();
+    let states = Arc::new(Mutex::new(Vec::new()));
+    let heard = Arc::clone(&states);
+    streams
+        .set_state_listener(move |new, _old| heard.lock().unwrap().push(new))
+        .unwrap();
+    streams.start().unwrap();
+    assert!(eventually(Duration::from_secs(60), || streams.state()
+        == StreamsState::Error));
+    assert!(states.lock().unwrap().contains(&StreamsState::Error));
+    assert!(
+        streams
+            .error()
+            .unwrap()
+            .to_string()
+            .contains("a transient failure"),
+        "{:?}",
+        streams.error()
+    );
+    let _ = streams.close(Duration::from_secs(30));
+}
+
+/// The distinct values of output records, as strings.
+fn seen_values(records: &[(Vec<u8>, Vec<u8>)]) -> std::collections::BTreeSet<String> {
+    records
+        .iter()
+        .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+        .collect()
+}

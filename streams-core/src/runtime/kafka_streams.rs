@@ -15,7 +15,9 @@ use super::metrics::{StreamsMetrics, ThreadMetrics};
 use super::query::QueryRouter;
 use super::restore::StateRestoreListener;
 use super::state::{Shared, StreamsState, ThreadState};
-use super::stream_thread::{self, ThreadSetup};
+use super::stream_thread::{
+    self, StreamThreadExceptionResponse, ThreadSetup, UncaughtExceptionHandler,
+};
 use super::{RuntimeError, StartError, topics};
 
 /// A running streams application instance — Kafka Streams' `KafkaStreams`.
@@ -59,6 +61,7 @@ pub struct KafkaStreams {
     /// Sends interactive queries to the stream threads.
     pub(super) queries: Arc<QueryRouter>,
     restore_listener: Mutex<Option<Arc<dyn StateRestoreListener>>>,
+    exception_handler: Mutex<Option<UncaughtExceptionHandler>>,
     /// The lock on `<state.dir>/<application.id>/.lock`, held while the instance lives (when
     /// the topology has persistent stores, or under exactly-once).
     _state_lock: Option<std::fs::File>,
@@ -202,6 +205,7 @@ impl KafkaStreams {
         ));
         Ok(KafkaStreams {
             restore_listener: Mutex::new(None),
+            exception_handler: Mutex::new(None),
             _state_lock: state_lock,
             transactional_prefix,
             topology,
@@ -234,6 +238,43 @@ impl KafkaStreams {
             });
         }
         self.shared.set_listener(Box::new(listener));
+        Ok(())
+    }
+
+    /// Sets what happens when a stream thread fails — Kafka Streams'
+    /// `setUncaughtExceptionHandler` (KIP-671): the handler sees the error and answers
+    /// [`StreamThreadExceptionResponse::ReplaceThread`] (the thread starts again, its tasks from
+    /// the committed offsets) or [`StreamThreadExceptionResponse::ShutdownClient`] (this
+    /// instance shuts down and its state becomes [`Error`](StreamsState::Error), the default
+    /// without a handler). Only before [`start`](Self::start).
+    ///
+    /// ```no_run
+    /// # use streams_core::runtime::{KafkaStreams, RuntimeError, StreamThreadExceptionResponse};
+    /// # fn set(streams: &KafkaStreams) -> Result<(), streams_core::runtime::StartError> {
+    /// streams.set_uncaught_exception_handler(|error: &RuntimeError| {
+    ///     match error {
+    ///         // A thread that lost its broker connection for good can start over.
+    ///         RuntimeError::Kafka { .. } => StreamThreadExceptionResponse::ReplaceThread,
+    ///         _ => StreamThreadExceptionResponse::ShutdownClient,
+    ///     }
+    /// })
+    /// # }
+    /// ```
+    pub fn set_uncaught_exception_handler(
+        &self,
+        handler: impl Fn(&RuntimeError) -> StreamThreadExceptionResponse + Send + Sync + 'static,
+    ) -> Result<(), StartError> {
+        let state = self.state();
+        if state != StreamsState::Created {
+            return Err(StartError::IllegalState {
+                operation: "set an uncaught exception handler",
+                state,
+            });
+        }
+        *self
+            .exception_handler
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = Some(Arc::new(handler));
         Ok(())
     }
 
@@ -314,6 +355,11 @@ impl KafkaStreams {
                 queries: self.queries.add_thread(),
                 restore_listener: self
                     .restore_listener
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .clone(),
+                exception_handler: self
+                    .exception_handler
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .clone(),

@@ -77,4 +77,5 @@ pub use query::{
 };
 pub use restore::StateRestoreListener;
 pub use state::{StreamsState, ThreadState};
+pub use stream_thread::StreamThreadExceptionResponse;
 pub use transaction::TransactionError;

@@ -48,7 +48,26 @@ pub(crate) struct ThreadSetup {
     /// Interactive queries for this thread's tasks.
     pub(crate) queries: std::sync::mpsc::Receiver<QueryJob>,
     pub(crate) restore_listener: Option<Arc<dyn StateRestoreListener>>,
+    /// What to do when the thread fails (default: shut the client down).
+    pub(crate) exception_handler: Option<UncaughtExceptionHandler>,
 }
+
+/// What to do when a stream thread fails — Kafka Streams'
+/// `StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse` (KIP-671).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StreamThreadExceptionResponse {
+    /// Start the thread again: new clients, its tasks made again from the committed offsets
+    /// (their records since then are processed again; under exactly-once nothing of the failed
+    /// attempt is visible). A record that fails every time makes the thread fail every time.
+    ReplaceThread,
+    /// Shut this instance down: its state goes to `Error` (the default).
+    ShutdownClient,
+}
+
+/// A handler of stream thread failures (see `KafkaStreams::set_uncaught_exception_handler`).
+pub(crate) type UncaughtExceptionHandler =
+    Arc<dyn Fn(&RuntimeError) -> StreamThreadExceptionResponse + Send + Sync>;
 
 /// A stream thread's producer; transactional ones track their open transaction.
 pub(crate) fn new_producer(
@@ -86,10 +105,56 @@ struct StreamThread<'s> {
 }
 
 /// The thread's body: runs the step loop until shutdown or an error, then leaves the group
-/// and reports how it ended.
+/// and reports how it ended. A failure goes to the uncaught exception handler, which may
+/// replace the thread (new clients and tasks, the same index) or shut the client down (the
+/// default).
 fn run(setup: &ThreadSetup) {
     info!(thread = %setup.name, "stream thread starting");
-    let result = match catch_unwind(AssertUnwindSafe(|| {
+    let shared = &setup.shared;
+    loop {
+        let Err(e) = run_once(setup) else {
+            break;
+        };
+        error!(thread = %setup.name, error = %e, "stream thread failed");
+        let response = match &setup.exception_handler {
+            Some(handler) if !setup.shutdown.load(Ordering::Acquire) => {
+                catch_unwind(AssertUnwindSafe(|| handler(&e)))
+                    .unwrap_or(StreamThreadExceptionResponse::ShutdownClient)
+            }
+            _ => StreamThreadExceptionResponse::ShutdownClient,
+        };
+        match response {
+            StreamThreadExceptionResponse::ReplaceThread => {
+                warn!(thread = %setup.name, "replacing the failed stream thread");
+                shared.set_thread_state(setup.index, ThreadState::Starting);
+                continue;
+            }
+            StreamThreadExceptionResponse::ShutdownClient => {
+                shared.update(|inner| {
+                    if inner.error.is_none() {
+                        inner.error = Some(Arc::new(e));
+                    }
+                    if inner.state.can_transition_to(StreamsState::PendingError) {
+                        inner.state = StreamsState::PendingError;
+                    }
+                });
+                // The whole client shuts down (Kafka Streams' default, SHUTDOWN_CLIENT).
+                setup.shutdown.store(true, Ordering::Release);
+                break;
+            }
+        }
+    }
+    shared.set_thread_state(setup.index, ThreadState::Dead);
+    if let Some(m) = shared.lock().metrics.get_mut(setup.index) {
+        m.state = ThreadState::Dead;
+    }
+    info!(thread = %setup.name, "stream thread stopped");
+}
+
+/// One life of the thread: its clients and tasks, until shutdown or an error (a panic
+/// included).
+fn run_once(setup: &ThreadSetup) -> Result<(), RuntimeError> {
+    match catch_unwind(AssertUnwindSafe(|| {
         StreamThread::new(setup).and_then(StreamThread::run)
     })) {
         Ok(result) => result,
@@ -105,26 +170,7 @@ fn run(setup: &ThreadSetup) {
                 message,
             })
         }
-    };
-    let shared = &setup.shared;
-    if let Err(e) = result {
-        error!(thread = %setup.name, error = %e, "stream thread failed");
-        shared.update(|inner| {
-            if inner.error.is_none() {
-                inner.error = Some(Arc::new(e));
-            }
-            if inner.state.can_transition_to(StreamsState::PendingError) {
-                inner.state = StreamsState::PendingError;
-            }
-        });
-        // Kafka Streams' default: a failed thread shuts the whole client down.
-        setup.shutdown.store(true, Ordering::Release);
     }
-    shared.set_thread_state(setup.index, ThreadState::Dead);
-    if let Some(m) = shared.lock().metrics.get_mut(setup.index) {
-        m.state = ThreadState::Dead;
-    }
-    info!(thread = %setup.name, "stream thread stopped");
 }
 
 impl<'s> StreamThread<'s> {
