@@ -151,3 +151,99 @@ fn exactly_once_counts_commit_in_transactions() {
     assert!(streams.close(Duration::from_secs(120)));
     let _ = std::fs::remove_dir_all(&state_dir);
 }
+
+/// The error paths of exactly-once, fast, on the embedded broker (librdkafka's mock cluster
+/// injects the broker errors; it does not filter aborted records, so what it proves is that the
+/// application survives and recovers, not the outputs — the real broker's tests do those).
+#[test]
+fn fenced_and_unavailable_coordinators_are_recovered_from() {
+    use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
+    use streams::kafka::EmbeddedKafka;
+
+    let kafka = EmbeddedKafka::start().expect("embedded broker");
+    kafka.create_topic("eos-in", 1).expect("input");
+    kafka.create_topic("eos-out", 1).expect("output");
+    let builder = StreamsBuilder::new();
+    builder
+        .stream::<String, String>("eos-in")
+        .map_values(|v| v.to_uppercase())
+        .to("eos-out");
+    let config = StreamsConfig::builder()
+        .application_id("eos-errors")
+        .bootstrap_servers(kafka.bootstrap_servers())
+        .state_dir(std::env::temp_dir().join(unique("eos-errors-state")))
+        .set("processing.guarantee", "exactly_once_v2")
+        .build()
+        .expect("config");
+    let streams = KafkaStreams::new(builder.build().expect("program"), config).expect("streams");
+    streams.start().expect("start");
+    wait_running(&streams);
+
+    // A retriable error (the coordinator moves) is retried inside the commit.
+    kafka
+        .fail_requests(
+            RDKafkaApiKey::AddOffsetsToTxn,
+            &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE],
+        )
+        .expect("inject");
+    produce(kafka.bootstrap_servers(), "eos-in", &numbered(10));
+    let reader = Reader::new(kafka.bootstrap_servers(), "eos-out");
+    let mut out = Vec::new();
+    let upper = |n: std::ops::Range<usize>| -> std::collections::BTreeSet<String> {
+        n.map(|i| format!("{i}")).collect()
+    };
+    assert!(
+        reader.read_until(&mut out, Duration::from_secs(60), |r| {
+            seen_values(r).is_superset(&upper(0..10))
+        }),
+        "error {:?}",
+        streams.error()
+    );
+
+    // The producer fenced when its transaction ends: it is replaced, the transaction aborted,
+    // the task made again from the committed offsets, and processing goes on.
+    kafka
+        .fail_requests(
+            RDKafkaApiKey::EndTxn,
+            &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_INVALID_PRODUCER_EPOCH],
+        )
+        .expect("inject");
+    let more: Records = (10..20)
+        .map(|i| (Some(format!("k{i}")), format!("{i}").into_bytes()))
+        .collect();
+    produce(kafka.bootstrap_servers(), "eos-in", &more);
+    assert!(
+        reader.read_until(&mut out, Duration::from_secs(60), |r| {
+            seen_values(r).is_superset(&upper(0..20))
+        }),
+        "error {:?}",
+        streams.error()
+    );
+    assert!(
+        eventually(Duration::from_secs(30), || {
+            streams
+                .metrics()
+                .threads
+                .iter()
+                .map(|t| t.aborted_transactions)
+                .sum::<u64>()
+                >= 1
+        }),
+        "the fenced transaction was aborted and recovered from: {:#?}",
+        streams.metrics()
+    );
+    assert_eq!(
+        streams.state(),
+        StreamsState::Running,
+        "{:?}",
+        streams.error()
+    );
+    assert!(streams.close(Duration::from_secs(60)));
+}
+
+fn seen_values(records: &[(Vec<u8>, Vec<u8>)]) -> std::collections::BTreeSet<String> {
+    records
+        .iter()
+        .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+        .collect()
+}

@@ -12,6 +12,7 @@ use std::thread::JoinHandle;
 
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::mocking::MockCluster;
+use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use tracing::{debug, info};
 
 /// Why the embedded cluster could not do something.
@@ -35,6 +36,10 @@ pub enum EmbeddedKafkaError {
 }
 
 enum Command {
+    RequestErrors {
+        api: RDKafkaApiKey,
+        errors: Vec<RDKafkaRespErr>,
+    },
     CreateTopic {
         name: String,
         partitions: i32,
@@ -105,6 +110,33 @@ impl EmbeddedKafka {
         &self.bootstrap
     }
 
+    /// Makes the next requests of kind `api` fail, one per error in `errors`, in order
+    /// (librdkafka's `rd_kafka_mock_push_request_errors`): for tests of the error paths, e.g.
+    /// fencing (`InvalidProducerEpoch` on `EndTxn`) or an unavailable coordinator.
+    ///
+    /// ```
+    /// use streams_core::kafka::EmbeddedKafka;
+    /// use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
+    /// let kafka = EmbeddedKafka::start()?;
+    /// kafka.fail_requests(
+    ///     RDKafkaApiKey::EndTxn,
+    ///     &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE],
+    /// )?;
+    /// # Ok::<(), streams_core::kafka::EmbeddedKafkaError>(())
+    /// ```
+    pub fn fail_requests(
+        &self,
+        api: RDKafkaApiKey,
+        errors: &[RDKafkaRespErr],
+    ) -> Result<(), EmbeddedKafkaError> {
+        self.commands
+            .send(Command::RequestErrors {
+                api,
+                errors: errors.to_vec(),
+            })
+            .map_err(|_| EmbeddedKafkaError::Stopped)
+    }
+
     /// Creates a topic with `partitions` partitions (replication factor 1). Creating an
     /// existing topic again does nothing.
     pub fn create_topic(&self, name: &str, partitions: i32) -> Result<(), EmbeddedKafkaError> {
@@ -140,6 +172,10 @@ fn serve(brokers: i32, ready: &Sender<Result<String, String>>, inbox: &Receiver<
     }
     while let Ok(command) = inbox.recv() {
         match command {
+            Command::RequestErrors { api, errors } => {
+                debug!(?api, ?errors, "embedded Kafka: injecting request errors");
+                cluster.request_errors(api, &errors);
+            }
             Command::CreateTopic {
                 name,
                 partitions,

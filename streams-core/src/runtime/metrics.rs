@@ -66,6 +66,9 @@ pub struct ThreadMetrics {
     /// Records operators dropped on purpose — Kafka Streams' `dropped-records`: a null key or
     /// value at an aggregation, a null a DSL source's types cannot hold.
     pub dropped_records: u64,
+    /// Transactions that failed and were aborted (exactly-once): their tasks started again
+    /// from the committed offsets.
+    pub aborted_transactions: u64,
     /// Commits done.
     pub commits: u64,
     /// Mean commit latency (producer flush + offset commit).
@@ -91,6 +94,7 @@ impl ThreadMetrics {
             records_skipped: 0,
             records_dropped: 0,
             dropped_records: 0,
+            aborted_transactions: 0,
             commits: 0,
             commit_latency_avg: Duration::ZERO,
             commit_latency_max: Duration::ZERO,

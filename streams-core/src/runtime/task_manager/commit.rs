@@ -194,6 +194,7 @@ impl TaskManager {
         consumer: &StreamConsumer,
         revive: bool,
     ) -> Result<(), RuntimeError> {
+        self.counts.aborted_transactions += 1;
         let mut fatal = failure.is_fatal();
         if !fatal && let Err(e) = transaction::abort(&self.producer, self.transaction_timeout) {
             warn!(thread = %self.name, error = %e, "aborting the transaction failed");

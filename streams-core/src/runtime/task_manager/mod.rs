@@ -67,6 +67,8 @@ struct Counts {
     commits: CommitStats,
     /// Revocations that could not commit (the assignment was lost, or the commit failed).
     uncommitted_revocations: u64,
+    /// Failed transactions, aborted (exactly-once).
+    aborted_transactions: u64,
 }
 
 /// A stream thread's producer, and under exactly-once how to make it again.
@@ -164,6 +166,7 @@ impl TaskManager {
                 rate: RateMeter::new(now),
                 commits: CommitStats::default(),
                 uncommitted_revocations: 0,
+                aborted_transactions: 0,
             },
             last_commit: now,
             last_publish: now,
