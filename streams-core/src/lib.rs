@@ -11,6 +11,8 @@ pub mod config;
 pub mod dsl;
 pub mod error;
 #[cfg(feature = "kafka")]
+pub mod guarantees;
+#[cfg(feature = "kafka")]
 pub mod kafka;
 pub mod processor;
 pub mod record;
