@@ -355,6 +355,9 @@ impl Measurer {
             .set("client.id", "e2e-harness-measurer")
             .set("group.id", format!("e2e-measurer-{topic}"))
             .set("enable.auto.commit", "false")
+            // Committed output only: what an exactly-once contender's readers see (the same
+            // as read_uncommitted for non-transactional output).
+            .set("isolation.level", "read_committed")
             .set("fetch.wait.max.ms", "10")
             .set("fetch.min.bytes", "1")
             .create()

@@ -239,7 +239,7 @@ fn main_args(ctx: &Ctx<'_>, sc: Scenario, io: (&str, &str), table: Option<&str>)
         ("--output", io.1.to_string()),
         ("--threads", o.threads.to_string()),
         ("--commit-interval-ms", o.commit_interval_ms.to_string()),
-        ("--guarantee", "at_least_once".to_string()),
+        ("--guarantee", o.guarantee.clone()),
         ("--acks", o.client.acks.clone()),
         ("--linger-ms", o.client.linger_ms.to_string()),
         ("--batch-size", o.client.batch_size.to_string()),

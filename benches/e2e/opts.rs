@@ -63,6 +63,8 @@ pub(crate) struct Opts {
     pub(crate) partitions: i32,
     pub(crate) threads: usize,
     pub(crate) commit_interval_ms: u64,
+    /// `processing.guarantee` of ours and Kafka Streams (the ceiling stays at-least-once).
+    pub(crate) guarantee: String,
     pub(crate) cache_bytes: u64,
     pub(crate) latency_duration: Duration,
     pub(crate) warmup: Duration,
@@ -90,6 +92,8 @@ usage: cargo bench --bench e2e -- [OPTIONS]
   --partitions P              partitions of every topic (default 4)
   --threads T                 stream threads (default 1)
   --commit-interval-ms MS     commit interval of every contender (default 100)
+  --guarantee G               processing.guarantee of ours and Kafka Streams: at_least_once
+                              (default) or exactly_once_v2 (the ceiling stays at-least-once)
   --cache-bytes B             Kafka Streams record cache (statestore.cache.max.bytes, default 10485760)
   --latency-secs S            length of each latency run (default 20; quick 4)
   --warmup-secs S             latencies of records sent in the first S s are dropped (default 2; quick 1)
@@ -132,6 +136,7 @@ impl Opts {
             partitions: 4,
             threads: 1,
             commit_interval_ms: 100,
+            guarantee: "at_least_once".to_string(),
             cache_bytes: 10 * 1024 * 1024,
             latency_duration: Duration::from_secs(if quick { 4 } else { 20 }),
             warmup: Duration::from_secs(if quick { 1 } else { 2 }),
@@ -178,6 +183,13 @@ impl Opts {
                 "--near-max" => o.near_max_fraction = num(value(args, &mut i, flag)?, flag)?,
                 "--partitions" => o.partitions = num(value(args, &mut i, flag)?, flag)?,
                 "--threads" => o.threads = num(value(args, &mut i, flag)?, flag)?,
+                "--guarantee" => {
+                    let g = value(args, &mut i, flag)?;
+                    if g != "at_least_once" && g != "exactly_once_v2" {
+                        return Err(format!("{flag}: at_least_once or exactly_once_v2, not {g}"));
+                    }
+                    o.guarantee = g.to_string();
+                }
                 "--commit-interval-ms" => {
                     o.commit_interval_ms = num(value(args, &mut i, flag)?, flag)?;
                 }

@@ -321,7 +321,7 @@ struct Settings {
     stream_threads: usize,
     commit_interval_ms: u64,
     kafka_streams_cache_bytes: u64,
-    processing_guarantee: &'static str,
+    processing_guarantee: String,
     acks: String,
     linger_ms: u64,
     batch_size: u64,
@@ -494,7 +494,7 @@ impl Report {
                 stream_threads: opts.threads,
                 commit_interval_ms: opts.commit_interval_ms,
                 kafka_streams_cache_bytes: opts.cache_bytes,
-                processing_guarantee: "at_least_once",
+                processing_guarantee: opts.guarantee.clone(),
                 acks: opts.client.acks.clone(),
                 linger_ms: opts.client.linger_ms,
                 batch_size: opts.client.batch_size,
@@ -948,7 +948,7 @@ impl Report {
             sec,
             "### Settings (the same for every contender)\n\n\
              {} input records per scenario, {} keys, {}-byte values ({:.1} bytes per record with the key), \
-             {} partitions per topic, {} stream thread(s), `commit.interval.ms={}`, `processing.guarantee=at_least_once`, \
+             {} partitions per topic, {} stream thread(s), `commit.interval.ms={}`, `processing.guarantee={}` (the ceiling: at-least-once), \
              Kafka Streams record cache {} bytes (caching on), producer `acks={}` `linger.ms={}` `batch.size={}` \
              `compression=none`, consumer `fetch.min.bytes=1` fetch wait {} ms `max.partition.fetch.bytes={}`. \
              Latency runs last {} s; latencies of records sent in the first {} s are dropped. \
@@ -960,6 +960,7 @@ impl Report {
             st.partitions,
             st.stream_threads,
             st.commit_interval_ms,
+            st.processing_guarantee,
             st.kafka_streams_cache_bytes,
             st.acks,
             st.linger_ms,
