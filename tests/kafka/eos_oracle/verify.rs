@@ -536,3 +536,177 @@ pub(super) fn aggregate(
     }
     t
 }
+
+/// The verifier on made-up records: what it counts for an exact run, a replay, a loss and
+/// impossible outputs (no broker).
+mod tests {
+    use super::*;
+
+    fn input(key: &str, value: i32, timestamp: i64) -> Input {
+        Input {
+            key: key.to_string(),
+            value,
+            timestamp,
+        }
+    }
+
+    /// Partition 0: a=5, b=3, a=2; partition 1: c=7.
+    fn data() -> Vec<Vec<Input>> {
+        vec![
+            vec![input("a", 5, 1), input("b", 3, 2), input("a", 2, 3)],
+            vec![input("c", 7, 4)],
+        ]
+    }
+
+    fn copy(i: &Input) -> Rec {
+        Rec {
+            offset: 0,
+            key: i.key.as_bytes().to_vec(),
+            value: i.value.to_be_bytes().to_vec(),
+            timestamp: i.timestamp,
+        }
+    }
+
+    fn int(key: &str, value: i32) -> Rec {
+        Rec {
+            offset: 0,
+            key: key.as_bytes().to_vec(),
+            value: value.to_be_bytes().to_vec(),
+            timestamp: 0,
+        }
+    }
+
+    fn long(key: &str, value: i64) -> Rec {
+        Rec {
+            offset: 0,
+            key: key.as_bytes().to_vec(),
+            value: value.to_be_bytes().to_vec(),
+            timestamp: 0,
+        }
+    }
+
+    fn counts(t: &Tally) -> [usize; 5] {
+        [t.lost, t.duplicated, t.reapplied, t.wrong, t.mismatched]
+    }
+
+    #[test]
+    fn an_exact_run_counts_nothing() {
+        let data = data();
+        let echo: Vec<Vec<Rec>> = data.iter().map(|p| p.iter().map(copy).collect()).collect();
+        assert_eq!(counts(&copies("echo", &data, &echo)), [0; 5]);
+        let min = vec![
+            vec![int("a", 5), int("b", 3), int("a", 2)],
+            vec![int("c", 7)],
+        ];
+        assert_eq!(
+            counts(&aggregate("min", Aggregate::Min, true, &data, &min)),
+            [0; 5]
+        );
+        let sum = vec![
+            vec![long("a", 5), long("b", 3), long("a", 7)],
+            vec![long("c", 7)],
+        ];
+        assert_eq!(
+            counts(&aggregate("sum", Aggregate::Sum, true, &data, &sum)),
+            [0; 5]
+        );
+        // After a repartition the keys may sit in other partitions, one partition per key.
+        let cnt = vec![
+            vec![long("c", 1)],
+            vec![long("a", 1), long("b", 1), long("a", 2)],
+        ];
+        assert_eq!(
+            counts(&aggregate("cnt", Aggregate::Count, false, &data, &cnt)),
+            [0; 5]
+        );
+    }
+
+    #[test]
+    fn a_replay_counts_duplicates_and_reapplied_records_not_losses() {
+        let data = data();
+        // b=3 processed twice: once more in the copy, applied twice to the sum and the count.
+        let echo = vec![
+            vec![
+                copy(&data[0][0]),
+                copy(&data[0][1]),
+                copy(&data[0][1]),
+                copy(&data[0][2]),
+            ],
+            vec![copy(&data[1][0])],
+        ];
+        let t = copies("echo", &data, &echo);
+        assert_eq!((t.lost, t.duplicated, t.wrong), (0, 1, 0));
+        assert!(t.mismatched > 0, "not the exact output record for record");
+        let sum = vec![
+            vec![long("a", 5), long("b", 3), long("b", 6), long("a", 7)],
+            vec![long("c", 7)],
+        ];
+        let t = aggregate("sum", Aggregate::Sum, true, &data, &sum);
+        assert_eq!((t.lost, t.duplicated, t.reapplied, t.wrong), (0, 1, 1, 0));
+        assert!(t.mismatched > 0);
+        let cnt = vec![vec![
+            long("a", 1),
+            long("b", 1),
+            long("b", 2),
+            long("a", 2),
+            long("c", 1),
+        ]];
+        let t = aggregate("cnt", Aggregate::Count, false, &data, &cnt);
+        assert_eq!((t.lost, t.duplicated, t.reapplied, t.wrong), (0, 1, 1, 0));
+        // A min replayed from an older state: a duplicate, the extreme still reached.
+        let min = vec![
+            vec![int("a", 5), int("b", 3), int("a", 2), int("a", 2)],
+            vec![int("c", 7)],
+        ];
+        let t = aggregate("min", Aggregate::Min, true, &data, &min);
+        assert_eq!((t.lost, t.duplicated, t.wrong), (0, 1, 0));
+    }
+
+    #[test]
+    fn a_missing_record_is_lost() {
+        let data = data();
+        let echo = vec![
+            vec![copy(&data[0][0]), copy(&data[0][1])],
+            vec![copy(&data[1][0])],
+        ];
+        let t = copies("echo", &data, &echo);
+        assert_eq!((t.lost, t.duplicated, t.mismatched), (1, 0, 1));
+        let sum = vec![vec![long("a", 5), long("b", 3)], vec![long("c", 7)]];
+        assert_eq!(aggregate("sum", Aggregate::Sum, true, &data, &sum).lost, 1);
+        // As many outputs as inputs, but a=2 never applied (one of b's outputs doubled).
+        let min = vec![
+            vec![int("a", 5), int("b", 3), int("a", 5)],
+            vec![int("c", 7)],
+        ];
+        let t = aggregate("min", Aggregate::Min, true, &data, &min);
+        assert_eq!((t.lost, t.mismatched), (1, 1));
+        // A count that stops one short while a replay makes up the number of outputs.
+        let cnt = vec![vec![long("a", 1), long("a", 1), long("b", 1), long("c", 1)]];
+        assert_eq!(
+            aggregate("cnt", Aggregate::Count, false, &data, &cnt).lost,
+            1
+        );
+    }
+
+    #[test]
+    fn impossible_outputs_are_wrong() {
+        let data = data();
+        let mut echo: Vec<Vec<Rec>> = data.iter().map(|p| p.iter().map(copy).collect()).collect();
+        echo[1].push(int("c", 8));
+        assert_eq!(copies("echo", &data, &echo).wrong, 1);
+        // c's min in partition 0 instead of its input's partition 1.
+        let min = vec![
+            vec![int("a", 5), int("b", 3), int("a", 2), int("c", 7)],
+            vec![],
+        ];
+        assert_eq!(aggregate("min", Aggregate::Min, true, &data, &min).wrong, 1);
+        // A max that is none of the key's values.
+        let max = vec![vec![int("a", 5), int("b", 4), int("a", 5), int("c", 7)]];
+        assert_eq!(
+            aggregate("max", Aggregate::Max, false, &data, &max).wrong,
+            1
+        );
+        let undecodable = vec![vec![long("a", 5)], vec![]];
+        assert!(aggregate("min", Aggregate::Min, true, &data, &undecodable).wrong > 0);
+    }
+}
