@@ -138,6 +138,10 @@ impl Drop for Broker {
     fn drop(&mut self) {
         let _ = std::panic::catch_unwind(|| self.script(&["stop"]));
         let _ = std::fs::remove_file(&self.state_file);
+        // The script's lock file beside it (`<state file>.lock`).
+        let mut lock = self.state_file.clone().into_os_string();
+        lock.push(".lock");
+        let _ = std::fs::remove_file(lock);
     }
 }
 
