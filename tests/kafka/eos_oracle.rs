@@ -46,10 +46,8 @@ const KILL_CYCLES: usize = 12;
 const RATE: u64 = 1500;
 
 /// Exactly-once v2: nothing lost, nothing duplicated, every output the exact result record for
-/// record. Gated until exactly-once is declared done (issue 14): removing the `#[ignore]` line
-/// below is what enables it (`cargo test --test kafka eos_oracle -- --ignored` runs it before).
+/// record, over the kill cycles and the broker restart.
 #[test]
-#[ignore = "the exactly-once oracle is enabled with exactly-once v2 (issue 14): remove this line"]
 fn exactly_once_v2() {
     oracle("exactly_once_v2");
 }

@@ -62,9 +62,9 @@ pub struct KafkaStreams {
     pub(super) queries: Arc<QueryRouter>,
     restore_listener: Mutex<Option<Arc<dyn StateRestoreListener>>>,
     exception_handler: Mutex<Option<UncaughtExceptionHandler>>,
-    /// The lock on `<state.dir>/<application.id>/.lock`, held while the instance lives (when
-    /// the topology has persistent stores, or under exactly-once).
-    _state_lock: Option<std::fs::File>,
+    /// The lock on `<state.dir>/<application.id>/.lock`, held until the instance is closed
+    /// (when the topology has persistent stores, or under exactly-once).
+    state_lock: Mutex<Option<std::fs::File>>,
     /// `<application.id>-<process id>` under exactly-once: thread `n`'s producer's
     /// `transactional.id` is `<prefix>-<n>`.
     transactional_prefix: Option<String>,
@@ -170,7 +170,7 @@ impl KafkaStreams {
     /// An instance in state [`StreamsState::Created`]; nothing connects to Kafka yet.
     ///
     /// If the topology has persistent stores, the instance locks its state directory
-    /// `<state.dir>/<application.id>` until it is dropped: a second instance on the same
+    /// `<state.dir>/<application.id>` until it is closed (or dropped): a second instance on the same
     /// directory gets [`StartError::StateDirLocked`].
     pub fn new(topology: Topology, config: StreamsConfig) -> Result<Self, StartError> {
         let topology = topology.for_application(config.application_id());
@@ -206,7 +206,7 @@ impl KafkaStreams {
         Ok(KafkaStreams {
             restore_listener: Mutex::new(None),
             exception_handler: Mutex::new(None),
-            _state_lock: state_lock,
+            state_lock: Mutex::new(state_lock),
             transactional_prefix,
             topology,
             config,
@@ -413,6 +413,11 @@ impl KafkaStreams {
         for handle in handles {
             let _ = handle.join();
         }
+        // The threads are gone: another instance may use the state directory now.
+        self.state_lock
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
         self.shared.transition(StreamsState::NotRunning);
         info!(state = ?self.state(), "closed");
         true

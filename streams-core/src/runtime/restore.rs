@@ -121,6 +121,23 @@ pub(crate) struct Restored {
 /// A changelog record read, not yet written: key, value, timestamp, offset.
 type Buffered = (Vec<u8>, Option<Vec<u8>>, i64, i64);
 
+/// Whether a consumer error only says the brokers are unreachable for now (librdkafka retries).
+fn transient(error: &rdkafka::error::KafkaError) -> bool {
+    use rdkafka::error::RDKafkaErrorCode as Code;
+    matches!(
+        error.rdkafka_error_code(),
+        Some(
+            Code::AllBrokersDown
+                | Code::BrokerTransportFailure
+                | Code::Resolve
+                | Code::BrokerNotAvailable
+                | Code::NetworkException
+                | Code::RequestTimedOut
+                | Code::OperationTimedOut
+        )
+    )
+}
+
 /// How long one end-offset lookup may block the stream thread.
 const LOOKUP_TIMEOUT: Duration = Duration::from_millis(500);
 
@@ -232,6 +249,13 @@ impl Restorer {
                     if self.pending[i].done() {
                         self.write(i, &mut batches[i], tasks)?;
                     }
+                }
+                Some(Err(source)) if transient(&source) => {
+                    // The brokers are unreachable for now (restarting, a network blip):
+                    // librdkafka reconnects; restoration waits, as the main consumer does.
+                    warn!(error = %source, "changelog reads paused: brokers unreachable; will retry");
+                    std::thread::sleep(Duration::from_millis(100));
+                    break;
                 }
                 Some(Err(source)) => {
                     return Err(RuntimeError::Restore {
