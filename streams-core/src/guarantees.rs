@@ -72,6 +72,10 @@
 //! `errors.dead.letter.queue.topic.name` set, the record is first written to that topic as it
 //! was read (key, value, headers) with headers `__streams.errors.exception`, `.message`,
 //! `.stacktrace`, `.topic`, `.partition`, `.offset` — under exactly-once inside the transaction.
+//! Handlers of your own: `StreamsConfig::builder().deserialization_exception_handler_with(..)`
+//! and `.processing_exception_handler_with(..)` take a
+//! [`RecordErrorHandler`](crate::config::RecordErrorHandler) (any
+//! `Fn(&StreamsError) -> HandlerResponse`).
 //! A thread that fails goes to the uncaught exception handler
 //! ([`KafkaStreams::set_uncaught_exception_handler`](crate::runtime::KafkaStreams::set_uncaught_exception_handler)):
 //! replace the thread, or shut the client down (the default).

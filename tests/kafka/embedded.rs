@@ -669,3 +669,62 @@ fn seen_values(records: &[(Vec<u8>, Vec<u8>)]) -> std::collections::BTreeSet<Str
         .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
         .collect()
 }
+
+/// A deserialization exception handler written as code: it sees the failing record's error
+/// (topic, partition, offset) and lets processing go on.
+#[test]
+fn a_user_exception_handler_decides_per_record() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use streams::config::HandlerResponse;
+    use streams::dsl::{Consumed, Produced, StreamsBuilder};
+    use streams::error::StreamsError;
+
+    let kafka = EmbeddedKafka::start().unwrap();
+    kafka.create_topic("handled-in", 1).unwrap();
+    kafka.create_topic("handled-out", 1).unwrap();
+    let records: Records = (0..10)
+        .map(|i: i64| {
+            let value = if i == 4 {
+                vec![9]
+            } else {
+                i.to_be_bytes().to_vec()
+            };
+            (Some(format!("k{i}")), value)
+        })
+        .collect();
+    produce(kafka.bootstrap_servers(), "handled-in", &records);
+
+    let builder = StreamsBuilder::new();
+    builder
+        .stream_with::<String, i64, _, _>("handled-in", Consumed::with(Utf8, I64))
+        .to_with("handled-out", Produced::with(Utf8, I64));
+    let calls = Arc::new(AtomicU64::new(0));
+    let seen = Arc::clone(&calls);
+    let config = StreamsConfig::builder()
+        .application_id("user-handler")
+        .bootstrap_servers(kafka.bootstrap_servers())
+        .commit_interval(Duration::from_millis(100))
+        .deserialization_exception_handler_with(move |error: &StreamsError| {
+            if let StreamsError::Deserialization { metadata, .. } = error {
+                assert_eq!(metadata.offset, 4);
+                seen.fetch_add(1, Ordering::SeqCst);
+            }
+            HandlerResponse::Continue
+        })
+        .build()
+        .unwrap();
+    let streams = KafkaStreams::new(builder.build().unwrap(), config).unwrap();
+    streams.start().unwrap();
+    wait_running(&streams);
+    let reader = Reader::new(kafka.bootstrap_servers(), "handled-out");
+    let mut out = Vec::new();
+    assert!(
+        reader.read_until(&mut out, Duration::from_secs(60), |r| r.len() >= 9),
+        "{} records, error {:?}",
+        out.len(),
+        streams.error()
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    assert_eq!(streams.state(), StreamsState::Running);
+    assert!(streams.close(Duration::from_secs(60)));
+}

@@ -72,8 +72,8 @@ use std::time::Duration;
 
 pub use error::ConfigError;
 pub use values::{
-    AutoOffsetReset, DeserializationHandler, ProcessingGuarantee, ProcessingHandler,
-    ProductionHandler,
+    AutoOffsetReset, DeserializationHandler, HandlerResponse, ProcessingGuarantee,
+    ProcessingHandler, ProductionHandler, RecordErrorHandler,
 };
 
 pub(crate) use keys::{ClientScope, ClientSetting};
@@ -87,6 +87,14 @@ pub struct StreamsConfig {
     settings: Settings,
     /// Every (key, value) as given, in order, for `Display`.
     given: Vec<(String, String)>,
+    handlers: UserHandlers,
+}
+
+/// Exception handlers given as code rather than names.
+#[derive(Clone, Default)]
+pub(crate) struct UserHandlers {
+    pub(crate) deserialization: Option<std::sync::Arc<dyn RecordErrorHandler>>,
+    pub(crate) processing: Option<std::sync::Arc<dyn RecordErrorHandler>>,
 }
 
 impl StreamsConfig {
@@ -197,6 +205,11 @@ impl StreamsConfig {
     /// `processing.exception.handler`.
     pub fn processing_handler(&self) -> ProcessingHandler {
         self.settings.processing_handler
+    }
+
+    /// The exception handlers given as code.
+    pub(crate) fn user_handlers(&self) -> &UserHandlers {
+        &self.handlers
     }
 
     /// `production.exception.handler`.
@@ -327,6 +340,7 @@ impl fmt::Display for StreamsConfig {
 #[derive(Default, Clone)]
 pub struct StreamsConfigBuilder {
     given: Vec<(String, String)>,
+    handlers: UserHandlers,
 }
 
 impl fmt::Debug for StreamsConfigBuilder {
@@ -396,6 +410,24 @@ impl StreamsConfigBuilder {
         self.set(keys::REPLICATION_FACTOR, factor.to_string())
     }
 
+    /// A deserialization exception handler of your own (instead of
+    /// `deserialization.exception.handler`): it sees each record that does not decode and
+    /// answers whether to go on.
+    pub fn deserialization_exception_handler_with(
+        mut self,
+        handler: impl RecordErrorHandler,
+    ) -> Self {
+        self.handlers.deserialization = Some(std::sync::Arc::new(handler));
+        self
+    }
+
+    /// A processing exception handler of your own (instead of `processing.exception.handler`):
+    /// it sees each record a processor failed on and answers whether to go on.
+    pub fn processing_exception_handler_with(mut self, handler: impl RecordErrorHandler) -> Self {
+        self.handlers.processing = Some(std::sync::Arc::new(handler));
+        self
+    }
+
     /// `deserialization.exception.handler`.
     pub fn deserialization_handler(self, handler: DeserializationHandler) -> Self {
         let name = match handler {
@@ -450,6 +482,7 @@ impl StreamsConfigBuilder {
         let mut config = StreamsConfig {
             settings,
             given: self.given,
+            handlers: self.handlers,
         };
         if config.settings.processing_guarantee.is_exactly_once() {
             if !config.settings.commit_interval_set {

@@ -160,3 +160,51 @@ pub(crate) const PRODUCTION_HANDLERS: &[(&str, ProductionHandler)] = &[
         ProductionHandler::Fail,
     ),
 ];
+
+/// What a user's exception handler answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HandlerResponse {
+    /// Skip the record (logged, counted in `records_skipped`; written to the dead-letter queue
+    /// if one is set) and go on.
+    Continue,
+    /// Stop the stream thread with the error (the record is written to the dead-letter queue
+    /// first, if one is set).
+    Fail,
+}
+
+/// A user's exception handler for records that fail to decode or to process — Kafka Streams'
+/// `DeserializationExceptionHandler` and `ProcessingExceptionHandler`. The error says which
+/// record (topic, partition, offset), which node and why. Any
+/// `Fn(&StreamsError) -> HandlerResponse` is one.
+///
+/// ```
+/// use streams_core::config::{HandlerResponse, StreamsConfig};
+/// use streams_core::error::StreamsError;
+/// let config = StreamsConfig::builder()
+///     .application_id("app")
+///     .bootstrap_servers("localhost:9092")
+///     // Skip records that do not decode, except keys: a bad key is a producer bug.
+///     .deserialization_exception_handler_with(|error: &StreamsError| match error {
+///         StreamsError::Deserialization { part, .. } if part.to_string() == "key" => {
+///             HandlerResponse::Fail
+///         }
+///         _ => HandlerResponse::Continue,
+///     })
+///     .build()?;
+/// # let _ = config;
+/// # Ok::<(), streams_core::config::ConfigError>(())
+/// ```
+pub trait RecordErrorHandler: Send + Sync + 'static {
+    /// Whether to go on or stop.
+    fn handle(&self, error: &crate::error::StreamsError) -> HandlerResponse;
+}
+
+impl<F> RecordErrorHandler for F
+where
+    F: Fn(&crate::error::StreamsError) -> HandlerResponse + Send + Sync + 'static,
+{
+    fn handle(&self, error: &crate::error::StreamsError) -> HandlerResponse {
+        self(error)
+    }
+}

@@ -17,6 +17,7 @@ mod subtopology;
 use std::sync::Arc;
 
 pub use crate::processor::node::{RecordContext, StreamPartitioner, TopicNameExtractor};
+#[cfg(feature = "kafka")]
 pub(crate) use builder::valid_topic_name;
 pub use builder::{SourceSpec, TopologyBuilder};
 pub use describe::{

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tracing::warn;
 
-use crate::config::{DeserializationHandler, ProcessingHandler};
+use crate::config::{DeserializationHandler, HandlerResponse, ProcessingHandler, UserHandlers};
 use crate::error::StreamsError;
 use crate::processor::TaskId;
 use crate::processor::task_state::{OutputRecord, RecordCollector};
@@ -15,11 +15,13 @@ use super::super::RuntimeError;
 
 /// What to do with records that fail (`*.exception.handler`,
 /// `errors.dead.letter.queue.topic.name`).
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) struct Handlers {
     pub(crate) deserialization: DeserializationHandler,
     pub(crate) processing: ProcessingHandler,
     pub(crate) dead_letter_queue: Option<Arc<str>>,
+    /// Handlers given as code; they take precedence over the named ones.
+    pub(crate) user: UserHandlers,
 }
 
 /// The input record that failed, as it was read (for the dead-letter queue).
@@ -81,12 +83,24 @@ impl Handlers {
 
     /// `Ok(())` if the error is to be skipped (logged), else the error that stops the thread.
     pub(super) fn handle(&self, task: TaskId, error: StreamsError) -> Result<(), RuntimeError> {
-        let skip = match &error {
-            StreamsError::Deserialization { .. } => {
+        let user = match &error {
+            StreamsError::Deserialization { .. } => self.user.deserialization.as_ref(),
+            StreamsError::Processing { .. } => self.user.processing.as_ref(),
+            _ => None,
+        };
+        let skip = match (user, &error) {
+            // A handler that panics fails the record.
+            (Some(handler), _) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                handler.handle(&error)
+            }))
+            .is_ok_and(|r| r == HandlerResponse::Continue),
+            (None, StreamsError::Deserialization { .. }) => {
                 self.deserialization == DeserializationHandler::LogAndContinue
             }
-            StreamsError::Processing { .. } => self.processing == ProcessingHandler::LogAndContinue,
-            _ => false,
+            (None, StreamsError::Processing { .. }) => {
+                self.processing == ProcessingHandler::LogAndContinue
+            }
+            (None, _) => false,
         };
         if skip {
             warn!(%task, %error, "skipping a record (exception handler = log-and-continue)");

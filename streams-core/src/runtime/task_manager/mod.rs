@@ -143,6 +143,7 @@ impl TaskManager {
                 deserialization: config.deserialization_handler(),
                 processing: config.processing_handler(),
                 dead_letter_queue: config.dead_letter_queue().map(Arc::from),
+                user: config.user_handlers().clone(),
             },
             limits: InputLimits {
                 max_idle_ms: config.max_task_idle_ms(),
