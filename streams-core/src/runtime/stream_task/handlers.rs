@@ -90,10 +90,10 @@ impl Handlers {
         };
         let skip = match (user, &error) {
             // A handler that panics fails the record.
-            (Some(handler), _) => std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                handler.handle(&error)
-            }))
-            .is_ok_and(|r| r == HandlerResponse::Continue),
+            (Some(handler), _) => {
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler.handle(&error)))
+                    .is_ok_and(|r| r == HandlerResponse::Continue)
+            }
             (None, StreamsError::Deserialization { .. }) => {
                 self.deserialization == DeserializationHandler::LogAndContinue
             }
