@@ -441,7 +441,22 @@ fn measure(
             return Ok(m);
         }
         match consumer.poll(Duration::from_millis(50)) {
-            None => {}
+            None => {
+                // Idle: the position can be past the last record read (transaction markers of
+                // an exactly-once contender's output take offsets too).
+                if ends.is_some()
+                    && let Ok(positions) = consumer.position()
+                {
+                    for (p, slot) in next.iter_mut().enumerate() {
+                        if let Some(rdkafka::Offset::Offset(o)) = positions
+                            .find_partition(topic, p as i32)
+                            .map(|e| e.offset())
+                        {
+                            *slot = (*slot).max(o);
+                        }
+                    }
+                }
+            }
             Some(Err(e)) => {
                 if matches!(
                     e.rdkafka_error_code(),

@@ -124,7 +124,19 @@ impl TaskManager {
         revive: bool,
     ) -> Result<bool, RuntimeError> {
         let start = Instant::now();
-        self.last_commit = start;
+        // The next commit is due a commit interval after this one ends (as Kafka Streams
+        // counts it): a transaction's round trips must not eat the time to process.
+        let committed = self.commit_transaction_now(consumer, revive, start);
+        self.last_commit = Instant::now();
+        committed
+    }
+
+    fn commit_transaction_now(
+        &mut self,
+        consumer: &StreamConsumer,
+        revive: bool,
+        start: Instant,
+    ) -> Result<bool, RuntimeError> {
         for task in &mut self.active {
             task.commit_stores()?;
         }
