@@ -102,14 +102,19 @@ fn exactly_once_counts_commit_in_transactions() {
         let previous = last.insert(word.clone(), count).unwrap_or(0);
         assert!(count > previous, "{word}: {count} after {previous}");
     }
+    // The metrics snapshot is published every few hundred ms.
     assert!(
-        streams
-            .metrics()
-            .threads
-            .iter()
-            .map(|t| t.commits)
-            .sum::<u64>()
-            > 0
+        eventually(Duration::from_secs(10), || {
+            streams
+                .metrics()
+                .threads
+                .iter()
+                .map(|t| t.commits)
+                .sum::<u64>()
+                > 0
+        }),
+        "{:#?}",
+        streams.metrics()
     );
     assert!(streams.close(Duration::from_secs(120)));
     assert_eq!(streams.state(), StreamsState::NotRunning);
