@@ -132,8 +132,6 @@ pub(crate) fn flush(producer: &Producer, timeout: Duration) -> Result<(), KafkaE
 /// How long a send waits for room in a full producer queue before giving up.
 const QUEUE_FULL_WAIT: Duration = Duration::from_secs(60);
 
-/// Sends a record; while the producer's queue is full, serves delivery reports to make room
-/// and retries, for at most [`QUEUE_FULL_WAIT`].
 /// Begins a transaction unless one is open (transactional producers only): Kafka Streams
 /// begins them lazily, at the first record of a commit interval.
 pub(crate) fn ensure_transaction(producer: &Producer) -> Result<(), KafkaError> {
@@ -145,6 +143,8 @@ pub(crate) fn ensure_transaction(producer: &Producer) -> Result<(), KafkaError> 
     Ok(())
 }
 
+/// Sends a record; while the producer's queue is full, serves delivery reports to make room
+/// and retries, for at most [`QUEUE_FULL_WAIT`].
 pub(crate) fn send(
     producer: &Producer,
     mut record: BaseRecord<'_, [u8], [u8], usize>,

@@ -114,9 +114,10 @@ impl StreamTask {
         let task_dir = stores.context.task_dir();
         let logged_persistent = stores.changelogs.iter().any(|c| c.persistent);
         let checkpoint_path = checkpoint::path(&task_dir);
-        if stores.exactly_once && stores.persistent && !checkpoint_path.exists() {
-            // Exactly-once: state without a checkpoint may hold writes of a transaction that
-            // was aborted; it is wiped and restored from the changelog.
+        if stores.exactly_once && logged_persistent && !checkpoint_path.exists() {
+            // Exactly-once: logged state without a checkpoint may hold writes of a transaction
+            // that was aborted; it is wiped and restored from the changelog. Unlogged stores
+            // cannot be restored, so a task without logged ones keeps its state.
             match std::fs::remove_dir_all(&task_dir) {
                 Ok(()) => warn!(task = %id, "no checkpoint: wiping the task's state to restore it"),
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
