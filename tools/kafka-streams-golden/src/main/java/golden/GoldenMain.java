@@ -40,6 +40,7 @@ import java.util.regex.Pattern;
  *   describe/*.txt      exact Topology#describe().toString()
  *   punctuation/*.txt   punctuation behaviour of TopologyTestDriver (see {@link PunctuationGolden})
  *   dsl/*               DSL programs run through TopologyTestDriver (see {@link DslGolden})
+ *   joins/*             join programs run through TopologyTestDriver (see {@link JoinGolden})
  *   codecs.txt          bytes produced by the built-in serdes
  * Usage: GoldenMain <output-dir>
  */
@@ -493,6 +494,8 @@ public final class GoldenMain {
         PunctuationGolden.writeAll(root.resolve("punctuation"));
 
         DslGolden.writeAll(root.resolve("dsl"));
+
+        JoinGolden.writeAll(root.resolve("joins"));
 
         write(root.resolve("codecs.txt"), codecs());
     }
