@@ -137,12 +137,13 @@ pub enum StreamsError {
     #[error(transparent)]
     Store(#[from] crate::state::StoreError),
     /// The producer refused a record a sink wrote (a running application only).
-    #[error("cannot produce a record to topic `{topic}`: {reason}")]
+    #[error("cannot produce a record to topic `{topic}`: {source}")]
     Production {
         /// The topic.
         topic: String,
-        /// The producer's reason.
-        reason: String,
+        /// The producer's error (librdkafka's `KafkaError` in a running application).
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
 }
 

@@ -76,6 +76,19 @@
 //! and `.processing_exception_handler_with(..)` take a
 //! [`RecordErrorHandler`](crate::config::RecordErrorHandler) (any
 //! `Fn(&StreamsError) -> HandlerResponse`).
+//!
+//! A record the producer cannot send or deliver goes to `production.exception.handler`:
+//! `default` (Kafka Streams' `DefaultProductionExceptionHandler`) retries retriable errors —
+//! a timeout, too few in-sync replicas, an unavailable leader: the thread's tasks start again
+//! from their committed offsets (under exactly-once after aborting the transaction) and produce
+//! the record again — and fails on the others; `fail` always stops the thread, `continue`
+//! drops the record (counted in `records_dropped`). Your own:
+//! `.production_exception_handler_with(..)` with a
+//! [`ProductionErrorHandler`](crate::config::ProductionErrorHandler) answering `Fail`,
+//! `Continue` or `Retry`.
+//!
 //! A thread that fails goes to the uncaught exception handler
 //! ([`KafkaStreams::set_uncaught_exception_handler`](crate::runtime::KafkaStreams::set_uncaught_exception_handler)):
-//! replace the thread, or shut the client down (the default).
+//! replace the thread, shut this instance down (the default), or shut the whole application
+//! down — every instance with the same `application.id` and an uncaught exception handler
+//! stops in `Error`.

@@ -140,6 +140,105 @@ fn production_failure_with_continue_drops_and_counts() {
     assert!(streams.close(Duration::from_secs(240)));
 }
 
+/// Kafka Streams' default production handler: a retriable delivery error (too few in-sync
+/// replicas, with librdkafka's own retries off) makes the thread's tasks start again from
+/// their committed offsets and every record arrives; `fail` stops the application instead; a
+/// handler written as code sees each failure and can drop the records.
+#[test]
+fn retriable_production_errors_are_retried_by_default() {
+    use rdkafka::error::RDKafkaErrorCode;
+    use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use streams::config::{ProductionFailure, ProductionHandler, ProductionResponse};
+
+    let kafka = EmbeddedKafka::start().unwrap();
+    kafka.create_topic("retry-in", 1).unwrap();
+    kafka.create_topic("retry-out", 1).unwrap();
+    produce(kafka.bootstrap_servers(), "retry-in", &numbered(10));
+    let all = (0..10)
+        .map(|i| format!("{i}"))
+        .collect::<std::collections::BTreeSet<_>>();
+    let not_enough_replicas = || {
+        kafka
+            .fail_requests(
+                RDKafkaApiKey::Produce,
+                &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_ENOUGH_REPLICAS; 3],
+            )
+            .unwrap();
+    };
+    let config = |app: &str| {
+        builder(&kafka, app)
+            .set("producer.enable.idempotence", "false")
+            .set("producer.retries", "0")
+    };
+
+    // The default: retried until delivered.
+    not_enough_replicas();
+    let streams = KafkaStreams::new(
+        big_values("retry-in", "retry-out"),
+        config("retry").build().unwrap(),
+    )
+    .unwrap();
+    streams.start().unwrap();
+    let reader = Reader::new(kafka.bootstrap_servers(), "retry-out");
+    let mut out = Vec::new();
+    assert!(
+        reader.read_until(&mut out, Duration::from_secs(60), |r| seen_values(r) == all),
+        "values {:?}, state {:?}, error {:?}",
+        seen_values(&out),
+        streams.state(),
+        streams.error()
+    );
+    assert!(streams.metrics().threads[0].production_retries >= 1);
+    assert_eq!(streams.state(), StreamsState::Running);
+    assert!(streams.close(Duration::from_secs(60)));
+
+    // `fail`: the application stops, naming the topic and the broker's error.
+    not_enough_replicas();
+    let failing = config("retry-fail")
+        .production_handler(ProductionHandler::Fail)
+        .build()
+        .unwrap();
+    let streams = KafkaStreams::new(big_values("retry-in", "retry-out"), failing).unwrap();
+    streams.start().unwrap();
+    assert!(streams.wait_for_state(StreamsState::Error, Duration::from_secs(60)));
+    let error = streams.error().unwrap();
+    match &*error {
+        RuntimeError::Production { topic, source } => {
+            assert_eq!(topic, "retry-out");
+            assert_eq!(
+                source.rdkafka_error_code(),
+                Some(RDKafkaErrorCode::NotEnoughReplicas)
+            );
+        }
+        other => panic!("{other}"),
+    }
+    let _ = streams.close(Duration::from_secs(10));
+
+    // A handler as code: it sees the records and drops them.
+    not_enough_replicas();
+    let calls = Arc::new(AtomicU64::new(0));
+    let seen = Arc::clone(&calls);
+    let dropping = config("retry-drop")
+        .production_exception_handler_with(move |failure: &ProductionFailure<'_>| {
+            assert_eq!(failure.topic(), "retry-out");
+            assert!(failure.is_retriable());
+            assert!(failure.value().is_some());
+            seen.fetch_add(1, Ordering::SeqCst);
+            ProductionResponse::Continue
+        })
+        .build()
+        .unwrap();
+    let streams = KafkaStreams::new(big_values("retry-in", "retry-out"), dropping).unwrap();
+    streams.start().unwrap();
+    assert!(eventually(Duration::from_secs(60), || {
+        let dropped = streams.metrics().threads[0].records_dropped;
+        dropped > 0 && dropped == calls.load(Ordering::SeqCst)
+    }));
+    assert!(streams.state().is_running_or_rebalancing());
+    assert!(streams.close(Duration::from_secs(60)));
+}
+
 fn sum(input: &str, output: &str) -> Topology {
     let mut b = TopologyBuilder::new();
     b.add_source("in", [input], Utf8, I64)
@@ -660,6 +759,98 @@ fn a_failed_thread_is_replaced_or_shuts_the_client_down() {
         streams.error()
     );
     let _ = streams.close(Duration::from_secs(30));
+}
+
+/// `ShutdownApplication` (KIP-671): the instance whose thread fails asks every instance of the
+/// application to shut down; both end in `Error`, the other one saying who asked. An instance
+/// started afterwards is not concerned by the old request.
+#[test]
+fn shutdown_application_stops_every_instance() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use streams::dsl::StreamsBuilder;
+    use streams::runtime::StreamThreadExceptionResponse;
+
+    let kafka = EmbeddedKafka::start().unwrap();
+    kafka.create_topic("shutdown-in", 2).unwrap();
+    kafka.create_topic("shutdown-out", 2).unwrap();
+    // Fails on `poison` while `armed`.
+    let program = |armed: &Arc<AtomicBool>| {
+        let builder = StreamsBuilder::new();
+        let armed = Arc::clone(armed);
+        builder
+            .stream::<String, String>("shutdown-in")
+            .peek(move |_, v| {
+                assert!(
+                    !(armed.load(Ordering::SeqCst) && v == "poison"),
+                    "a poison pill"
+                );
+            })
+            .to("shutdown-out");
+        builder.build().unwrap()
+    };
+    let instance = |armed: &Arc<AtomicBool>| {
+        let config = builder(&kafka, "shutdown-app").build().unwrap();
+        let streams = KafkaStreams::new(program(armed), config).unwrap();
+        streams
+            .set_uncaught_exception_handler(|_| StreamThreadExceptionResponse::ShutdownApplication)
+            .unwrap();
+        streams.start().unwrap();
+        streams
+    };
+    let armed = Arc::new(AtomicBool::new(true));
+    let a = instance(&armed);
+    let b = instance(&armed);
+    wait_running(&a);
+    wait_running(&b);
+    // Wait until both have tasks, so the pill fails one of them and the other is asked.
+    assert!(eventually(Duration::from_secs(60), || {
+        [&a, &b].iter().all(|s| {
+            s.metrics().threads.iter().any(|t| !t.tasks.is_empty())
+                && s.state() == StreamsState::Running
+        })
+    }));
+    produce(
+        kafka.bootstrap_servers(),
+        "shutdown-in",
+        &[(Some("k".to_string()), b"poison".to_vec())],
+    );
+    for s in [&a, &b] {
+        assert!(
+            s.wait_for_state(StreamsState::Error, Duration::from_secs(60)),
+            "{:?}",
+            s.state()
+        );
+    }
+    let errors = [a.error().unwrap(), b.error().unwrap()];
+    let asked = errors
+        .iter()
+        .filter(|e| matches!(&***e, RuntimeError::ShutdownRequested { .. }))
+        .count();
+    assert_eq!(asked, 1, "{errors:?}");
+    let requested = errors
+        .iter()
+        .find_map(|e| match &**e {
+            RuntimeError::ShutdownRequested {
+                requested_by,
+                message,
+            } => Some((requested_by.clone(), message.clone())),
+            _ => None,
+        })
+        .unwrap();
+    assert!(requested.0.contains("StreamThread"), "{requested:?}");
+    assert!(requested.1.contains("a poison pill"), "{requested:?}");
+    assert!(a.close(Duration::from_secs(30)));
+    assert!(b.close(Duration::from_secs(30)));
+
+    // A new instance reads past the pill (disarmed) and is not stopped by the old request.
+    let c = instance(&Arc::new(AtomicBool::new(false)));
+    wait_running(&c);
+    let reader = Reader::new(kafka.bootstrap_servers(), "shutdown-out");
+    let mut out = Vec::new();
+    assert!(reader.read_until(&mut out, Duration::from_secs(60), |r| !r.is_empty()));
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(c.state(), StreamsState::Running, "{:?}", c.error());
+    assert!(c.close(Duration::from_secs(30)));
 }
 
 /// The distinct values of output records, as strings.

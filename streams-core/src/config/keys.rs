@@ -4,11 +4,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use super::error::ConfigError;
+use super::production::{PRODUCTION_HANDLERS, ProductionHandler};
 use super::secret::shown;
 use super::values::{
     AutoOffsetReset, DESERIALIZATION_HANDLERS, DeserializationHandler, OFFSET_RESETS,
-    PROCESSING_HANDLERS, PRODUCTION_HANDLERS, ProcessingGuarantee, ProcessingHandler,
-    ProductionHandler, accepted, choose,
+    PROCESSING_HANDLERS, ProcessingGuarantee, ProcessingHandler, accepted, choose,
 };
 
 pub(crate) const APPLICATION_ID: &str = "application.id";
@@ -365,7 +365,7 @@ impl Default for Settings {
             client_id: None,
             replication_factor: -1,
             deserialization_handler: DeserializationHandler::LogAndFail,
-            production_handler: ProductionHandler::Fail,
+            production_handler: ProductionHandler::Default,
             processing_handler: ProcessingHandler::LogAndFail,
             buffered_records_per_partition: 1000,
             api_timeout: Duration::from_secs(60),

@@ -21,7 +21,7 @@
 //! | `replication.factor` | -1 (broker default) | of the internal topics created |
 //! | `deserialization.exception.handler` | `log-and-fail` | or `log-and-continue` |
 //! | `processing.exception.handler` | `log-and-fail` | or `log-and-continue` |
-//! | `production.exception.handler` | `fail` | or `continue` |
+//! | `production.exception.handler` | `default` | retry retriable errors (the thread's tasks start again from their committed offsets) and fail on others; or `fail`, `continue`; or code: [`StreamsConfigBuilder::production_exception_handler_with`] |
 //! | `buffered.records.per.partition` | 1000 | records buffered per partition before it is paused |
 //! | `default.api.timeout.ms` | 60000 | bound of the admin calls at start (topic checks) |
 //! | `errors.dead.letter.queue.topic.name` | none | a topic (that exists) to write records the deserialization or processing handler gave up on: raw key, value and headers plus `__streams.errors.exception`, `.message`, `.stacktrace`, `.topic`, `.partition`, `.offset`; under exactly-once, in the transaction |
@@ -61,6 +61,7 @@
 pub(crate) mod clients;
 mod error;
 pub(crate) mod keys;
+mod production;
 mod properties;
 mod secret;
 mod suggest;
@@ -71,9 +72,13 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 pub use error::ConfigError;
+pub(crate) use production::respond as production_response;
+pub use production::{
+    ProductionErrorHandler, ProductionFailure, ProductionHandler, ProductionResponse,
+};
 pub use values::{
     AutoOffsetReset, DeserializationHandler, HandlerResponse, ProcessingGuarantee,
-    ProcessingHandler, ProductionHandler, RecordErrorHandler,
+    ProcessingHandler, RecordErrorHandler,
 };
 
 pub(crate) use keys::{ClientScope, ClientSetting};
@@ -95,6 +100,7 @@ pub struct StreamsConfig {
 pub(crate) struct UserHandlers {
     pub(crate) deserialization: Option<std::sync::Arc<dyn RecordErrorHandler>>,
     pub(crate) processing: Option<std::sync::Arc<dyn RecordErrorHandler>>,
+    pub(crate) production: Option<std::sync::Arc<dyn ProductionErrorHandler>>,
 }
 
 impl StreamsConfig {
@@ -195,6 +201,17 @@ impl StreamsConfig {
     /// `replication.factor` of created internal topics (-1: the broker's default).
     pub fn replication_factor(&self) -> i32 {
         self.settings.replication_factor
+    }
+
+    /// A production exception handler of your own (instead of `production.exception.handler`):
+    /// it sees each record the producer could not send or deliver and answers whether to fail,
+    /// drop it or produce it again. See [`ProductionErrorHandler`].
+    pub fn production_exception_handler_with(
+        mut self,
+        handler: impl ProductionErrorHandler,
+    ) -> Self {
+        self.handlers.production = Some(std::sync::Arc::new(handler));
+        self
     }
 
     /// `deserialization.exception.handler`.
@@ -428,6 +445,17 @@ impl StreamsConfigBuilder {
         self
     }
 
+    /// A production exception handler of your own (instead of `production.exception.handler`):
+    /// it sees each record the producer could not send or deliver and answers whether to fail,
+    /// drop it or produce it again. See [`ProductionErrorHandler`].
+    pub fn production_exception_handler_with(
+        mut self,
+        handler: impl ProductionErrorHandler,
+    ) -> Self {
+        self.handlers.production = Some(std::sync::Arc::new(handler));
+        self
+    }
+
     /// `deserialization.exception.handler`.
     pub fn deserialization_handler(self, handler: DeserializationHandler) -> Self {
         let name = match handler {
@@ -448,11 +476,7 @@ impl StreamsConfigBuilder {
 
     /// `production.exception.handler`.
     pub fn production_handler(self, handler: ProductionHandler) -> Self {
-        let name = match handler {
-            ProductionHandler::Fail => "fail",
-            ProductionHandler::Continue => "continue",
-        };
-        self.set(keys::PRODUCTION_HANDLER, name)
+        self.set(keys::PRODUCTION_HANDLER, handler.name())
     }
 
     /// `default.api.timeout.ms`.

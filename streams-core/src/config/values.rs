@@ -90,18 +90,6 @@ pub enum ProcessingHandler {
     LogAndContinue,
 }
 
-/// What to do when the producer cannot deliver a record (`production.exception.handler`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
-#[non_exhaustive]
-pub enum ProductionHandler {
-    /// `fail` (default): the stream thread stops with the error, before committing offsets
-    /// past the lost record, so it is processed again after a restart.
-    #[default]
-    Fail,
-    /// `continue`: log an error, count the record as dropped, go on.
-    Continue,
-}
-
 /// A value among named choices; `names` lists (accepted spelling, value).
 pub(crate) fn choose<T: Copy>(value: &str, names: &[(&str, T)]) -> Option<T> {
     let v = value.trim();
@@ -149,15 +137,6 @@ pub(crate) const PROCESSING_HANDLERS: &[(&str, ProcessingHandler)] = &[
     (
         "org.apache.kafka.streams.errors.LogAndContinueProcessingExceptionHandler",
         ProcessingHandler::LogAndContinue,
-    ),
-];
-
-pub(crate) const PRODUCTION_HANDLERS: &[(&str, ProductionHandler)] = &[
-    ("fail", ProductionHandler::Fail),
-    ("continue", ProductionHandler::Continue),
-    (
-        "org.apache.kafka.streams.errors.DefaultProductionExceptionHandler",
-        ProductionHandler::Fail,
     ),
 ];
 

@@ -10,9 +10,12 @@ use rdkafka::ClientContext;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, Message, OwnedHeaders};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer as _, ProducerContext};
-use tracing::error;
+use tracing::{error, warn};
 
-use crate::config::ProductionHandler;
+use crate::config::{
+    ProductionErrorHandler, ProductionFailure, ProductionHandler, ProductionResponse,
+    production_response,
+};
 use crate::error::StreamsError;
 use crate::processor::task_state::{OutputRecord, RecordCollector};
 
@@ -25,7 +28,37 @@ pub(crate) type Producer = BaseProducer<DeliveryReports>;
 #[derive(Debug, Clone)]
 pub(crate) struct DeliveryFailure {
     pub(crate) topic: String,
+    pub(crate) partition: Option<i32>,
+    pub(crate) key: Option<Vec<u8>>,
+    pub(crate) value: Option<Vec<u8>>,
     pub(crate) error: KafkaError,
+}
+
+impl DeliveryFailure {
+    /// The failure as the production exception handler sees it.
+    pub(crate) fn view(&self) -> ProductionFailure<'_> {
+        ProductionFailure {
+            topic: &self.topic,
+            partition: self.partition,
+            key: self.key.as_deref(),
+            value: self.value.as_deref(),
+            error: &self.error,
+        }
+    }
+}
+
+/// The production exception handler: named, or code of the user's (which takes precedence).
+#[derive(Clone)]
+pub(crate) struct ProductionHandlers {
+    pub(crate) named: ProductionHandler,
+    pub(crate) user: Option<Arc<dyn ProductionErrorHandler>>,
+}
+
+impl ProductionHandlers {
+    /// What to do about `failure`.
+    pub(crate) fn respond(&self, failure: &ProductionFailure<'_>) -> ProductionResponse {
+        production_response(self.named, self.user.as_deref(), failure)
+    }
 }
 
 /// The delivery opaque of an output record.
@@ -38,6 +71,9 @@ pub(crate) const CHANGELOG: usize = 1;
 #[derive(Default)]
 pub(crate) struct DeliveryReports {
     failures: Mutex<Vec<DeliveryFailure>>,
+    /// A send the production handler answered `Retry` to: the thread's tasks must start again
+    /// from their committed offsets.
+    retry: Mutex<Option<DeliveryFailure>>,
     /// Highest delivered offset per changelog partition.
     changelog_offsets: Mutex<PartitionMap<i64>>,
     /// The producer is transactional (exactly-once): sends begin a transaction if none is open.
@@ -70,6 +106,17 @@ impl DeliveryReports {
         std::mem::take(&mut *self.failures.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
+    /// Asks for the thread's tasks to start again from their committed offsets.
+    pub(crate) fn request_retry(&self, failure: DeliveryFailure) {
+        let mut retry = self.retry.lock().unwrap_or_else(|p| p.into_inner());
+        retry.get_or_insert(failure);
+    }
+
+    /// The retry asked for since the last call, if any.
+    pub(crate) fn take_retry(&self) -> Option<DeliveryFailure> {
+        self.retry.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+
     /// The offset of the last changelog record delivered to (topic, partition), if any.
     pub(crate) fn changelog_offset(&self, topic: &str, partition: i32) -> Option<i64> {
         let offsets = self
@@ -100,6 +147,9 @@ impl ProducerContext for DeliveryReports {
         if let Err((e, message)) = result {
             let failure = DeliveryFailure {
                 topic: message.topic().to_string(),
+                partition: Some(message.partition()),
+                key: message.key().map(<[u8]>::to_vec),
+                value: message.payload().map(<[u8]>::to_vec),
                 error: e.clone(),
             };
             self.failures
@@ -173,7 +223,7 @@ pub(crate) struct KafkaCollector {
     pub(crate) producer: Arc<Producer>,
     /// Partition counts of the topics sinks with a partitioner wrote to.
     pub(crate) partition_counts: HashMap<String, i32>,
-    pub(crate) handler: ProductionHandler,
+    pub(crate) handlers: ProductionHandlers,
     /// Records dropped by a `continue` handler, shared with the thread's metrics.
     pub(crate) dropped: Arc<AtomicU64>,
 }
@@ -205,21 +255,34 @@ impl RecordCollector for KafkaCollector {
         if let Some(headers) = headers {
             base = base.headers(headers);
         }
-        match send(&self.producer, base) {
-            Ok(()) => Ok(()),
-            Err(e) => match self.handler {
-                ProductionHandler::Fail => Err(StreamsError::Production {
-                    topic: record.topic.to_string(),
-                    reason: e.to_string(),
-                }),
-                ProductionHandler::Continue => {
-                    error!(topic = record.topic, error = %e,
-                        "dropping a record the producer refused \
-                         (production.exception.handler = continue)");
-                    self.dropped.fetch_add(1, Ordering::Relaxed);
-                    Ok(())
-                }
-            },
+        let Err(error) = send(&self.producer, base) else {
+            return Ok(());
+        };
+        let failure = DeliveryFailure {
+            topic: record.topic.to_string(),
+            partition: record.partition,
+            key: record.key.map(<[u8]>::to_vec),
+            value: record.value.map(<[u8]>::to_vec),
+            error,
+        };
+        match self.handlers.respond(&failure.view()) {
+            ProductionResponse::Continue => {
+                error!(topic = record.topic, error = %failure.error,
+                    "dropping a record the producer refused (the production handler says continue)");
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            ProductionResponse::Retry => {
+                warn!(topic = record.topic, error = %failure.error,
+                    "the producer refused a record; the tasks start again from their committed \
+                     offsets to produce it again (the production handler says retry)");
+                self.producer.context().request_retry(failure);
+                Ok(())
+            }
+            _ => Err(StreamsError::Production {
+                topic: failure.topic,
+                source: Box::new(failure.error),
+            }),
         }
     }
 

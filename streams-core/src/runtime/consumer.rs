@@ -121,9 +121,10 @@ impl ConsumerContext for StreamsConsumerContext {
                 }
             }
         };
-        if self.leaving.load(Ordering::Acquire) {
-            // The thread closed its tasks already; librdkafka treats an assign as an unassign
-            // while the consumer closes.
+        if self.leaving.load(Ordering::Acquire) || std::thread::panicking() {
+            // The thread closed its tasks already (or dropped them, unwinding from a panic):
+            // nobody will take the event, and librdkafka's close waits for the unassign. It
+            // treats an assign as an unassign while the consumer closes.
             if let Err(e) = consumer.unassign() {
                 warn!(error = %e, "unassign while leaving the group failed");
             }

@@ -78,6 +78,14 @@ pub enum StartError {
         /// The operating system's error.
         source: std::io::Error,
     },
+    /// A Kafka client needed at start could not be made or used.
+    #[error("{operation} failed: {source}")]
+    Kafka {
+        /// What was being done.
+        operation: &'static str,
+        /// librdkafka's error.
+        source: KafkaError,
+    },
     /// Another instance (in this process or another) uses the same state directory.
     #[error(
         "the state directory `{}` is locked by another instance of this application; \
@@ -130,8 +138,7 @@ pub enum RuntimeError {
     },
     /// The producer could not deliver a record and the production handler says fail.
     #[error(
-        "cannot deliver a record to topic `{topic}`: {source} \
-         (production.exception.handler = fail)"
+        "cannot deliver a record to topic `{topic}`: {source} (the production handler says fail)"
     )]
     Production {
         /// The topic.
@@ -229,6 +236,15 @@ pub enum RuntimeError {
         /// The thread.
         thread: String,
         /// The panic message.
+        message: String,
+    },
+    /// Another instance's uncaught exception handler answered
+    /// [`ShutdownApplication`](super::StreamThreadExceptionResponse::ShutdownApplication).
+    #[error("stream thread `{requested_by}` asked the application to shut down after: {message}")]
+    ShutdownRequested {
+        /// The stream thread that failed (its name starts with its instance's client id).
+        requested_by: String,
+        /// Its error, as that instance wrote it (with its causes, one per line).
         message: String,
     },
 }

@@ -18,7 +18,8 @@ use super::state::{Shared, StreamsState, ThreadState};
 use super::stream_thread::{
     self, StreamThreadExceptionResponse, ThreadSetup, UncaughtExceptionHandler,
 };
-use super::{RuntimeError, StartError, topics};
+use super::{RuntimeError, StartError, shutdown_requests, topics};
+use crate::kafka::admin::TopicSpec;
 
 /// A running streams application instance — Kafka Streams' `KafkaStreams`.
 ///
@@ -58,6 +59,9 @@ pub struct KafkaStreams {
     shared: Arc<Shared>,
     shutdown: Arc<AtomicBool>,
     threads: Mutex<Vec<JoinHandle<()>>>,
+    /// Watches for other instances' requests to shut the application down (only with an
+    /// uncaught exception handler).
+    shutdown_listener: Mutex<Option<JoinHandle<()>>>,
     /// Sends interactive queries to the stream threads.
     pub(super) queries: Arc<QueryRouter>,
     restore_listener: Mutex<Option<Arc<dyn StateRestoreListener>>>,
@@ -215,6 +219,7 @@ impl KafkaStreams {
             queries,
             shutdown: Arc::new(AtomicBool::new(false)),
             threads: Mutex::new(Vec::new()),
+            shutdown_listener: Mutex::new(None),
         })
     }
 
@@ -244,9 +249,15 @@ impl KafkaStreams {
     /// Sets what happens when a stream thread fails — Kafka Streams'
     /// `setUncaughtExceptionHandler` (KIP-671): the handler sees the error and answers
     /// [`StreamThreadExceptionResponse::ReplaceThread`] (the thread starts again, its tasks from
-    /// the committed offsets) or [`StreamThreadExceptionResponse::ShutdownClient`] (this
+    /// the committed offsets), [`StreamThreadExceptionResponse::ShutdownClient`] (this
     /// instance shuts down and its state becomes [`Error`](StreamsState::Error), the default
-    /// without a handler). Only before [`start`](Self::start).
+    /// without a handler) or [`StreamThreadExceptionResponse::ShutdownApplication`] (every
+    /// instance of the application does). Only before [`start`](Self::start).
+    ///
+    /// With a handler, the instance creates the internal topic
+    /// `<application.id>-shutdown-requests` (one partition) at start and watches it: Kafka
+    /// Streams sends `ShutdownApplication` through its group protocol, which librdkafka cannot
+    /// extend, so the request travels there. Instances without a handler do not watch it.
     ///
     /// ```no_run
     /// # use streams_core::runtime::{KafkaStreams, RuntimeError, StreamThreadExceptionResponse};
@@ -323,6 +334,28 @@ impl KafkaStreams {
                 will fail unless the broker creates topics automatically");
         }
         admin.create_topics(&plan.create)?;
+        let handler = self
+            .exception_handler
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        if handler.is_some() {
+            // Any thread may ask the whole application to shut down: watch for requests.
+            let topic = shutdown_requests::topic(self.config.application_id());
+            if !existing.contains_key(&topic) {
+                admin.create_topics(&[TopicSpec::new(&topic, 1)])?;
+            }
+            let listener = shutdown_requests::listen(
+                &self.config,
+                &self.client_id,
+                Arc::clone(&self.shared),
+                Arc::clone(&self.shutdown),
+            )?;
+            *self
+                .shutdown_listener
+                .lock()
+                .unwrap_or_else(|p| p.into_inner()) = Some(listener);
+        }
         drop(admin);
 
         let threads = self.config.num_stream_threads();
@@ -358,11 +391,7 @@ impl KafkaStreams {
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
                     .clone(),
-                exception_handler: self
-                    .exception_handler
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .clone(),
+                exception_handler: handler.clone(),
             };
             match stream_thread::spawn(setup) {
                 Ok(handle) => handles.push(handle),
@@ -410,7 +439,12 @@ impl KafkaStreams {
             .unwrap_or_else(|p| p.into_inner())
             .drain(..)
             .collect();
-        for handle in handles {
+        let listener = self
+            .shutdown_listener
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        for handle in handles.into_iter().chain(listener) {
             let _ = handle.join();
         }
         // The threads are gone: another instance may use the state directory now.

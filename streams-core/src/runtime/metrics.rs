@@ -69,6 +69,9 @@ pub struct ThreadMetrics {
     /// Transactions that failed and were aborted (exactly-once): their tasks started again
     /// from the committed offsets.
     pub aborted_transactions: u64,
+    /// Times the production handler said retry: the thread's tasks started again from their
+    /// committed offsets to produce what failed again.
+    pub production_retries: u64,
     /// Commits done.
     pub commits: u64,
     /// Mean commit latency (producer flush + offset commit).
@@ -95,6 +98,7 @@ impl ThreadMetrics {
             records_dropped: 0,
             dropped_records: 0,
             aborted_transactions: 0,
+            production_retries: 0,
             commits: 0,
             commit_latency_avg: Duration::ZERO,
             commit_latency_max: Duration::ZERO,

@@ -62,6 +62,7 @@ mod partition_group;
 mod partitions;
 mod query;
 mod restore;
+mod shutdown_requests;
 mod state;
 mod stream_task;
 mod stream_thread;

@@ -149,6 +149,20 @@ impl Shared {
         result
     }
 
+    /// A failure that shuts this instance down: the first one is kept as the error, and the
+    /// state goes to `PendingError` (then `Error` once every thread has stopped). The caller
+    /// stops the threads.
+    pub(crate) fn fail(&self, error: RuntimeError) {
+        self.update(|inner| {
+            if inner.error.is_none() {
+                inner.error = Some(Arc::new(error));
+            }
+            if inner.state.can_transition_to(StreamsState::PendingError) {
+                inner.state = StreamsState::PendingError;
+            }
+        });
+    }
+
     /// Moves the application to `next` if that transition is valid; returns whether it did.
     pub(crate) fn transition(&self, next: StreamsState) -> bool {
         self.update(|inner| {

@@ -21,7 +21,8 @@ use super::collector::{DeliveryReports, Producer};
 use super::consumer::{StreamConsumer, StreamsConsumerContext};
 use super::query::{self, QueryJob};
 use super::restore::{RestoreConsumer, Restorer, StateRestoreListener};
-use super::state::{Shared, StreamsState, ThreadState};
+use super::shutdown_requests;
+use super::state::{Shared, ThreadState};
 use super::task_manager::{TaskManager, ThreadProducer};
 use super::transaction;
 
@@ -63,6 +64,11 @@ pub enum StreamThreadExceptionResponse {
     ReplaceThread,
     /// Shut this instance down: its state goes to `Error` (the default).
     ShutdownClient,
+    /// Shut every instance of the application down (those with the same `application.id`
+    /// that have an uncaught exception handler): each goes to `Error`, the others with
+    /// [`RuntimeError::ShutdownRequested`]. The request travels through the internal topic
+    /// `<application.id>-shutdown-requests`.
+    ShutdownApplication,
 }
 
 /// A handler of stream thread failures (see `KafkaStreams::set_uncaught_exception_handler`).
@@ -130,15 +136,15 @@ fn run(setup: &ThreadSetup) {
                 continue;
             }
             StreamThreadExceptionResponse::ShutdownClient => {
-                shared.update(|inner| {
-                    if inner.error.is_none() {
-                        inner.error = Some(Arc::new(e));
-                    }
-                    if inner.state.can_transition_to(StreamsState::PendingError) {
-                        inner.state = StreamsState::PendingError;
-                    }
-                });
+                shared.fail(e);
                 // The whole client shuts down (Kafka Streams' default, SHUTDOWN_CLIENT).
+                setup.shutdown.store(true, Ordering::Release);
+                break;
+            }
+            StreamThreadExceptionResponse::ShutdownApplication => {
+                let message = shutdown_requests::describe(&e);
+                shared.fail(e);
+                shutdown_requests::request(&setup.config, &setup.name, &message);
                 setup.shutdown.store(true, Ordering::Release);
                 break;
             }
@@ -287,7 +293,7 @@ impl<'s> StreamThread<'s> {
         let commit_requested = self.tasks.punctuate()?;
         // Commit when due or asked to; delivery reports are served on every turn.
         let now = Instant::now();
-        self.tasks.serve_deliveries()?;
+        self.tasks.serve_deliveries(&self.consumer)?;
         if commit_requested || self.tasks.commit_due(now) {
             self.tasks.commit(&self.consumer)?;
         }

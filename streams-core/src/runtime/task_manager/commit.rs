@@ -12,7 +12,7 @@ use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::producer::Producer as _;
 use tracing::{debug, error, warn};
 
-use crate::config::ProductionHandler;
+use crate::config::ProductionResponse;
 
 use std::sync::Arc;
 
@@ -33,26 +33,54 @@ impl TaskManager {
     }
 
     /// Serves the producer's delivery reports and applies the production handler to failed
-    /// deliveries.
-    pub(crate) fn serve_deliveries(&mut self) -> Result<(), RuntimeError> {
+    /// deliveries. Returns `false` when the handler said retry: the tasks were closed and made
+    /// again from their committed offsets (under exactly-once after aborting the transaction),
+    /// so nothing they did since the last commit may be committed.
+    pub(crate) fn serve_deliveries(
+        &mut self,
+        consumer: &StreamConsumer,
+    ) -> Result<bool, RuntimeError> {
         self.producer.poll(std::time::Duration::ZERO);
+        let mut retry = self.producer.context().take_retry();
         for failure in self.producer.context().take_failures() {
-            match self.production_handler {
-                ProductionHandler::Fail => {
+            match self.production.respond(&failure.view()) {
+                ProductionResponse::Continue => {
+                    error!(topic = %failure.topic, error = %failure.error,
+                        "dropping an undelivered record (the production handler says continue)");
+                    self.counts.dropped.fetch_add(1, Ordering::Relaxed);
+                }
+                ProductionResponse::Retry => {
+                    retry.get_or_insert(failure);
+                }
+                _ => {
                     self.failed = true;
                     return Err(RuntimeError::Production {
                         topic: failure.topic,
                         source: failure.error,
                     });
                 }
-                ProductionHandler::Continue => {
-                    error!(topic = %failure.topic, error = %failure.error,
-                        "dropping an undelivered record (production.exception.handler = continue)");
-                    self.counts.dropped.fetch_add(1, Ordering::Relaxed);
-                }
             }
         }
-        Ok(())
+        let Some(failure) = retry else {
+            return Ok(true);
+        };
+        warn!(thread = %self.name, topic = %failure.topic, error = %failure.error,
+            "a record could not be produced and the production handler says retry: the tasks \
+             start again from their committed offsets");
+        self.counts.production_retries += 1;
+        if self.exactly_once {
+            let failure = TransactionError::Abortable {
+                source: failure.error,
+            };
+            self.recover(failure, consumer, true)?;
+        } else {
+            let assignment = self.assignment();
+            self.close_all(consumer, false);
+            if !assignment.is_empty() {
+                self.assign(&assignment, consumer)?;
+            }
+        }
+        Ok(false)
     }
 
     /// At-least-once commit of every active task.
@@ -72,7 +100,9 @@ impl TaskManager {
         }
         flush(&self.producer, self.flush_timeout)
             .map_err(|source| RuntimeError::Flush { source })?;
-        self.serve_deliveries()?;
+        if !self.serve_deliveries(consumer)? {
+            return Ok(false);
+        }
         self.checkpoint(false)?;
         let tpl = partition_list(
             self.active
@@ -140,7 +170,9 @@ impl TaskManager {
         for task in &mut self.active {
             task.commit_stores()?;
         }
-        self.serve_deliveries()?;
+        if !self.serve_deliveries(consumer)? {
+            return Ok(false);
+        }
         let tpl = partition_list(
             self.active
                 .iter()
@@ -156,7 +188,7 @@ impl TaskManager {
                 for task in &mut self.active {
                     task.mark_committed();
                 }
-                self.serve_deliveries()?;
+                self.serve_deliveries(consumer)?;
                 let latency = start.elapsed();
                 self.counts.commits.record(latency);
                 debug!(thread = %self.name, partitions, ?latency, "transaction committed");
@@ -212,12 +244,7 @@ impl TaskManager {
             warn!(thread = %self.name, error = %e, "aborting the transaction failed");
             fatal = true;
         }
-        let assignment: Vec<TopicPartition> = self
-            .active
-            .iter()
-            .flat_map(|t| t.inputs.partitions.iter())
-            .map(|p| TopicPartition::new(Arc::clone(&p.topic), p.partition))
-            .collect();
+        let assignment = self.assignment();
         self.close_all(consumer, false);
         if fatal {
             let config = self
@@ -235,6 +262,15 @@ impl TaskManager {
             self.assign(&assignment, consumer)?;
         }
         Ok(())
+    }
+
+    /// The input partitions of the active tasks.
+    fn assignment(&self) -> Vec<TopicPartition> {
+        self.active
+            .iter()
+            .flat_map(|t| t.inputs.partitions.iter())
+            .map(|p| TopicPartition::new(Arc::clone(&p.topic), p.partition))
+            .collect()
     }
 
     /// Checkpoints the tasks' persistent stores (every checkpoint delta of changelog records,

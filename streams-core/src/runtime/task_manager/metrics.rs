@@ -48,6 +48,7 @@ impl TaskManager {
             records_dropped: counts.dropped.load(Ordering::Relaxed),
             dropped_records: operator_dropped,
             aborted_transactions: counts.aborted_transactions,
+            production_retries: counts.production_retries,
             commits: counts.commits.count,
             commit_latency_avg: counts.commits.avg(),
             commit_latency_max: counts.commits.max,

@@ -22,7 +22,7 @@ use rdkafka::consumer::Consumer;
 use rdkafka::message::{BorrowedMessage, Headers as _, Message};
 use tracing::{debug, info};
 
-use crate::config::{ProductionHandler, StreamsConfig};
+use crate::config::StreamsConfig;
 use crate::error::StreamsError;
 use crate::processor::TaskId;
 use crate::record::Headers;
@@ -33,7 +33,7 @@ use crate::topology::Topology;
 
 use super::RuntimeError;
 use super::changelog::KafkaChangelog;
-use super::collector::{KafkaCollector, Producer};
+use super::collector::{KafkaCollector, Producer, ProductionHandlers};
 use super::consumer::StreamConsumer;
 use super::metrics::{CommitStats, RateMeter};
 use super::partition_group::Fetch;
@@ -69,6 +69,8 @@ struct Counts {
     uncommitted_revocations: u64,
     /// Failed transactions, aborted (exactly-once).
     aborted_transactions: u64,
+    /// Times the production handler said retry.
+    production_retries: u64,
 }
 
 /// A stream thread's producer, and under exactly-once how to make it again.
@@ -88,7 +90,7 @@ pub(crate) struct TaskManager {
     topology: Topology,
     application_id: Arc<str>,
     producer: Arc<Producer>,
-    production_handler: ProductionHandler,
+    production: ProductionHandlers,
     handlers: Handlers,
     limits: InputLimits,
     flush_timeout: Duration,
@@ -138,7 +140,10 @@ impl TaskManager {
             topology,
             application_id: Arc::from(config.application_id()),
             producer,
-            production_handler: config.production_handler(),
+            production: ProductionHandlers {
+                named: config.production_handler(),
+                user: config.user_handlers().production.clone(),
+            },
             handlers: Handlers {
                 deserialization: config.deserialization_handler(),
                 processing: config.processing_handler(),
@@ -168,6 +173,7 @@ impl TaskManager {
                 commits: CommitStats::default(),
                 uncommitted_revocations: 0,
                 aborted_transactions: 0,
+                production_retries: 0,
             },
             last_commit: now,
             last_publish: now,
@@ -329,7 +335,7 @@ impl TaskManager {
             })?;
         let collector = KafkaCollector {
             producer: Arc::clone(&self.producer),
-            handler: self.production_handler,
+            handlers: self.production.clone(),
             dropped: Arc::clone(&self.counts.dropped),
             partition_counts: HashMap::new(),
         };
