@@ -766,30 +766,46 @@ fn a_failed_thread_is_replaced_or_shuts_the_client_down() {
 /// started afterwards is not concerned by the old request.
 #[test]
 fn shutdown_application_stops_every_instance() {
+    let kafka = EmbeddedKafka::start().unwrap();
+    kafka.create_topic("shutdown-in", 2).unwrap();
+    kafka.create_topic("shutdown-out", 2).unwrap();
+    shutdown_application(
+        kafka.bootstrap_servers(),
+        "shutdown-app",
+        "shutdown-in",
+        "shutdown-out",
+    );
+}
+
+/// Two instances of `app` read `input` (2 partitions); a poison pill fails one, whose handler
+/// answers `ShutdownApplication`: both end in `Error`. A third one started afterwards runs.
+pub(super) fn shutdown_application(bootstrap: &str, app: &str, input: &str, output: &str) {
     use std::sync::atomic::{AtomicBool, Ordering};
     use streams::dsl::StreamsBuilder;
     use streams::runtime::StreamThreadExceptionResponse;
 
-    let kafka = EmbeddedKafka::start().unwrap();
-    kafka.create_topic("shutdown-in", 2).unwrap();
-    kafka.create_topic("shutdown-out", 2).unwrap();
     // Fails on `poison` while `armed`.
     let program = |armed: &Arc<AtomicBool>| {
         let builder = StreamsBuilder::new();
         let armed = Arc::clone(armed);
         builder
-            .stream::<String, String>("shutdown-in")
+            .stream::<String, String>(input)
             .peek(move |_, v| {
                 assert!(
                     !(armed.load(Ordering::SeqCst) && v == "poison"),
                     "a poison pill"
                 );
             })
-            .to("shutdown-out");
+            .to(output);
         builder.build().unwrap()
     };
     let instance = |armed: &Arc<AtomicBool>| {
-        let config = builder(&kafka, "shutdown-app").build().unwrap();
+        let config = StreamsConfig::builder()
+            .application_id(app)
+            .bootstrap_servers(bootstrap)
+            .commit_interval(Duration::from_millis(100))
+            .build()
+            .unwrap();
         let streams = KafkaStreams::new(program(armed), config).unwrap();
         streams
             .set_uncaught_exception_handler(|_| StreamThreadExceptionResponse::ShutdownApplication)
@@ -810,8 +826,8 @@ fn shutdown_application_stops_every_instance() {
         })
     }));
     produce(
-        kafka.bootstrap_servers(),
-        "shutdown-in",
+        bootstrap,
+        input,
         &[(Some("k".to_string()), b"poison".to_vec())],
     );
     for s in [&a, &b] {
@@ -845,7 +861,7 @@ fn shutdown_application_stops_every_instance() {
     // A new instance reads past the pill (disarmed) and is not stopped by the old request.
     let c = instance(&Arc::new(AtomicBool::new(false)));
     wait_running(&c);
-    let reader = Reader::new(kafka.bootstrap_servers(), "shutdown-out");
+    let reader = Reader::new(bootstrap, output);
     let mut out = Vec::new();
     assert!(reader.read_until(&mut out, Duration::from_secs(60), |r| !r.is_empty()));
     std::thread::sleep(Duration::from_secs(2));

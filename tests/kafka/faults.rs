@@ -91,3 +91,79 @@ fn a_broker_down_for_30_seconds_is_ridden_out() {
         broker.script(&["resume"]);
     });
 }
+
+/// The default production handler on the real broker: records the application produces while
+/// the broker is down time out (`message.timeout.ms`, a retriable error); the thread's tasks
+/// start again from their committed offsets, and once the broker is back every record arrives.
+#[test]
+fn records_that_time_out_while_the_broker_is_down_are_produced_again() {
+    use std::sync::atomic::{AtomicBool, Ordering};
+    use streams::dsl::StreamsBuilder;
+
+    let broker = Broker::start();
+    let kafka = broker.bootstrap.clone();
+    let app = unique("produce-retry");
+    let (input, output) = (format!("{app}-in"), format!("{app}-out"));
+    create_topics(&kafka, &[(&input, 1), (&output, 1)]);
+    // The thread waits at `k5` until the gate opens: the test halts the broker meanwhile, so
+    // what it produces next cannot be delivered.
+    let (waiting, gate) = (
+        Arc::new(AtomicBool::new(false)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let builder = StreamsBuilder::new();
+    let (w, g) = (Arc::clone(&waiting), Arc::clone(&gate));
+    builder
+        .stream::<String, String>(&input)
+        .peek(move |k, _| {
+            if k == "k5" {
+                w.store(true, Ordering::SeqCst);
+                while !g.load(Ordering::SeqCst) {
+                    std::thread::sleep(Duration::from_millis(10));
+                }
+            }
+        })
+        .to(&output);
+    let config = StreamsConfig::builder()
+        .application_id(&app)
+        .bootstrap_servers(&kafka)
+        .commit_interval(Duration::from_millis(100))
+        .set("producer.message.timeout.ms", "2000")
+        .build()
+        .unwrap();
+    let streams = KafkaStreams::new(builder.build().unwrap(), config).unwrap();
+    streams.start().unwrap();
+    produce(&kafka, &input, &numbered(20));
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while !waiting.load(Ordering::SeqCst) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert!(waiting.load(Ordering::SeqCst), "the thread reached k5");
+    broker.script(&["halt"]);
+    gate.store(true, Ordering::SeqCst);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while streams.metrics().threads[0].production_retries == 0 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let retries = streams.metrics().threads[0].production_retries;
+    broker.script(&["resume"]);
+    assert!(
+        retries >= 1,
+        "state {:?}, error {:?}",
+        streams.state(),
+        streams.error()
+    );
+
+    let reader = Reader::new(&kafka, &output);
+    let mut out = Vec::new();
+    let done = reader.read_until(&mut out, Duration::from_secs(120), |r| seen(r).len() == 20);
+    assert!(
+        done,
+        "{:?}; state {:?}, error {:?}",
+        seen(&out),
+        streams.state(),
+        streams.error()
+    );
+    assert_eq!(streams.state(), StreamsState::Running);
+    assert!(streams.close(Duration::from_secs(60)));
+}

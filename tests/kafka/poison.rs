@@ -194,3 +194,13 @@ fn a_poison_pill_stops_the_application_until_it_is_skipped_by_config() {
     assert!(streams.close(Duration::from_secs(60)));
     let _ = (Utf8, I64);
 }
+
+/// `ShutdownApplication` on the real broker: the instance a poison pill fails asks the other
+/// one to stop too (through `<application.id>-shutdown-requests`).
+#[test]
+fn shutdown_application_stops_every_instance_on_the_broker() {
+    let bootstrap = bootstrap();
+    let (input, output) = (unique("shutdown-in"), unique("shutdown-out"));
+    create_topics(&bootstrap, &[(&input, 2), (&output, 2)]);
+    super::embedded::shutdown_application(&bootstrap, &unique("shutdown-app"), &input, &output);
+}
