@@ -162,7 +162,7 @@ impl StreamsBuilder {
             .unwrap_or_else(|| graph.store_name(&format!("{topic}-")));
         let source = graph.suffixed_or(consumed.name.as_deref(), "-source", super::names::SOURCE);
         let name = graph.name_or(consumed.name.clone(), super::names::TABLE_SOURCE);
-        let state = Rc::new(TableState::source(queryable));
+        let state = Rc::new(TableState::source(queryable).with_store(&store));
         let (kc, vc) = (consumed.key_codec.clone(), consumed.value_codec.clone());
         let store_kc = materialized.key_codec.choose(kc.clone());
         let store_vc = materialized.value_codec.choose(vc.clone());

@@ -286,7 +286,7 @@ where
         };
         let key_codec = materialized.key_codec.choose(self.key_codec.clone());
         let value_codec = materialized.value_codec.choose(inherited_value_codec);
-        let state = Rc::new(TableState::aggregate());
+        let state = Rc::new(TableState::aggregate().with_store(&store));
         let aggregator = Arc::new(aggregator);
         let (kc, vc, options) = (key_codec.clone(), value_codec.clone(), materialized.more);
         let (null_kc, null_vc) = (self.key_codec.clone(), self.value_codec.clone());

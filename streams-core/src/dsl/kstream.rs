@@ -151,7 +151,7 @@ where
         name
     }
 
-    fn derive<K2, V2, KC2, VC2>(
+    pub(crate) fn derive<K2, V2, KC2, VC2>(
         &self,
         node: String,
         key_codec: KC2,
@@ -517,7 +517,7 @@ where
         } else {
             self.node.clone()
         };
-        let state = Rc::new(TableState::source(true));
+        let state = Rc::new(TableState::source(true).with_store(&store));
         let options = materialized.more;
         let (node, table_state, store_name) = (name.clone(), Rc::clone(&state), store.clone());
         graph.step(move |b| {

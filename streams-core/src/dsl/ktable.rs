@@ -26,6 +26,8 @@ pub(crate) struct TableState {
     /// The grace period after which the windows of a windowed aggregation close (what
     /// `Suppressed::until_window_closes` waits for); `None` for other tables.
     window_grace_ms: Option<i64>,
+    /// The store the table's rows are (or, for a source table, would be) kept in.
+    store: std::cell::RefCell<Option<String>>,
 }
 
 enum TableKind {
@@ -48,6 +50,7 @@ impl TableState {
             },
             send_old_values: Cell::new(false),
             window_grace_ms: None,
+            store: std::cell::RefCell::new(None),
         }
     }
 
@@ -56,6 +59,7 @@ impl TableState {
             kind: TableKind::Aggregate,
             send_old_values: Cell::new(false),
             window_grace_ms: None,
+            store: std::cell::RefCell::new(None),
         }
     }
 
@@ -67,6 +71,7 @@ impl TableState {
             },
             send_old_values: Cell::new(false),
             window_grace_ms: None,
+            store: std::cell::RefCell::new(None),
         }
     }
 
@@ -86,6 +91,25 @@ impl TableState {
             (TableKind::Derived { parent, .. }, None) => parent.window_grace_ms(),
             _ => None,
         }
+    }
+
+    /// Names the store the table's rows are kept in (for a source table: would be, once
+    /// something needs them).
+    pub(crate) fn with_store(self, store: impl Into<String>) -> Self {
+        *self.store.borrow_mut() = Some(store.into());
+        self
+    }
+
+    /// The store a join looks the table's rows up in: a source table is materialized for it
+    /// (Kafka Streams' value getter does the same). `None` for a table that keeps no rows of its
+    /// own (an unmaterialized `filter` or `map_values`).
+    pub(crate) fn lookup_store(&self) -> Option<String> {
+        if let TableKind::Source { materialized } = &self.kind {
+            materialized.set(true);
+        }
+        self.is_materialized()
+            .then(|| self.store.borrow().clone())
+            .flatten()
     }
 
     pub(crate) fn is_materialized(&self) -> bool {
@@ -436,7 +460,11 @@ where
             }
         }
         let name = graph.name_or(self.next_name.clone(), prefix);
-        let state = Rc::new(TableState::derived(store.is_some(), Rc::clone(&self.state)));
+        let mut state = TableState::derived(store.is_some(), Rc::clone(&self.state));
+        if let Some(store) = &store {
+            state = state.with_store(store);
+        }
+        let state = Rc::new(state);
         let (node, parent, table_state) = (name.clone(), self.node.clone(), Rc::clone(&state));
         graph.step(move |b| {
             let store_arc = store_spec

@@ -60,6 +60,7 @@ mod options;
 mod processors;
 mod session_stream;
 mod split;
+mod stream_table_join;
 mod suppress;
 mod windowed_codec;
 mod windowed_stream;
@@ -74,8 +75,8 @@ pub use grouped_table::KGroupedTable;
 pub use kstream::KStream;
 pub use ktable::KTable;
 pub use options::{
-    CodecChoice, Consumed, Explicit, Grouped, Inherit, Materialized, Produced, Repartitioned,
-    StoreType,
+    CodecChoice, Consumed, Explicit, Grouped, Inherit, Joined, Materialized, Produced,
+    Repartitioned, StoreType,
 };
 pub use session_stream::SessionWindowedKStream;
 pub use split::{Branched, BranchedKStream};

@@ -180,6 +180,27 @@ codec_options!(
 );
 
 codec_options!(
+    /// How a stream is joined with a table — Kafka Streams' `Joined`: the name of the join node
+    /// (which also names the repartition topic, `<name>-repartition`, when the stream's key
+    /// changed before the join) and the codecs of that repartition topic.
+    ///
+    /// ```
+    /// use streams_core::dsl::{Joined, StreamsBuilder};
+    /// let builder = StreamsBuilder::new();
+    /// let customers = builder.table::<String, String>("customers");
+    /// builder
+    ///     .stream::<String, String>("orders")
+    ///     .select_key(|_id, order| order.split(',').next().unwrap_or_default().to_string())
+    ///     .join_with(&customers, |order, customer| format!("{order} by {customer}"), Joined::named("enrich"))
+    ///     .to("enriched-orders");
+    /// let described = builder.build().unwrap().describe().to_string();
+    /// assert!(described.contains("(topic: enrich-repartition)"));
+    /// ```
+    Joined,
+    ()
+);
+
+codec_options!(
     /// An explicit repartition — Kafka Streams' `Repartitioned`: the topic's name
     /// (`<name>-repartition`), codecs and partition count.
     ///

@@ -185,6 +185,18 @@ pub enum TopologyError {
         /// The table it suppresses.
         table: String,
     },
+    /// A join looks rows up in a table that keeps none of its own: an unmaterialized `filter`
+    /// or `map_values` of another table.
+    #[error(
+        "join `{join}` looks rows up in table `{table}`, which keeps no rows of its own; \
+         materialize it (e.g. `filter_with(.., Materialized::named(..))`)"
+    )]
+    JoinTableNotMaterialized {
+        /// The join's node.
+        join: String,
+        /// The table's node.
+        table: String,
+    },
 }
 
 /// The shortest retention period a windowed aggregation's store may have, and why — part of

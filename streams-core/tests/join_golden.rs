@@ -1,0 +1,150 @@
+//! Joins against Kafka Streams itself: for each program of `tools/kafka-streams-golden`
+//! (`JoinGolden.java`), the same program written with our DSL must print the same `describe()`
+//! and, fed the same input script, write the same records as Kafka Streams'
+//! `TopologyTestDriver`, with the record cache on and off.
+
+mod golden_support;
+
+use golden_support::Goldens;
+use streams_core::dsl::{Joined, KStream, KTable, Materialized, StreamsBuilder};
+
+fn goldens() -> Goldens {
+    Goldens {
+        dir: "joins",
+        programs: vec![
+            ("st_inner", st_inner),
+            ("st_left_materialized", st_left_materialized),
+            ("st_named", st_named),
+            ("st_rekey_select_key", st_rekey_select_key),
+            ("st_rekey_map_named", st_rekey_map_named),
+        ],
+        pending: &[
+            "ss_inner_no_grace",
+            "ss_inner_grace",
+            "ss_left_grace",
+            "ss_left_no_grace",
+            "ss_outer_grace",
+            "ss_asymmetric_inner",
+            "ss_asymmetric_outer",
+            "ss_self_join",
+            "ss_named_inner",
+            "ss_named_outer",
+            "ss_rekey_unnamed",
+            "ss_rekey_named",
+            "ss_in_memory_stores",
+            "ss_logging_disabled",
+            "st_versioned_grace",
+            "st_versioned_grace_left",
+            "st_versioned_no_grace",
+            "sg_inner",
+            "sg_left_named",
+            "tt_inner",
+            "tt_left",
+            "tt_outer",
+            "tt_named_materialized",
+            "fk_inner",
+            "fk_left",
+            "fk_named",
+            "fk_left_key_extractor",
+            "cogroup_two",
+            "cogroup_three_named",
+            "cogroup_repartition",
+            "cogroup_windowed",
+            "cogroup_hopping_three",
+        ],
+    }
+}
+
+/// Keys may be null (`Option`); null values are dropped at the sources, as the joins drop them.
+type Stream = KStream<Option<String>, String>;
+
+/// The golden tool's joiner `l + "+" + r`.
+fn joined(l: String, r: String) -> String {
+    format!("{l}+{r}")
+}
+
+/// `l + "+" + r` with a missing right side (Java renders it `null`).
+fn left_joined(l: String, r: Option<String>) -> String {
+    format!("{l}+{}", r.as_deref().unwrap_or("null"))
+}
+
+/// The golden tool's `fkOf`: the part before the first `:`.
+fn fk_of(v: &str) -> Option<String> {
+    v.find(':').map(|i| v[..i].to_string())
+}
+
+/// The golden tool's `first`: the first character.
+fn first(v: &str) -> Option<String> {
+    v.chars().next().map(String::from)
+}
+
+fn java(s: &Option<String>) -> &str {
+    s.as_deref().unwrap_or("null")
+}
+
+fn input(b: &StreamsBuilder) -> Stream {
+    b.stream::<Option<String>, String>("input")
+}
+
+fn table(b: &StreamsBuilder) -> KTable<Option<String>, String> {
+    b.table::<Option<String>, String>("table")
+}
+
+fn named_table(b: &StreamsBuilder, store: &str) -> KTable<Option<String>, String> {
+    b.table_with("table", Default::default(), Materialized::named(store))
+}
+
+fn st_inner(b: &StreamsBuilder) {
+    let s = input(b);
+    let t = table(b);
+    s.join(&t, joined).to("output");
+}
+
+fn st_left_materialized(b: &StreamsBuilder) {
+    let s = input(b);
+    let t = named_table(b, "tbl");
+    s.left_join(&t, left_joined).to("output");
+}
+
+fn st_named(b: &StreamsBuilder) {
+    let s = input(b);
+    let t = table(b);
+    s.left_join_with(&t, left_joined, Joined::named("stj"))
+        .to("output");
+}
+
+fn st_rekey_select_key(b: &StreamsBuilder) {
+    let s = input(b).select_key(|_k, v| first(v));
+    let t = table(b);
+    s.join(&t, joined).to("output");
+}
+
+fn st_rekey_map_named(b: &StreamsBuilder) {
+    // `map` sees null values too (`k + "/" + v` in Java).
+    let s = b
+        .stream::<Option<String>, Option<String>>("input")
+        .map(|k, v| {
+            (
+                v.as_deref().and_then(fk_of),
+                format!("{}/{}", java(&k), java(&v)),
+            )
+        });
+    let t = named_table(b, "tbl");
+    s.left_join_with(&t, left_joined, Joined::named("rkj"))
+        .to("output");
+}
+
+#[test]
+fn every_golden_program_is_mirrored_or_pending() {
+    goldens().check_all_mirrored();
+}
+
+#[test]
+fn describe_matches_kafka_streams() {
+    goldens().check_describe();
+}
+
+#[test]
+fn outputs_match_kafka_streams_with_and_without_cache() {
+    goldens().check_outputs();
+}
