@@ -184,7 +184,7 @@ where
         let name = graph.name_or(joined.name.or(self.next_name.clone()), prefix);
         match store {
             Some(store) => {
-                let (node, null_kc, null_vc) = (name.clone(), kc.clone(), vc.clone());
+                let (node, null_kc, null_vc) = (name.clone(), kc.clone(), vc);
                 graph.step(move |b| {
                     let store_name: Arc<str> = Arc::from(store.as_str());
                     b.add_processor(
