@@ -6,7 +6,7 @@
 mod golden_support;
 
 use golden_support::Goldens;
-use streams_core::dsl::{Joined, KStream, KTable, Materialized, StreamsBuilder};
+use streams_core::dsl::{Consumed, Joined, KStream, KTable, Materialized, StreamsBuilder};
 
 fn goldens() -> Goldens {
     Goldens {
@@ -17,6 +17,10 @@ fn goldens() -> Goldens {
             ("st_named", st_named),
             ("st_rekey_select_key", st_rekey_select_key),
             ("st_rekey_map_named", st_rekey_map_named),
+            ("tt_inner", tt_inner),
+            ("tt_left", tt_left),
+            ("tt_outer", tt_outer),
+            ("tt_named_materialized", tt_named_materialized),
         ],
         pending: &[
             "ss_inner_no_grace",
@@ -38,10 +42,6 @@ fn goldens() -> Goldens {
             "st_versioned_no_grace",
             "sg_inner",
             "sg_left_named",
-            "tt_inner",
-            "tt_left",
-            "tt_outer",
-            "tt_named_materialized",
             "fk_inner",
             "fk_left",
             "fk_named",
@@ -91,7 +91,7 @@ fn table(b: &StreamsBuilder) -> KTable<Option<String>, String> {
 }
 
 fn named_table(b: &StreamsBuilder, store: &str) -> KTable<Option<String>, String> {
-    b.table_with("table", Default::default(), Materialized::named(store))
+    b.table_with("table", Consumed::new(), Materialized::named(store))
 }
 
 fn st_inner(b: &StreamsBuilder) {
@@ -131,6 +131,41 @@ fn st_rekey_map_named(b: &StreamsBuilder) {
         });
     let t = named_table(b, "tbl");
     s.left_join_with(&t, left_joined, Joined::named("rkj"))
+        .to("output");
+}
+
+/// `l + "+" + r` with either side missing.
+fn outer_joined(l: Option<String>, r: Option<String>) -> String {
+    format!("{}+{}", java(&l), java(&r))
+}
+
+fn tables(b: &StreamsBuilder) -> (KTable<String, String>, KTable<String, String>) {
+    (b.table("left"), b.table("right"))
+}
+
+fn tt_inner(b: &StreamsBuilder) {
+    let (l, r) = tables(b);
+    l.join(&r, joined).to_stream().to("output");
+}
+
+fn tt_left(b: &StreamsBuilder) {
+    let (l, r) = tables(b);
+    l.left_join(&r, left_joined).to_stream().to("output");
+}
+
+fn tt_outer(b: &StreamsBuilder) {
+    let (l, r) = tables(b);
+    l.outer_join(&r, outer_joined).to_stream().to("output");
+}
+
+fn tt_named_materialized(b: &StreamsBuilder) {
+    let l: KTable<String, String> =
+        b.table_with("left", Consumed::new(), Materialized::named("left-store"));
+    let r = b.table::<String, String>("right");
+    l.named("ttj")
+        .outer_join_with(&r, outer_joined, Materialized::named("tt-joined"))
+        .named("tt-ts")
+        .to_stream()
         .to("output");
 }
 

@@ -40,6 +40,11 @@ enum TableKind {
         materialized: bool,
         parent: Rc<TableState>,
     },
+    /// A table-table join: old values come from its own store, or from both sides.
+    Join {
+        materialized: bool,
+        sides: [Rc<TableState>; 2],
+    },
 }
 
 impl TableState {
@@ -68,6 +73,19 @@ impl TableState {
             kind: TableKind::Derived {
                 materialized,
                 parent,
+            },
+            send_old_values: Cell::new(false),
+            window_grace_ms: None,
+            store: std::cell::RefCell::new(None),
+        }
+    }
+
+    /// A join of two tables, kept in a store of its own if `materialized`.
+    pub(crate) fn join(materialized: bool, this: Rc<TableState>, other: Rc<TableState>) -> Self {
+        TableState {
+            kind: TableKind::Join {
+                materialized,
+                sides: [this, other],
             },
             send_old_values: Cell::new(false),
             window_grace_ms: None,
@@ -116,7 +134,9 @@ impl TableState {
         match &self.kind {
             TableKind::Source { materialized } => materialized.get(),
             TableKind::Aggregate => true,
-            TableKind::Derived { materialized, .. } => *materialized,
+            TableKind::Derived { materialized, .. } | TableKind::Join { materialized, .. } => {
+                *materialized
+            }
         }
     }
 
@@ -143,6 +163,18 @@ impl TableState {
             } => {
                 if !materialized && !parent.enable_sending_old_values(force_materialization) {
                     return false;
+                }
+            }
+            TableKind::Join {
+                materialized,
+                sides,
+            } => {
+                if !materialized {
+                    // Each side computes old results from its own old values and the other
+                    // side's row.
+                    for side in sides {
+                        side.enable_sending_old_values(true);
+                    }
                 }
             }
         }
@@ -181,7 +213,7 @@ pub struct KTable<K, V, KC = Inferred, VC = Inferred> {
     pub(crate) value_codec: VC,
     store: Option<String>,
     pub(crate) state: Rc<TableState>,
-    next_name: Option<String>,
+    pub(crate) next_name: Option<String>,
     types: PhantomData<fn() -> (K, V)>,
 }
 

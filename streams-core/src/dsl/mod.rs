@@ -62,6 +62,7 @@ mod session_stream;
 mod split;
 mod stream_table_join;
 mod suppress;
+mod table_table_join;
 mod windowed_codec;
 mod windowed_stream;
 #[cfg(test)]

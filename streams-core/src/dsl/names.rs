@@ -28,6 +28,9 @@ pub(crate) const TABLE_SELECT: &str = "KTABLE-SELECT-";
 pub(crate) const TABLE_AGGREGATE: &str = "KTABLE-AGGREGATE-";
 pub(crate) const TABLE_REDUCE: &str = "KTABLE-REDUCE-";
 pub(crate) const TABLE_SUPPRESS: &str = "KTABLE-SUPPRESS-";
+pub(crate) const TABLE_MERGE: &str = "KTABLE-MERGE-";
+pub(crate) const TABLE_JOIN_THIS: &str = "KTABLE-JOINTHIS-";
+pub(crate) const TABLE_JOIN_OTHER: &str = "KTABLE-JOINOTHER-";
 
 /// The suffix of repartition topics.
 pub(crate) const REPARTITION_SUFFIX: &str = "-repartition";

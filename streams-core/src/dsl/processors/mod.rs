@@ -7,6 +7,7 @@ pub(crate) mod stateless;
 pub(crate) mod stream_table_join;
 pub(crate) mod suppress;
 pub(crate) mod table;
+pub(crate) mod table_table_join;
 pub(crate) mod window_aggregate;
 
 /// The types a processor works on, marked without being owned (`fn() -> T` keeps the processor

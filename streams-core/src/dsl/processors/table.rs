@@ -40,7 +40,7 @@ impl<K: Clone + 'static, V: Clone + 'static> Materialization<K, V> {
     }
 }
 
-fn init_materialization<K: Clone + 'static, V: Clone + 'static>(
+pub(crate) fn init_materialization<K: Clone + 'static, V: Clone + 'static>(
     m: &mut Option<Materialization<K, V>>,
     ctx: &mut ProcessorContext<'_, K, Change<V>>,
     send_old_values: bool,
@@ -51,7 +51,7 @@ fn init_materialization<K: Clone + 'static, V: Clone + 'static>(
     }
 }
 
-fn commit_materialization<K: Clone + 'static, V: Clone + 'static>(
+pub(crate) fn commit_materialization<K: Clone + 'static, V: Clone + 'static>(
     m: &Option<Materialization<K, V>>,
     ctx: &mut ProcessorContext<'_, K, Change<V>>,
 ) -> Result<(), ProcessorError> {
@@ -62,7 +62,7 @@ fn commit_materialization<K: Clone + 'static, V: Clone + 'static>(
 }
 
 /// Writes `new` (a delete for `None`) and forwards the change the way the store's cache allows.
-fn put_and_forward<K: Clone + 'static, V: Clone + 'static>(
+pub(crate) fn put_and_forward<K: Clone + 'static, V: Clone + 'static>(
     m: &Materialization<K, V>,
     record: Record<K, Change<V>>,
     ctx: &mut ProcessorContext<'_, K, Change<V>>,
