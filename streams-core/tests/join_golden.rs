@@ -6,12 +6,30 @@
 mod golden_support;
 
 use golden_support::Goldens;
-use streams_core::dsl::{Consumed, Joined, KStream, KTable, Materialized, StreamsBuilder};
+use std::time::Duration;
+
+use streams_core::dsl::{
+    Consumed, JoinWindows, Joined, KStream, KTable, Materialized, StreamJoined, StreamsBuilder,
+};
 
 fn goldens() -> Goldens {
     Goldens {
         dir: "joins",
         programs: vec![
+            ("ss_inner_no_grace", ss_inner_no_grace),
+            ("ss_inner_grace", ss_inner_grace),
+            ("ss_left_grace", ss_left_grace),
+            ("ss_left_no_grace", ss_left_no_grace),
+            ("ss_outer_grace", ss_outer_grace),
+            ("ss_asymmetric_inner", ss_asymmetric_inner),
+            ("ss_asymmetric_outer", ss_asymmetric_outer),
+            ("ss_self_join", ss_self_join),
+            ("ss_named_inner", ss_named_inner),
+            ("ss_named_outer", ss_named_outer),
+            ("ss_rekey_unnamed", ss_rekey_unnamed),
+            ("ss_rekey_named", ss_rekey_named),
+            ("ss_in_memory_stores", ss_in_memory_stores),
+            ("ss_logging_disabled", ss_logging_disabled),
             ("st_inner", st_inner),
             ("st_left_materialized", st_left_materialized),
             ("st_named", st_named),
@@ -23,20 +41,6 @@ fn goldens() -> Goldens {
             ("tt_named_materialized", tt_named_materialized),
         ],
         pending: &[
-            "ss_inner_no_grace",
-            "ss_inner_grace",
-            "ss_left_grace",
-            "ss_left_no_grace",
-            "ss_outer_grace",
-            "ss_asymmetric_inner",
-            "ss_asymmetric_outer",
-            "ss_self_join",
-            "ss_named_inner",
-            "ss_named_outer",
-            "ss_rekey_unnamed",
-            "ss_rekey_named",
-            "ss_in_memory_stores",
-            "ss_logging_disabled",
             "st_versioned_grace",
             "st_versioned_grace_left",
             "st_versioned_no_grace",
@@ -166,6 +170,140 @@ fn tt_named_materialized(b: &StreamsBuilder) {
         .outer_join_with(&r, outer_joined, Materialized::named("tt-joined"))
         .named("tt-ts")
         .to_stream()
+        .to("output");
+}
+
+/// Both sides of a stream-stream join see nulls as Kafka Streams does (a null value still
+/// moves the join's time on).
+type NullableStream = KStream<Option<String>, Option<String>>;
+
+fn sides(b: &StreamsBuilder) -> (NullableStream, NullableStream) {
+    (b.stream("left"), b.stream("right"))
+}
+
+fn ss_joined(l: Option<String>, r: Option<String>) -> String {
+    format!("{}+{}", java(&l), java(&r))
+}
+
+fn ss_left_joined(l: Option<String>, r: Option<Option<String>>) -> String {
+    ss_joined(l, r.flatten())
+}
+
+fn ss_outer_joined(l: Option<Option<String>>, r: Option<Option<String>>) -> String {
+    ss_joined(l.flatten(), r.flatten())
+}
+
+fn no_grace(secs: u64) -> JoinWindows {
+    JoinWindows::of_time_difference_with_no_grace(Duration::from_secs(secs))
+}
+
+fn grace(secs: u64, grace: u64) -> JoinWindows {
+    JoinWindows::of_time_difference_and_grace(Duration::from_secs(secs), Duration::from_secs(grace))
+}
+
+fn ss_inner_no_grace(b: &StreamsBuilder) {
+    let (l, r) = sides(b);
+    l.join_stream(&r, ss_joined, no_grace(5)).to("output");
+}
+
+fn ss_inner_grace(b: &StreamsBuilder) {
+    let (l, r) = sides(b);
+    l.join_stream(&r, ss_joined, grace(5, 3)).to("output");
+}
+
+fn ss_left_grace(b: &StreamsBuilder) {
+    let (l, r) = sides(b);
+    l.left_join_stream(&r, ss_left_joined, grace(5, 3))
+        .to("output");
+}
+
+fn ss_left_no_grace(b: &StreamsBuilder) {
+    let (l, r) = sides(b);
+    l.left_join_stream(&r, ss_left_joined, no_grace(5))
+        .to("output");
+}
+
+fn ss_outer_grace(b: &StreamsBuilder) {
+    let (l, r) = sides(b);
+    l.outer_join_stream(&r, ss_outer_joined, grace(5, 3))
+        .to("output");
+}
+
+fn ss_asymmetric_inner(b: &StreamsBuilder) {
+    let (l, r) = sides(b);
+    let windows = grace(5, 2)
+        .before(Duration::from_secs(1))
+        .after(Duration::from_secs(4));
+    l.join_stream(&r, ss_joined, windows).to("output");
+}
+
+fn ss_asymmetric_outer(b: &StreamsBuilder) {
+    let (l, r) = sides(b);
+    let windows = no_grace(1).after(Duration::from_secs(4));
+    l.outer_join_stream(&r, ss_outer_joined, windows)
+        .to("output");
+}
+
+fn ss_self_join(b: &StreamsBuilder) {
+    let s: NullableStream = b.stream("input");
+    s.join_stream(&s, ss_joined, no_grace(5)).to("output");
+}
+
+fn ss_named_inner(b: &StreamsBuilder) {
+    let (l, r) = sides(b);
+    let joined = StreamJoined::new()
+        .with_store_name("sj-store")
+        .with_name("sj");
+    l.join_stream_with(&r, ss_joined, grace(5, 3), joined)
+        .to("output");
+}
+
+fn ss_named_outer(b: &StreamsBuilder) {
+    let (l, r) = sides(b);
+    let joined = StreamJoined::new()
+        .with_name("oj")
+        .with_store_name("oj-store");
+    l.outer_join_stream_with(&r, ss_outer_joined, grace(5, 3), joined)
+        .to("output");
+}
+
+fn ss_rekey_unnamed(b: &StreamsBuilder) {
+    let l: NullableStream = b.stream("left");
+    let l = l.select_key(|_k, v| v.as_deref().and_then(first));
+    let r: NullableStream = b.stream("right");
+    l.join_stream(&r, ss_joined, no_grace(5)).to("output");
+}
+
+fn ss_rekey_named(b: &StreamsBuilder) {
+    let (l, r) = sides(b);
+    let r = r.map(|k, v| {
+        (
+            v.as_deref().and_then(first),
+            Some(format!("{}/{}", java(&k), java(&v))),
+        )
+    });
+    let joined = StreamJoined::new()
+        .with_store_name("rk-store")
+        .with_name("rk");
+    l.left_join_stream_with(&r, ss_left_joined, grace(5, 1), joined)
+        .to("output");
+}
+
+fn ss_in_memory_stores(b: &StreamsBuilder) {
+    let (l, r) = sides(b);
+    let joined = StreamJoined::new()
+        .with_this_store_in_memory("mem-this")
+        .with_other_store_in_memory("mem-other");
+    l.left_join_stream_with(&r, ss_left_joined, grace(5, 3), joined)
+        .to("output");
+}
+
+fn ss_logging_disabled(b: &StreamsBuilder) {
+    let (l, r) = sides(b);
+    let joined = StreamJoined::new()
+        .with_store_name("nolog")
+        .with_logging_disabled();
+    l.outer_join_stream_with(&r, ss_outer_joined, no_grace(2), joined)
         .to("output");
 }
 

@@ -60,6 +60,7 @@ mod options;
 mod processors;
 mod session_stream;
 mod split;
+mod stream_stream_join;
 mod stream_table_join;
 mod suppress;
 mod table_table_join;
@@ -77,7 +78,7 @@ pub use kstream::KStream;
 pub use ktable::KTable;
 pub use options::{
     CodecChoice, Consumed, Explicit, Grouped, Inherit, Joined, Materialized, Produced,
-    Repartitioned, StoreType,
+    Repartitioned, StoreType, StreamJoined,
 };
 pub use session_stream::SessionWindowedKStream;
 pub use split::{Branched, BranchedKStream};
@@ -89,6 +90,8 @@ pub use suppress::{
 };
 pub use windowed_codec::{SessionWindowedCodec, TimeWindowedCodec};
 pub use windowed_stream::TimeWindowedKStream;
-pub use windows::{EmitStrategy, SessionWindows, SlidingWindows, TimeWindows, WindowedBy};
+pub use windows::{
+    EmitStrategy, JoinWindows, SessionWindows, SlidingWindows, TimeWindows, WindowedBy,
+};
 
 pub use crate::state::{Window, Windowed};

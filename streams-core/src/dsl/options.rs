@@ -472,3 +472,74 @@ impl<KC, VC> Consumed<KC, VC> {
         self
     }
 }
+
+/// How a stream-stream join keeps its records and names its nodes — Kafka Streams'
+/// `StreamJoined`: the processor names (`with_name`: `<name>-this-windowed`, `<name>-merge`,
+/// …, and the repartition topics `<name>-left-repartition` / `<name>-right-repartition`), the
+/// store names (`with_store_name`: `<store>-this-join-store`, …), in-memory stores instead of
+/// RocksDB, and changelog logging.
+///
+/// ```
+/// use std::time::Duration;
+/// use streams_core::dsl::{JoinWindows, StreamJoined, StreamsBuilder};
+/// let builder = StreamsBuilder::new();
+/// let clicks = builder.stream::<String, String>("clicks");
+/// let views = builder.stream::<String, String>("views");
+/// clicks
+///     .join_stream_with(
+///         &views,
+///         |click, view| format!("{click} after {view}"),
+///         JoinWindows::of_time_difference_with_no_grace(Duration::from_secs(60)),
+///         StreamJoined::new().with_name("click-view").with_store_name("click-view-store"),
+///     )
+///     .to("clicks-after-views");
+/// let described = builder.build().unwrap().describe().to_string();
+/// assert!(described.contains("click-view-this-join (stores: [click-view-store-other-join-store])"));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct StreamJoined {
+    pub(crate) name: Option<String>,
+    pub(crate) store_name: Option<String>,
+    pub(crate) this_store_in_memory: Option<String>,
+    pub(crate) other_store_in_memory: Option<String>,
+    pub(crate) logging: Option<bool>,
+}
+
+impl StreamJoined {
+    /// Generated names, RocksDB stores, changelogs on.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Names the join's processors (and repartition topics).
+    pub fn with_name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Names the join's stores after `store_name` (Kafka Streams' `StreamJoined.as`).
+    pub fn with_store_name(mut self, store_name: impl Into<String>) -> Self {
+        self.store_name = Some(store_name.into());
+        self
+    }
+
+    /// Keeps this stream's records in an in-memory window store named `store` (Kafka Streams'
+    /// `withThisStoreSupplier(Stores.inMemoryWindowStore(..))`); the shared store of a left or
+    /// outer join is then in memory too, named after it.
+    pub fn with_this_store_in_memory(mut self, store: impl Into<String>) -> Self {
+        self.this_store_in_memory = Some(store.into());
+        self
+    }
+
+    /// Keeps the other stream's records in an in-memory window store named `store`.
+    pub fn with_other_store_in_memory(mut self, store: impl Into<String>) -> Self {
+        self.other_store_in_memory = Some(store.into());
+        self
+    }
+
+    /// No changelog topics for the join's stores (they are not restored after a failure).
+    pub fn with_logging_disabled(mut self) -> Self {
+        self.logging = Some(false);
+        self
+    }
+}

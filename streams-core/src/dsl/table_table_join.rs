@@ -256,8 +256,7 @@ where
             (Some(this_store), Some(other_store)) => {
                 let (this_node, other_node) = (self.node.clone(), other.node.clone());
                 let (key_codec, join_state) = (self.key_codec.clone(), Rc::clone(&state));
-                let (merge_node, this_side, other_side) =
-                    (merge.clone(), this_name, other_name);
+                let (merge_node, this_side, other_side) = (merge.clone(), this_name, other_name);
                 graph.step(move |b| {
                     let send_old_values = join_state.sends_old_values();
                     // A materialized join takes old results from its own store.

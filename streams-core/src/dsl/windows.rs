@@ -372,3 +372,83 @@ mod tests {
         assert_eq!(fine.problem("agg"), None);
     }
 }
+
+/// How close in time two records must be to join — Kafka Streams' `JoinWindows`: a record at
+/// `t` of the left stream joins the right stream's records of the same key from
+/// `t − before` to `t + after` (both included); records that arrive more than the grace period
+/// after their window closed join nothing. A left or outer join emits a record without partner
+/// once its window closed (its time plus `after`, plus the grace period).
+///
+/// ```
+/// use std::time::Duration;
+/// use streams_core::dsl::JoinWindows;
+///
+/// let within_a_minute = JoinWindows::of_time_difference_and_grace(
+///     Duration::from_secs(60),
+///     Duration::from_secs(10),
+/// );
+/// assert_eq!((within_a_minute.before_ms(), within_a_minute.after_ms()), (60_000, 60_000));
+/// // Only right records after the left one, up to 30 s.
+/// let after_only = JoinWindows::of_time_difference_with_no_grace(Duration::from_secs(30))
+///     .before(Duration::ZERO);
+/// assert_eq!((after_only.before_ms(), after_only.after_ms(), after_only.grace_ms()), (0, 30_000, 0));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct JoinWindows {
+    before_ms: i64,
+    after_ms: i64,
+    grace_ms: i64,
+}
+
+impl JoinWindows {
+    /// Records at most `time_difference` apart join; records later than `grace` after their
+    /// window closed are dropped.
+    pub fn of_time_difference_and_grace(time_difference: Duration, grace: Duration) -> Self {
+        JoinWindows {
+            before_ms: ms(time_difference),
+            after_ms: ms(time_difference),
+            grace_ms: ms(grace),
+        }
+    }
+
+    /// Records at most `time_difference` apart join; no grace period.
+    pub fn of_time_difference_with_no_grace(time_difference: Duration) -> Self {
+        Self::of_time_difference_and_grace(time_difference, Duration::ZERO)
+    }
+
+    /// A left record joins right records up to `time_difference` older than it.
+    pub fn before(self, time_difference: Duration) -> Self {
+        JoinWindows {
+            before_ms: ms(time_difference),
+            ..self
+        }
+    }
+
+    /// A left record joins right records up to `time_difference` newer than it.
+    pub fn after(self, time_difference: Duration) -> Self {
+        JoinWindows {
+            after_ms: ms(time_difference),
+            ..self
+        }
+    }
+
+    /// How much older a right record may be (ms).
+    pub fn before_ms(&self) -> i64 {
+        self.before_ms
+    }
+
+    /// How much newer a right record may be (ms).
+    pub fn after_ms(&self) -> i64 {
+        self.after_ms
+    }
+
+    /// The grace period (ms).
+    pub fn grace_ms(&self) -> i64 {
+        self.grace_ms
+    }
+
+    /// The size of the windows the join stores keep: `before + after`.
+    pub(crate) fn size_ms(&self) -> i64 {
+        self.before_ms.saturating_add(self.after_ms)
+    }
+}

@@ -235,6 +235,8 @@ struct Spec {
     /// Values are [`ValueAndTimestamp`]s (timestamped window stores; the kind says it for
     /// key-value stores).
     timestamped: bool,
+    /// A window store that keeps duplicates.
+    retain_duplicates: bool,
 }
 
 impl Spec {
@@ -249,12 +251,14 @@ impl Spec {
             retention: None,
             window_size: None,
             timestamped: kind == StoreKind::TimestampedKeyValue,
+            retain_duplicates: false,
         }
     }
 
     /// How the changelog's keys relate to the store's.
     fn key_format(&self) -> KeyFormat {
         match self.kind {
+            StoreKind::Window if self.retain_duplicates => KeyFormat::WindowWithSeq,
             StoreKind::Window => KeyFormat::Window,
             StoreKind::Session => KeyFormat::Session,
             _ => KeyFormat::Plain,
@@ -274,10 +278,10 @@ impl Spec {
                 }
             },
             StoreKind::Window | StoreKind::Session => {
-                let schema = if self.kind == StoreKind::Window {
-                    KeySchema::Window
-                } else {
-                    KeySchema::Session
+                let schema = match self.kind {
+                    StoreKind::Window if self.retain_duplicates => KeySchema::WindowWithSeq,
+                    StoreKind::Window => KeySchema::Window,
+                    _ => KeySchema::Session,
                 };
                 let retention_ms = retention_param(name, self.retention.unwrap_or_default())?;
                 if let Some(size) = self.window_size {
@@ -510,14 +514,48 @@ where
     fn build(&self, ctx: &StoreContext) -> Result<BuiltStore, StoreError> {
         let (top, lifecycle) = self.spec.open(ctx)?;
         let size = duration_ms(self.spec.window_size.unwrap_or_default());
-        let handle = WindowStore::<K, V>::new(
+        let mut handle = WindowStore::<K, V>::new(
             &self.spec.name,
             top,
             size,
             self.key_codec.clone(),
             self.value_codec.clone(),
         );
+        if self.spec.retain_duplicates {
+            handle = handle.keeping_duplicates();
+        }
         Ok(BuiltStore::new(handle, lifecycle))
+    }
+}
+
+impl<K, V, KC, VC> WindowStoreBuilder<K, V, KC, VC> {
+    /// Keeps every value put, also several for the same key and window start, in the order
+    /// put (Kafka Streams' `retainDuplicates`, what stream-stream joins keep their records in);
+    /// a null value is ignored instead of deleting. Changelog keys carry the sequence number,
+    /// as Kafka Streams' do.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use streams_core::codec::Utf8;
+    /// use streams_core::processor::TaskId;
+    /// use streams_core::state::{StoreBuilder, StoreContext, Stores, WindowStore};
+    ///
+    /// let built = Stores::in_memory_window_store(
+    ///     "seen", Duration::from_secs(60), Duration::from_secs(10), Utf8, Utf8,
+    /// )
+    /// .with_retain_duplicates()
+    /// .build(&StoreContext::new(TaskId { subtopology: 0, partition: 0 }, "app", std::env::temp_dir()))
+    /// .unwrap();
+    /// let seen: WindowStore<String, String> = built.handle().unwrap();
+    /// let k = "k".to_string();
+    /// seen.put(&k, &"a".to_string(), 1_000).unwrap();
+    /// seen.put(&k, &"b".to_string(), 1_000).unwrap();
+    /// let values: Vec<_> = seen.fetch(&k, 0, 2_000).unwrap().map(|r| r.unwrap().1).collect();
+    /// assert_eq!(values, ["a", "b"]);
+    /// ```
+    pub fn with_retain_duplicates(mut self) -> Self {
+        self.spec.retain_duplicates = true;
+        self
     }
 }
 

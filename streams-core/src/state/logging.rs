@@ -76,6 +76,9 @@ pub(crate) enum KeyFormat {
     /// Store `[key][end][start]` ↔ changelog `[key][end][start]`, big-endian: Kafka Streams'
     /// `SessionKeySchema.toBinary`.
     Session,
+    /// Store `[key][start][sequence number]` ↔ changelog the same with a big-endian start: a
+    /// window store that keeps duplicates.
+    WindowWithSeq,
 }
 
 /// Bytes of the sequence number after a window changelog key's start.
@@ -86,8 +89,17 @@ impl KeyFormat {
     fn times(self) -> usize {
         match self {
             KeyFormat::Plain => 0,
-            KeyFormat::Window => 1,
+            KeyFormat::Window | KeyFormat::WindowWithSeq => 1,
             KeyFormat::Session => 2,
+        }
+    }
+
+    /// Bytes after the timestamps of a store key.
+    fn trailer(self) -> usize {
+        if self == KeyFormat::WindowWithSeq {
+            SEQNUM_BYTES
+        } else {
+            0
         }
     }
 
@@ -96,7 +108,7 @@ impl KeyFormat {
         if self == KeyFormat::Plain {
             return Some(Cow::Borrowed(key));
         }
-        let at = key.len().checked_sub(8 * self.times())?;
+        let at = key.len().checked_sub(8 * self.times() + self.trailer())?;
         let mut out = Vec::with_capacity(key.len() + SEQNUM_BYTES);
         out.extend_from_slice(key);
         for i in 0..self.times() {
@@ -117,7 +129,7 @@ impl KeyFormat {
             KeyFormat::Window => &key[..key.len().checked_sub(SEQNUM_BYTES)?],
             _ => key,
         };
-        let at = key.len().checked_sub(8 * self.times())?;
+        let at = key.len().checked_sub(8 * self.times() + self.trailer())?;
         let mut out = key.to_vec();
         for i in 0..self.times() {
             out[at + 8 * i] ^= 0x80;

@@ -85,6 +85,9 @@ pub(crate) fn decode_time(bytes: &[u8]) -> Option<i64> {
 pub(crate) enum KeySchema {
     /// `[key][start]`: segmented by window start.
     Window,
+    /// `[key][start][sequence number]`: a window store that keeps duplicates (Kafka Streams'
+    /// `retainDuplicates`, the stores of stream-stream joins), segmented by window start.
+    WindowWithSeq,
     /// `[key][end][start]`: segmented by session end.
     Session,
 }
@@ -94,6 +97,7 @@ impl KeySchema {
     pub(crate) fn suffix_len(self) -> usize {
         match self {
             KeySchema::Window => 8,
+            KeySchema::WindowWithSeq => 12,
             KeySchema::Session => 16,
         }
     }

@@ -78,6 +78,8 @@ pub type TimestampedWindowStore<K, V> = WindowStore<K, ValueAndTimestamp<V>>;
 pub struct WindowStore<K, V> {
     core: Rc<Core<K, V>>,
     window_size_ms: i64,
+    /// Keeping duplicates: the sequence number of the last put, appended to its key.
+    seqnum: Option<Rc<std::cell::Cell<u32>>>,
 }
 
 impl<K, V> Clone for WindowStore<K, V> {
@@ -85,6 +87,7 @@ impl<K, V> Clone for WindowStore<K, V> {
         WindowStore {
             core: Rc::clone(&self.core),
             window_size_ms: self.window_size_ms,
+            seqnum: self.seqnum.clone(),
         }
     }
 }
@@ -109,7 +112,24 @@ impl<K: 'static, V: 'static> WindowStore<K, V> {
         WindowStore {
             core: Rc::new(Core::new(name, store, key_codec, value_codec)),
             window_size_ms,
+            seqnum: None,
         }
+    }
+
+    /// The handle of a store that keeps duplicates (its keys end in a sequence number).
+    pub(crate) fn keeping_duplicates(mut self) -> Self {
+        self.seqnum = Some(Rc::new(std::cell::Cell::new(0)));
+        self
+    }
+
+    /// The suffix after the key bytes: the window start, and when keeping duplicates a
+    /// sequence number (`seq`: the put's, or the bound of a range).
+    fn suffix(&self, start: i64, seq: u32) -> Vec<u8> {
+        let mut suffix = encode_time(start).to_vec();
+        if self.seqnum.is_some() {
+            suffix.extend_from_slice(&seq.to_be_bytes());
+        }
+        suffix
     }
 
     /// A standalone in-memory window store, outside any topology (for tests and examples).
@@ -139,6 +159,20 @@ impl<K: 'static, V: 'static> WindowStore<K, V> {
     /// it. A write to an expired window is dropped.
     pub fn put(&self, key: &K, value: &V, window_start_ms: i64) -> Result<(), StoreError> {
         let core = &self.core;
+        if let Some(seqnum) = &self.seqnum {
+            // Kafka Streams' `maybeUpdateSeqnumForDups`: every put is a new entry; a null is
+            // not one.
+            return core.with_value(value, |bytes| {
+                let Some(bytes) = bytes else {
+                    return Ok(());
+                };
+                let seq = seqnum.get().wrapping_add(1) & 0x7fff_ffff;
+                seqnum.set(seq);
+                let mut k = core.encode_key(key)?;
+                k.extend_from_slice(&self.suffix(window_start_ms, seq));
+                core.store.put(&k, Some(bytes), None)
+            });
+        }
         core.with_key(key, &encode_time(window_start_ms), |k| {
             core.put_raw(k, value)
         })
@@ -267,8 +301,8 @@ impl<K: 'static, V: 'static> WindowStore<K, V> {
     ) -> Result<WindowIter<K, V>, StoreError> {
         let key = self.core.encode_key(key)?;
         let range = ByteRange::inclusive(
-            [key.as_slice(), &encode_time(from_ms)].concat(),
-            [key.as_slice(), &encode_time(to_ms)].concat(),
+            [key.as_slice(), &self.suffix(from_ms, 0)].concat(),
+            [key.as_slice(), &self.suffix(to_ms, u32::MAX)].concat(),
         );
         Ok(WindowIter {
             inner: self.windowed(range, reverse, Some(key.len()), (from_ms, to_ms)),
@@ -287,8 +321,8 @@ impl<K: 'static, V: 'static> WindowStore<K, V> {
         let lo = self.core.encode_key(key_from)?;
         let hi = self.core.encode_key(key_to)?;
         let range = ByteRange {
-            from: Bound::Included([lo.as_slice(), &encode_time(i64::MIN)].concat()),
-            to: Bound::Included([hi.as_slice(), &encode_time(i64::MAX)].concat()),
+            from: Bound::Included([lo.as_slice(), &self.suffix(i64::MIN, 0)].concat()),
+            to: Bound::Included([hi.as_slice(), &self.suffix(i64::MAX, u32::MAX)].concat()),
         };
         let lo_hi = (lo, hi);
         let mut iter = self.windowed(range, false, None, (from_ms, to_ms));
@@ -322,6 +356,11 @@ impl<K: 'static, V: 'static> WindowStore<K, V> {
             key_bounds: None,
             times,
             size: self.window_size_ms,
+            schema: if self.seqnum.is_some() {
+                KeySchema::WindowWithSeq
+            } else {
+                KeySchema::Window
+            },
         }
     }
 }
@@ -365,6 +404,7 @@ pub struct WindowedIter<K, V> {
     key_bounds: Option<(Vec<u8>, Vec<u8>)>,
     times: (i64, i64),
     size: i64,
+    schema: KeySchema,
 }
 
 impl<K: 'static, V: 'static> WindowedIter<K, V> {
@@ -375,13 +415,13 @@ impl<K: 'static, V: 'static> WindowedIter<K, V> {
                 Ok(entry) => entry,
                 Err(e) => return Some(Err(e)),
             };
-            let Some(start) = KeySchema::Window.segment_time(&key) else {
+            let Some(start) = self.schema.segment_time(&key) else {
                 return Some(Err(StoreError::corrupt(
                     &self.core.name,
                     "window key without its 8-byte window start",
                 )));
             };
-            key.truncate(key.len() - 8);
+            key.truncate(key.len() - self.schema.suffix_len());
             // Keys are variable-length: `[key][time]` ranges can hold longer keys sharing a
             // prefix, so check the exact key (as Kafka Streams' window key schema does).
             if self.key_len.is_some_and(|n| n != key.len())
