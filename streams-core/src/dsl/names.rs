@@ -20,6 +20,8 @@ pub(crate) const AGGREGATE: &str = "KSTREAM-AGGREGATE-";
 pub(crate) const JOIN: &str = "KSTREAM-JOIN-";
 pub(crate) const LEFT_JOIN: &str = "KSTREAM-LEFTJOIN-";
 pub(crate) const REDUCE: &str = "KSTREAM-REDUCE-";
+pub(crate) const COGROUP_AGGREGATE: &str = "COGROUPKSTREAM-AGGREGATE-";
+pub(crate) const COGROUP_MERGE: &str = "COGROUPKSTREAM-MERGE-";
 pub(crate) const TABLE_SOURCE: &str = "KTABLE-SOURCE-";
 pub(crate) const TABLE_FILTER: &str = "KTABLE-FILTER-";
 pub(crate) const TABLE_MAP_VALUES: &str = "KTABLE-MAPVALUES-";
@@ -28,6 +30,10 @@ pub(crate) const TABLE_SELECT: &str = "KTABLE-SELECT-";
 pub(crate) const TABLE_AGGREGATE: &str = "KTABLE-AGGREGATE-";
 pub(crate) const TABLE_REDUCE: &str = "KTABLE-REDUCE-";
 pub(crate) const TABLE_SUPPRESS: &str = "KTABLE-SUPPRESS-";
+
+/// The suffixes of a named cogroup's nodes: `<name>-cogroup-agg-<input>`, `<name>-cogroup-merge`.
+pub(crate) const COGROUP_AGGREGATE_SUFFIX: &str = "-cogroup-agg-";
+pub(crate) const COGROUP_MERGE_SUFFIX: &str = "-cogroup-merge";
 
 /// The suffix of repartition topics.
 pub(crate) const REPARTITION_SUFFIX: &str = "-repartition";
