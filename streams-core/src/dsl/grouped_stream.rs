@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use crate::codec::{Codec, Inferred};
 
+use super::cogrouped_stream::CogroupedKStream;
 use super::graph::{Shared, add_kv_store, add_repartition};
 use super::ktable::{KTable, TableState};
 use super::names;
@@ -49,6 +50,9 @@ pub struct KGroupedStream<K, V, KC, VC> {
     repartition_required: bool,
     grouped_name: Option<String>,
     next_name: Option<String>,
+    /// Which grouped stream this is (clones are the same one): a cogroup keeps one aggregator
+    /// per grouped stream, as Kafka Streams keys them by the `KGroupedStream` object.
+    identity: Rc<()>,
     types: PhantomData<fn() -> (K, V)>,
 }
 
@@ -62,6 +66,7 @@ impl<K, V, KC: Clone, VC: Clone> Clone for KGroupedStream<K, V, KC, VC> {
             repartition_required: self.repartition_required,
             grouped_name: self.grouped_name.clone(),
             next_name: self.next_name.clone(),
+            identity: Rc::clone(&self.identity),
             types: PhantomData,
         }
     }
@@ -90,6 +95,7 @@ where
             repartition_required,
             grouped_name,
             next_name: None,
+            identity: Rc::new(()),
             types: PhantomData,
         }
     }
@@ -235,6 +241,50 @@ where
         windows.windowed(self)
     }
 
+    /// Starts a cogroup with this stream as its first input, folded into the aggregate with
+    /// `aggregator(key, value, aggregate)` — Kafka Streams' `cogroup(aggregator)`. Add more
+    /// grouped streams of the same key type, each with its own aggregator, with
+    /// [`CogroupedKStream::cogroup`], then [`aggregate`](CogroupedKStream::aggregate) them all
+    /// into one table (or [`windowed_by`](CogroupedKStream::windowed_by) first). The table
+    /// inherits this stream's key codec; a name given with [`named`](Self::named) names the
+    /// cogroup's nodes.
+    ///
+    /// ```
+    /// use streams_core::codec::{I64, Nullable, Utf8};
+    /// use streams_core::dsl::{Materialized, StreamsBuilder};
+    /// use streams_core::testing::TopologyTestDriver;
+    ///
+    /// let builder = StreamsBuilder::new();
+    /// let deposits = builder.stream::<String, i64>("deposits").group_by_key();
+    /// let withdrawals = builder.stream::<String, i64>("withdrawals").group_by_key();
+    /// deposits
+    ///     .cogroup(|_account, amount, balance: i64| balance + amount)
+    ///     .cogroup(&withdrawals, |_account, amount, balance| balance - amount)
+    ///     .aggregate_with(|| 0, Materialized::named("balances"))
+    ///     .to_stream()
+    ///     .to("balance-updates");
+    /// let driver = TopologyTestDriver::new(builder.build().unwrap()).unwrap();
+    /// let deposits = driver.create_input_topic("deposits", Utf8, I64);
+    /// let withdrawals = driver.create_input_topic("withdrawals", Utf8, I64);
+    /// deposits.pipe_input("acc-1".to_string(), 100).unwrap();
+    /// withdrawals.pipe_input("acc-1".to_string(), 30).unwrap();
+    /// deposits.pipe_input("acc-1".to_string(), 5).unwrap();
+    /// let balances = driver.create_output_topic("balance-updates", Utf8, Nullable(I64));
+    /// assert_eq!(balances.read_values_to_list().unwrap(), [Some(100), Some(70), Some(75)]);
+    /// ```
+    pub fn cogroup<VA, F>(&self, aggregator: F) -> CogroupedKStream<K, VA, KC>
+    where
+        VA: Clone + 'static,
+        F: Fn(&K, V, VA) -> VA + Send + Sync + 'static,
+    {
+        CogroupedKStream::new(self, aggregator)
+    }
+
+    /// Which grouped stream this is (see [`CogroupedKStream::cogroup`]).
+    pub(crate) fn identity(&self) -> &Rc<()> {
+        &self.identity
+    }
+
     /// What a windowed stream made by [`windowed_by`](Self::windowed_by) keeps of this one.
     pub(crate) fn source(&self) -> GroupedSource<K, V, KC, VC> {
         GroupedSource {
@@ -302,6 +352,7 @@ where
                     key_codec: null_kc.clone(),
                     value_codec: null_vc.clone(),
                     send_old_values,
+                    shared_store: false,
                     forwarder: None,
                     types: PhantomData,
                 },

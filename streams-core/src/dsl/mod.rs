@@ -34,6 +34,7 @@
 //! | `windowedBy(TimeWindows.ofSizeAndGrace(s, g).advanceBy(a))`, `SlidingWindows`, `SessionWindows` | `windowed_by(TimeWindows::of_size_and_grace(s, g).advance_by(a))`, … (one `windowed_by` for all three) |
 //! | `.emitStrategy(EmitStrategy.onWindowClose())` | `.emit_strategy(EmitStrategy::OnWindowClose)` |
 //! | `sessionWindowed.aggregate(init, agg, merger)` | `aggregate(init, agg, merger)` |
+//! | `g1.cogroup(agg1).cogroup(g2, agg2).aggregate(init, Named.as("n"), Materialized.as("s"))` | `g1.cogroup(agg1).cogroup(&g2, agg2).named("n").aggregate_with(init, Materialized::named("s"))` (also `.windowed_by(TimeWindows/SlidingWindows/SessionWindows)` before `aggregate`) |
 //! | `suppress(Suppressed.untilWindowCloses(BufferConfig.unbounded()))` | `suppress(Suppressed::until_window_closes(BufferConfig::unbounded()))` (windowed tables only: a compile error otherwise) |
 //! | `WindowedSerdes.timeWindowedSerdeFrom(String.class, size)` | `TimeWindowedCodec::new(Utf8, size)` (a windowed table's default key codec) |
 //!
@@ -48,6 +49,10 @@
 
 mod builder;
 mod change;
+#[cfg(test)]
+mod cogroup_tests;
+mod cogrouped_stream;
+mod cogrouped_windowed;
 #[cfg(test)]
 mod error_tests;
 mod graph;
@@ -72,6 +77,8 @@ mod windows;
 
 pub use builder::StreamsBuilder;
 pub use change::{Change, ChangeCodec};
+pub use cogrouped_stream::CogroupedKStream;
+pub use cogrouped_windowed::{SessionWindowedCogroupedKStream, TimeWindowedCogroupedKStream};
 pub use grouped_stream::KGroupedStream;
 pub use grouped_table::KGroupedTable;
 pub use kstream::KStream;
@@ -91,7 +98,8 @@ pub use suppress::{
 pub use windowed_codec::{SessionWindowedCodec, TimeWindowedCodec};
 pub use windowed_stream::TimeWindowedKStream;
 pub use windows::{
-    EmitStrategy, JoinWindows, SessionWindows, SlidingWindows, TimeWindows, WindowedBy,
+    CogroupWindowedBy, EmitStrategy, JoinWindows, SessionWindows, SlidingWindows, TimeWindows,
+    WindowedBy,
 };
 
 pub use crate::state::{Window, Windowed};

@@ -26,6 +26,8 @@ pub(crate) const OUTER_THIS: &str = "KSTREAM-OUTERTHIS-";
 pub(crate) const OUTER_OTHER: &str = "KSTREAM-OUTEROTHER-";
 pub(crate) const OUTER_SHARED: &str = "KSTREAM-OUTERSHARED-";
 pub(crate) const REDUCE: &str = "KSTREAM-REDUCE-";
+pub(crate) const COGROUP_AGGREGATE: &str = "COGROUPKSTREAM-AGGREGATE-";
+pub(crate) const COGROUP_MERGE: &str = "COGROUPKSTREAM-MERGE-";
 pub(crate) const TABLE_SOURCE: &str = "KTABLE-SOURCE-";
 pub(crate) const TABLE_FILTER: &str = "KTABLE-FILTER-";
 pub(crate) const TABLE_MAP_VALUES: &str = "KTABLE-MAPVALUES-";
@@ -37,6 +39,10 @@ pub(crate) const TABLE_SUPPRESS: &str = "KTABLE-SUPPRESS-";
 pub(crate) const TABLE_MERGE: &str = "KTABLE-MERGE-";
 pub(crate) const TABLE_JOIN_THIS: &str = "KTABLE-JOINTHIS-";
 pub(crate) const TABLE_JOIN_OTHER: &str = "KTABLE-JOINOTHER-";
+
+/// The suffixes of a named cogroup's nodes: `<name>-cogroup-agg-<input>`, `<name>-cogroup-merge`.
+pub(crate) const COGROUP_AGGREGATE_SUFFIX: &str = "-cogroup-agg-";
+pub(crate) const COGROUP_MERGE_SUFFIX: &str = "-cogroup-merge";
 
 /// The suffix of repartition topics.
 pub(crate) const REPARTITION_SUFFIX: &str = "-repartition";

@@ -21,7 +21,7 @@ use super::windows::{EmitStrategy, SessionWindows, WindowedBy};
 
 /// Adds the session store of a session aggregation, connected to `processor`.
 #[expect(clippy::too_many_arguments, reason = "one store declaration")]
-fn add_session_store<K, VA, KC, VC>(
+pub(crate) fn add_session_store<K, VA, KC, VC>(
     b: &mut TopologyBuilder,
     name: &str,
     key_codec: KC,

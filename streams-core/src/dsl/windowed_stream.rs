@@ -191,21 +191,21 @@ pub(crate) fn add_window_store<K, VA, KC, VC>(
 
 /// The windows of a [`TimeWindowedKStream`].
 #[derive(Debug, Clone, Copy)]
-enum Windowing {
+pub(crate) enum Windowing {
     Fixed(TimeWindows),
     Sliding(SlidingWindows),
 }
 
 impl Windowing {
     /// The size of the windows (a sliding window's is its time difference).
-    fn size_ms(self) -> i64 {
+    pub(crate) fn size_ms(self) -> i64 {
         match self {
             Windowing::Fixed(w) => w.size_ms(),
             Windowing::Sliding(w) => w.time_difference_ms(),
         }
     }
 
-    fn grace_ms(self) -> i64 {
+    pub(crate) fn grace_ms(self) -> i64 {
         match self {
             Windowing::Fixed(w) => w.grace_ms(),
             Windowing::Sliding(w) => w.grace_ms(),
@@ -214,7 +214,7 @@ impl Windowing {
 
     /// The shortest retention the store may have (Kafka Streams' `WindowStoreMaterializer` /
     /// `SlidingWindowStoreMaterializer`).
-    fn minimum_retention(self) -> MinimumRetention {
+    pub(crate) fn minimum_retention(self) -> MinimumRetention {
         match self {
             Windowing::Fixed(w) => MinimumRetention::TimeWindows {
                 size_ms: w.size_ms(),
@@ -229,7 +229,7 @@ impl Windowing {
 
     /// Whether the store may be cached: Kafka Streams turns the cache off for sliding windows
     /// that emit final results only (time windows keep it).
-    fn caching(self, emit: EmitStrategy) -> bool {
+    pub(crate) fn caching(self, emit: EmitStrategy) -> bool {
         matches!(self, Windowing::Fixed(_)) || emit == EmitStrategy::OnWindowUpdate
     }
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 use crate::state::Window;
 use crate::topology::TopologyError;
 
+use super::cogrouped_stream::CogroupedKStream;
 use super::grouped_stream::KGroupedStream;
 
 /// A duration in whole milliseconds, as Kafka Streams' `Duration.toMillis()`, saturating.
@@ -308,6 +309,44 @@ pub trait WindowedBy<K, V, KC, VC>: sealed::Sealed {
     /// Windows `grouped`.
     #[doc(hidden)]
     fn windowed(self, grouped: &KGroupedStream<K, V, KC, VC>) -> Self::Stream;
+}
+
+/// A window definition a cogrouped stream can be windowed by — [`TimeWindows`] and
+/// [`SlidingWindows`] make a
+/// [`TimeWindowedCogroupedKStream`](super::TimeWindowedCogroupedKStream), [`SessionWindows`] a
+/// [`SessionWindowedCogroupedKStream`](super::SessionWindowedCogroupedKStream) (Kafka Streams'
+/// overloads of `CogroupedKStream#windowedBy`). See
+/// [`CogroupedKStream::windowed_by`](super::CogroupedKStream::windowed_by).
+///
+/// ```
+/// use std::time::Duration;
+/// use streams_core::codec::Utf8;
+/// use streams_core::dsl::{CogroupWindowedBy, CogroupedKStream, SlidingWindows, StreamsBuilder};
+///
+/// // A helper that windows a cogroup by whatever window definition it is given.
+/// fn windowed<W: CogroupWindowedBy<String, String, Utf8>>(
+///     cogrouped: &CogroupedKStream<String, String, Utf8>,
+///     windows: W,
+/// ) -> W::Stream {
+///     cogrouped.windowed_by(windows)
+/// }
+/// let builder = StreamsBuilder::new();
+/// let a = builder.stream_with("a", streams_core::dsl::Consumed::with(Utf8, Utf8)).group_by_key();
+/// let both = a.cogroup(|_k: &String, v: String, agg: String| agg + &v);
+/// let sliding = windowed(&both, SlidingWindows::of_time_difference_with_no_grace(Duration::from_secs(5)));
+/// # let _ = sliding;
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a window definition",
+    note = "window a cogrouped stream by `TimeWindows`, `SlidingWindows` or `SessionWindows`"
+)]
+pub trait CogroupWindowedBy<K, VA, KC>: sealed::Sealed {
+    /// The windowed cogroup.
+    type Stream;
+
+    /// Windows `cogrouped`.
+    #[doc(hidden)]
+    fn cogroup_windowed(self, cogrouped: &CogroupedKStream<K, VA, KC>) -> Self::Stream;
 }
 
 mod sealed {

@@ -185,6 +185,17 @@ pub enum TopologyError {
         /// The table it suppresses.
         table: String,
     },
+    /// A cogroup combines grouped streams made by different
+    /// [`StreamsBuilder`](crate::dsl::StreamsBuilder)s: every stream of one program must come
+    /// from its one builder.
+    #[error(
+        "cogroup `{node}` combines grouped streams of different StreamsBuilders; every input of \
+         a cogroup must come from the builder of its first one"
+    )]
+    CogroupAcrossBuilders {
+        /// The cogroup's merge node.
+        node: String,
+    },
     /// A join looks rows up in a table that keeps none of its own: an unmaterialized `filter`
     /// or `map_values` of another table.
     #[error(

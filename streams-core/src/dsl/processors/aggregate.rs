@@ -69,6 +69,9 @@ pub(crate) struct StreamAggregate<K, V, VA, S, KC, VC> {
     pub(crate) key_codec: KC,
     pub(crate) value_codec: VC,
     pub(crate) send_old_values: bool,
+    /// Whether other processors write the store too (a cogroup's inputs): this one then claims
+    /// the store's cache flush listener before it writes.
+    pub(crate) shared_store: bool,
     pub(crate) forwarder: Option<TableForwarder<K, VA>>,
     pub(crate) types: PhantomData<fn() -> V>,
 }
@@ -106,6 +109,9 @@ where
             return Ok(());
         }
         let forwarder = initialized(&self.forwarder)?;
+        if self.shared_store {
+            forwarder.claim_listener();
+        }
         let (old, timestamp) = match forwarder.store.get(&r.key)? {
             Some(old) => (Some(old.value), r.timestamp.max(old.timestamp)),
             None => (None, r.timestamp),
@@ -128,7 +134,11 @@ where
         &mut self,
         ctx: &mut ProcessorContext<'_, K, Change<VA>>,
     ) -> Result<(), ProcessorError> {
-        initialized(&self.forwarder)?.commit(ctx)
+        let forwarder = initialized(&self.forwarder)?;
+        if self.shared_store {
+            forwarder.claim_listener();
+        }
+        forwarder.commit(ctx)
     }
 }
 

@@ -25,15 +25,21 @@ pub(crate) struct TableForwarder<K, V> {
 impl<K: Clone + 'static, V: Clone + 'static> TableForwarder<K, V> {
     pub(crate) fn new(store: TimestampedKeyValueStore<K, V>, send_old_values: bool) -> Self {
         let flushed: Flushed<K, V> = Rc::new(RefCell::new(Vec::new()));
-        let sink = Rc::clone(&flushed);
-        let cached = store.set_cache_flush_listener(move |entry| {
-            sink.borrow_mut().push(entry);
-            Ok(())
-        });
+        let cached = listen(&store, &flushed);
         TableForwarder {
             store,
             flushed: cached.then_some(flushed),
             send_old_values,
+        }
+    }
+
+    /// Makes the store's cache flush to this forwarder again. A store's cache flushes to one
+    /// listener, the last one set (Kafka Streams' `setFlushListener` too); when several
+    /// processors write one store (the inputs of a cogroup), each claims the listener before it
+    /// writes, so what its write evicts is forwarded at once, as Kafka Streams forwards it.
+    pub(crate) fn claim_listener(&self) {
+        if let Some(flushed) = &self.flushed {
+            listen(&self.store, flushed);
         }
     }
 
@@ -91,4 +97,16 @@ impl<K: Clone + 'static, V: Clone + 'static> TableForwarder<K, V> {
         }
         self.forward_flushed(ctx)
     }
+}
+
+/// Sets a cache flush listener on `store` that queues into `flushed`; false without a cache.
+fn listen<K: 'static, V: 'static>(
+    store: &TimestampedKeyValueStore<K, V>,
+    flushed: &Flushed<K, V>,
+) -> bool {
+    let sink = Rc::clone(flushed);
+    store.set_cache_flush_listener(move |entry| {
+        sink.borrow_mut().push(entry);
+        Ok(())
+    })
 }

@@ -1,6 +1,7 @@
 //! The processors the DSL's operations lower to.
 
 pub(crate) mod aggregate;
+pub(crate) mod cogroup;
 pub(crate) mod forward;
 pub(crate) mod session_aggregate;
 pub(crate) mod stateless;

@@ -105,6 +105,9 @@ pub(crate) struct SessionWindowAggregate<K, V, VA, A, KC> {
     pub(crate) queue: FlushQueue<K, VA>,
     pub(crate) observed: i64,
     pub(crate) last_emit: i64,
+    /// Whether other processors write the store too (a cogroup's inputs): this one then claims
+    /// the store's cache flush listener before it writes.
+    pub(crate) shared_store: bool,
     pub(crate) types: PhantomData<fn() -> V>,
 }
 
@@ -133,8 +136,25 @@ where
             queue: FlushQueue::off(),
             observed: NO_TIMESTAMP,
             last_emit: NO_TIMESTAMP,
+            shared_store: false,
             types: PhantomData,
         }
+    }
+
+    /// For a store other processors write too: see [`claim_listener`](Self::claim_listener).
+    pub(crate) fn sharing_its_store(mut self) -> Self {
+        self.shared_store = true;
+        self
+    }
+
+    /// Makes the store's cache flush to this processor's queue again, if the store is shared
+    /// (see [`TableForwarder::claim_listener`](super::forward::TableForwarder::claim_listener)).
+    fn claim_listener(&self) -> Result<(), ProcessorError> {
+        if self.shared_store && self.queue.is_cached() {
+            let store = initialized(&self.store)?;
+            self.queue.claim(|l| store.set_cache_flush_listener(l));
+        }
+        Ok(())
     }
 
     /// Forwards a session's update (a removed session has no new value), stamped with the
@@ -253,6 +273,7 @@ where
             skip_null(ctx, "null key");
             return Ok(());
         }
+        self.claim_listener()?;
         let t = r.timestamp;
         self.observed = self.observed.max(t);
         let gap = self.windows.inactivity_gap_ms();
@@ -305,6 +326,7 @@ where
         &mut self,
         ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
     ) -> Result<(), ProcessorError> {
+        self.claim_listener()?;
         if self.queue.is_cached() {
             initialized(&self.store)?.flush_cache()?;
         }

@@ -104,6 +104,24 @@ impl<K: 'static, S: 'static> FlushQueue<K, S> {
         FlushQueue(cached.then_some(flushed))
     }
 
+    /// Registers this queue's listener again (see
+    /// [`TableForwarder::claim_listener`](super::forward::TableForwarder::claim_listener)), if
+    /// the queue is on.
+    pub(crate) fn claim(
+        &self,
+        register: impl FnOnce(
+            Box<dyn FnMut(CacheFlush<Windowed<K>, S>) -> Result<(), StoreError>>,
+        ) -> bool,
+    ) {
+        if let Some(flushed) = &self.0 {
+            let sink = Rc::clone(flushed);
+            register(Box::new(move |entry| {
+                sink.borrow_mut().push(entry);
+                Ok(())
+            }));
+        }
+    }
+
     /// No cache flushes to forward: every update is forwarded as it happens.
     pub(crate) fn off() -> Self {
         FlushQueue(None)
@@ -202,6 +220,9 @@ pub(crate) struct WindowedCore<K, VA, KC> {
     pub(crate) observed: i64,
     /// The window close time of the last final-result emission.
     pub(crate) last_emit: i64,
+    /// Whether other processors write the store too (a cogroup's inputs): this one then claims
+    /// the store's cache flush listener before it writes.
+    pub(crate) shared_store: bool,
 }
 
 impl<K, VA, KC> WindowedCore<K, VA, KC>
@@ -225,7 +246,24 @@ where
             queue: FlushQueue::off(),
             observed: NO_TIMESTAMP,
             last_emit: NO_TIMESTAMP,
+            shared_store: false,
         }
+    }
+
+    /// For a store other processors write too: see [`claim_listener`](Self::claim_listener).
+    pub(crate) fn sharing_its_store(mut self) -> Self {
+        self.shared_store = true;
+        self
+    }
+
+    /// Makes the store's cache flush to this processor's queue again, if the store is shared
+    /// (see [`TableForwarder::claim_listener`](super::forward::TableForwarder::claim_listener)).
+    pub(crate) fn claim_listener(&self) -> Result<(), ProcessorError> {
+        if self.shared_store && self.queue.is_cached() {
+            let store = self.store()?;
+            self.queue.claim(|l| store.set_cache_flush_listener(l));
+        }
+        Ok(())
     }
 
     pub(crate) fn init(
@@ -298,6 +336,7 @@ where
         &self,
         ctx: &mut ProcessorContext<'_, Windowed<K>, Change<VA>>,
     ) -> Result<(), ProcessorError> {
+        self.claim_listener()?;
         if self.queue.is_cached() {
             self.store()?.flush_cache()?;
         }
@@ -417,6 +456,7 @@ where
             skip_null(ctx, "null key");
             return Ok(());
         }
+        self.core.claim_listener()?;
         let timestamp = r.timestamp;
         self.core.observed = self.core.observed.max(timestamp);
         let close = self.core.observed.saturating_sub(self.windows.grace_ms());
@@ -786,6 +826,7 @@ where
             skip_null(ctx, "null key or value");
             return Ok(());
         }
+        self.core.claim_listener()?;
         let t = r.timestamp;
         self.core.observed = self.core.observed.max(t);
         let close = self.core.observed.saturating_sub(self.windows.grace_ms());
