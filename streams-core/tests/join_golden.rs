@@ -11,7 +11,7 @@ use std::time::Duration;
 use streams_core::codec::{Nullable, Utf8};
 use streams_core::dsl::{
     Consumed, JoinWindows, Joined, KGroupedStream, KStream, KTable, Materialized, Produced,
-    StreamJoined, StreamsBuilder, TimeWindowedCodec, TimeWindows,
+    StreamJoined, StreamsBuilder, TableJoined, TimeWindowedCodec, TimeWindows,
 };
 
 fn goldens() -> Goldens {
@@ -41,6 +41,10 @@ fn goldens() -> Goldens {
             ("tt_left", tt_left),
             ("tt_outer", tt_outer),
             ("tt_named_materialized", tt_named_materialized),
+            ("fk_inner", fk_inner),
+            ("fk_left", fk_left),
+            ("fk_named", fk_named),
+            ("fk_left_key_extractor", fk_left_key_extractor),
             ("cogroup_two", cogroup_two),
             ("cogroup_three_named", cogroup_three_named),
             ("cogroup_repartition", cogroup_repartition),
@@ -53,10 +57,6 @@ fn goldens() -> Goldens {
             "st_versioned_no_grace",
             "sg_inner",
             "sg_left_named",
-            "fk_inner",
-            "fk_left",
-            "fk_named",
-            "fk_left_key_extractor",
         ],
     }
 }
@@ -406,6 +406,40 @@ fn cogroup_hopping_three(b: &StreamsBuilder) {
     )
     .to_stream()
     .to_with("output", windowed_output());
+}
+
+fn fk_inner(b: &StreamsBuilder) {
+    let (l, r) = tables(b);
+    l.join_foreign_key(&r, |_k, v| fk_of(v), joined)
+        .to_stream()
+        .to("output");
+}
+
+fn fk_left(b: &StreamsBuilder) {
+    let (l, r) = tables(b);
+    l.left_join_foreign_key(&r, |_k, v| fk_of(v), left_joined)
+        .to_stream()
+        .to("output");
+}
+
+fn fk_named(b: &StreamsBuilder) {
+    let (l, r) = tables(b);
+    l.join_foreign_key_with(
+        &r,
+        |_k, v| fk_of(v),
+        joined,
+        TableJoined::named("fkj"),
+        Materialized::named("fk-result"),
+    )
+    .to_stream()
+    .to("output");
+}
+
+fn fk_left_key_extractor(b: &StreamsBuilder) {
+    let (l, r) = tables(b);
+    l.left_join_foreign_key(&r, |k, v| fk_of(v).or_else(|| Some(k.clone())), left_joined)
+        .to_stream()
+        .to("output");
 }
 
 #[test]

@@ -55,6 +55,7 @@ mod cogrouped_stream;
 mod cogrouped_windowed;
 #[cfg(test)]
 mod error_tests;
+mod foreign_key_join;
 mod graph;
 mod grouped_stream;
 mod grouped_table;
@@ -85,7 +86,7 @@ pub use kstream::KStream;
 pub use ktable::KTable;
 pub use options::{
     CodecChoice, Consumed, Explicit, Grouped, Inherit, Joined, Materialized, Produced,
-    Repartitioned, StoreType, StreamJoined,
+    Repartitioned, StoreType, StreamJoined, TableJoined,
 };
 pub use session_stream::SessionWindowedKStream;
 pub use split::{Branched, BranchedKStream};

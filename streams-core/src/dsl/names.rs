@@ -46,3 +46,13 @@ pub(crate) const COGROUP_MERGE_SUFFIX: &str = "-cogroup-merge";
 
 /// The suffix of repartition topics.
 pub(crate) const REPARTITION_SUFFIX: &str = "-repartition";
+
+/// The prefixes of the foreign-key join's nodes, topics and stores.
+pub(crate) const FK_SUBSCRIPTION_REGISTRATION: &str = "KTABLE-FK-JOIN-SUBSCRIPTION-REGISTRATION-";
+pub(crate) const FK_SUBSCRIPTION_RESPONSE: &str = "KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-";
+pub(crate) const FK_SUBSCRIPTION_PROCESSOR: &str = "KTABLE-FK-JOIN-SUBSCRIPTION-PROCESSOR-";
+pub(crate) const FK_SUBSCRIPTION_STORE: &str = "KTABLE-FK-JOIN-SUBSCRIPTION-STATE-STORE-";
+pub(crate) const FK_RESPONSE_RESOLVER: &str =
+    "KTABLE-FK-JOIN-SUBSCRIPTION-RESPONSE-RESOLVER-PROCESSOR-";
+pub(crate) const FK_OUTPUT: &str = "KTABLE-FK-JOIN-OUTPUT-";
+pub(crate) const TABLE_SINK: &str = "KTABLE-SINK-";

@@ -543,3 +543,45 @@ impl StreamJoined {
         self
     }
 }
+
+/// How a foreign-key join names its nodes, topics and stores — Kafka Streams' `TableJoined`:
+/// with a name `n`, the internal topics are `n-subscription-registration-topic` and
+/// `n-subscription-response-topic`, the subscription store `n-subscription-store`, the result
+/// node `n-result`.
+///
+/// ```
+/// use streams_core::dsl::{StreamsBuilder, TableJoined};
+/// let builder = StreamsBuilder::new();
+/// let orders = builder.table::<String, String>("orders");
+/// let products = builder.table::<String, String>("products");
+/// orders
+///     .join_foreign_key_with(
+///         &products,
+///         |_order_id, order| order.split(',').next().map(str::to_string),
+///         |order, product| format!("{order} -> {product}"),
+///         TableJoined::named("order-product"),
+///         streams_core::dsl::Materialized::named("orders-with-products"),
+///     )
+///     .to_stream()
+///     .to("enriched-orders");
+/// let described = builder.build().unwrap().describe().to_string();
+/// assert!(described.contains("order-product-subscription-registration-topic"));
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct TableJoined {
+    pub(crate) name: Option<String>,
+}
+
+impl TableJoined {
+    /// Generated names.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Names the join's nodes, topics and stores after `name`.
+    pub fn named(name: impl Into<String>) -> Self {
+        TableJoined {
+            name: Some(name.into()),
+        }
+    }
+}

@@ -2,6 +2,7 @@
 
 pub(crate) mod aggregate;
 pub(crate) mod cogroup;
+pub(crate) mod foreign_key_join;
 pub(crate) mod forward;
 pub(crate) mod session_aggregate;
 pub(crate) mod stateless;
