@@ -15,6 +15,7 @@
 //! | `eos_oracle` | Kafka's `streams_eos_test`: 3 instances killed with SIGKILL and restarted 12 times and a broker restart, the outputs checked record for record (at-least-once; exactly-once once enabled) |
 //! | `eos` | exactly-once: transactions, read_committed outputs, restart |
 //! | `poison` | poison pills: the dead-letter queue, log-and-fail then skipped by config |
+//! | `joins` | joins on the real broker: a re-keyed stream-table join, a foreign-key join, a stream-stream join |
 
 mod broker;
 mod config;
@@ -23,6 +24,7 @@ mod embedded;
 mod eos;
 mod eos_oracle;
 mod faults;
+mod joins;
 mod migration;
 mod poison;
 mod readme_tour;

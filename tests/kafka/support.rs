@@ -163,6 +163,20 @@ pub fn create_topics(bootstrap: &str, topics: &[(&str, i32)]) {
         .expect("create topics");
 }
 
+/// Writes a tombstone (a null value) for `key` and waits for the acknowledgement.
+pub fn produce_tombstone(bootstrap: &str, topic: &str, key: &str) {
+    let producer: BaseProducer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("partitioner", "murmur2_random")
+        .create()
+        .expect("producer");
+    producer
+        .send(BaseRecord::<str, [u8]>::to(topic).key(key))
+        .map_err(|(e, _)| e)
+        .expect("send");
+    producer.flush(Duration::from_secs(30)).expect("flush");
+}
+
 /// Writes (key, value) records and waits for all acknowledgements.
 pub fn produce(bootstrap: &str, topic: &str, records: &[(Option<String>, Vec<u8>)]) {
     let producer: BaseProducer = ClientConfig::new()
@@ -217,6 +231,28 @@ impl Reader {
         }
         consumer.assign(&tpl).expect("assign");
         Reader { consumer }
+    }
+
+    /// As [`read_until`](Self::read_until), keeping null values (tombstones) as `None`.
+    pub fn read_nullable_until(
+        &self,
+        out: &mut Vec<(Vec<u8>, Option<Vec<u8>>)>,
+        timeout: Duration,
+        done: impl Fn(&[(Vec<u8>, Option<Vec<u8>>)]) -> bool,
+    ) -> bool {
+        let deadline = Instant::now() + timeout;
+        while Instant::now() < deadline {
+            if done(out) {
+                return true;
+            }
+            while let Some(Ok(m)) = self.consumer.poll(Duration::from_millis(100)) {
+                out.push((
+                    m.key().unwrap_or_default().to_vec(),
+                    m.payload().map(<[u8]>::to_vec),
+                ));
+            }
+        }
+        done(out)
     }
 
     /// Reads until `done(records so far)` or the timeout; returns (key, value) pairs.

@@ -283,7 +283,7 @@ where
                         foreign_key_codec: okc.clone(),
                     }
                 },
-                [this_node],
+                [this_node.clone()],
             );
             b.add_internal_topic(&subscription_topic, None);
             b.add_sink(
@@ -293,6 +293,7 @@ where
                 SubscriptionCodec(kc.clone()),
                 [send],
             );
+            b.copartition([other_node.clone(), subscription_source.clone()]);
             b.add_source(
                 subscription_source.clone(),
                 [subscription_topic],
@@ -359,7 +360,7 @@ where
                         types: PhantomData,
                     }
                 },
-                [other_node],
+                [other_node.clone()],
             );
             b.connect_processor_and_state_stores(&foreign_join, [subscription_store]);
             b.add_internal_topic(&response_topic, None);
@@ -371,6 +372,7 @@ where
                 ToPrimaryPartition,
                 [join_foreign, foreign_join],
             );
+            b.copartition([this_node.clone(), response_source.clone()]);
             b.add_source(
                 response_source.clone(),
                 [response_topic],

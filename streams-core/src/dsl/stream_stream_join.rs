@@ -455,6 +455,7 @@ where
                 PassThrough::<K, VR>::new,
                 [this_join.clone(), other_join.clone()],
             );
+            b.copartition([this_windowed, other_windowed]);
             b.connect_processor_and_state_stores(&other_join, [this_store]);
             b.connect_processor_and_state_stores(&this_join, [other_store]);
             if let Some(shared) = outer_store {

@@ -185,6 +185,7 @@ where
         match store {
             Some(store) => {
                 let (node, null_kc, null_vc) = (name.clone(), kc.clone(), vc);
+                let table_node = table.node.clone();
                 graph.step(move |b| {
                     let store_name: Arc<str> = Arc::from(store.as_str());
                     b.add_processor(
@@ -201,6 +202,7 @@ where
                         [parent],
                     );
                     b.connect_processor_and_state_stores(&node, [store]);
+                    b.copartition([node, table_node]);
                 });
             }
             None => graph.error(TopologyError::JoinTableNotMaterialized {

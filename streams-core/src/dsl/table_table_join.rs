@@ -292,6 +292,7 @@ where
                         [other_node],
                     );
                     b.connect_processor_and_state_stores(&other_side, [this_store]);
+                    b.copartition([this_side.clone(), other_side.clone()]);
                     let store_arc = store_spec
                         .as_ref()
                         .map(|spec| Arc::<str>::from(spec.0.as_str()));

@@ -37,14 +37,23 @@ pub(crate) enum Rebalance {
 }
 
 /// The consumer context of a stream thread.
+/// What the consumer's statistics say of a partition.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Fetched {
+    /// The end (high watermark) offset.
+    pub(crate) end: Option<i64>,
+    /// How many records the application has not received yet.
+    pub(crate) lag: Option<i64>,
+}
+
 #[derive(Default)]
 pub(crate) struct StreamsConsumerContext {
     /// Rebalance events not yet handled by the step loop, oldest first.
     rebalances: Mutex<VecDeque<Rebalance>>,
     /// The thread has closed its tasks and is leaving the group: revocations need no handling.
     leaving: AtomicBool,
-    /// End (high watermark) offsets, per the consumer's statistics.
-    end_offsets: Mutex<PartitionMap<i64>>,
+    /// End (high watermark) offsets and consumer lags, per the consumer's statistics.
+    end_offsets: Mutex<PartitionMap<Fetched>>,
 }
 
 impl StreamsConsumerContext {
@@ -61,10 +70,10 @@ impl StreamsConsumerContext {
         self.leaving.store(true, Ordering::Release);
     }
 
-    /// The end offset of a partition per the last statistics, if known.
-    pub(crate) fn end_offset(&self, topic: &str, partition: i32) -> Option<i64> {
+    /// The end offset and lag of a partition per the last statistics, as far as known.
+    pub(crate) fn fetched(&self, topic: &str, partition: i32) -> Fetched {
         let offsets = self.end_offsets.lock().unwrap_or_else(|p| p.into_inner());
-        offsets.get(topic, partition).copied().filter(|o| *o >= 0)
+        offsets.get(topic, partition).copied().unwrap_or_default()
     }
 }
 
@@ -89,7 +98,17 @@ impl ClientContext for StreamsConsumerContext {
                 ) else {
                     continue;
                 };
-                offsets.insert(topic, p, hi);
+                // librdkafka's `consumer_lag`: the end offset minus the next offset the
+                // application gets (or, before it got any, the group's committed offset).
+                let lag = stats
+                    .get("consumer_lag")
+                    .and_then(serde_json::Value::as_i64)
+                    .filter(|l| *l >= 0);
+                let fetched = Fetched {
+                    end: (hi >= 0).then_some(hi),
+                    lag,
+                };
+                offsets.insert(topic, p, fetched);
             }
         }
     }

@@ -38,10 +38,10 @@ pub enum StartError {
         /// The missing topics, sorted.
         topics: Vec<String>,
     },
-    /// Inputs that one sub-topology reads together have different partition counts.
+    /// The inputs of a join (a co-partition group) have different partition counts.
     #[error(
-        "the input topics of sub-topology {subtopology} must have the same number of partitions \
-         (a task reads partition N of each): {}",
+        "the inputs of a join in sub-topology {subtopology} must have the same number of \
+         partitions (a task joins partition N of each): {}",
         counts(.topics)
     )]
     CoPartitioning {

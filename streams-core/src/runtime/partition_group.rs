@@ -21,6 +21,7 @@ use rdkafka::error::KafkaResult;
 
 use crate::record::Headers;
 
+use super::consumer::Fetched;
 use super::partitions::partition_list;
 
 /// A consumed record, copied out of the consumer to be buffered.
@@ -175,19 +176,19 @@ impl PartitionGroup {
     pub(crate) fn next_record(
         &mut self,
         now: Instant,
-        end_offset: impl Fn(&str, i32) -> Option<i64>,
+        fetched: impl Fn(&str, i32) -> Fetched,
     ) -> Option<(usize, OwnedRecord)> {
-        let i = self.next_partition(now, end_offset)?;
+        let i = self.next_partition(now, fetched)?;
         let record = self.partitions[i].queue.pop_front()?;
         Some((i, record))
     }
 
-    /// The partition whose head is next, or `None` to wait. `end_offset(topic, partition)`
-    /// gives the partition's end offset as last seen by the consumer, if known.
+    /// The partition whose head is next, or `None` to wait. `fetched(topic, partition)` gives
+    /// the partition's end offset and lag as last seen by the consumer, as far as known.
     fn next_partition(
         &mut self,
         now: Instant,
-        end_offset: impl Fn(&str, i32) -> Option<i64>,
+        fetched: impl Fn(&str, i32) -> Fetched,
     ) -> Option<usize> {
         let lowest = self
             .partitions
@@ -198,13 +199,19 @@ impl PartitionGroup {
             .map(|(_, i)| i)?;
         let must_wait = self.max_idle_ms >= 0
             && self.partitions.iter().any(|p| {
-                p.queue.is_empty()
-                    && match (end_offset(&p.topic, p.partition), p.position) {
+                p.queue.is_empty() && {
+                    let fetched = fetched(&p.topic, p.partition);
+                    match (fetched.end, p.position, fetched.lag) {
                         // Caught up: nothing more to wait for.
-                        (Some(end), Some(position)) => end > position,
-                        (Some(end), None) => end > p.committed.unwrap_or(0),
-                        (None, _) => true,
+                        (Some(end), Some(position), _) => end > position,
+                        // Nothing received yet since the task was made: the consumer's lag
+                        // (from the group's committed offset) says whether more is coming;
+                        // the previous owner may have read the partition to its end.
+                        (_, None, Some(lag)) => lag > 0,
+                        (Some(end), None, None) => end > p.committed.unwrap_or(0),
+                        (None, ..) => true,
                     }
+                }
             });
         if !must_wait {
             self.idle_since = None;
@@ -351,7 +358,10 @@ mod tests {
         let mut g = group(0);
         g.partitions[0].queue.push_back(record(0, 20));
         g.partitions[1].queue.push_back(record(0, 10));
-        assert_eq!(g.next_partition(Instant::now(), |_, _| None), Some(1));
+        assert_eq!(
+            g.next_partition(Instant::now(), |_, _| Fetched::default()),
+            Some(1)
+        );
     }
 
     #[test]
@@ -359,13 +369,29 @@ mod tests {
         let mut g = group(0);
         g.partitions[0].queue.push_back(record(0, 20));
         let now = Instant::now();
+        let end = |end: i64| {
+            move |t: &str, _| Fetched {
+                end: (t == "b").then_some(end),
+                lag: None,
+            }
+        };
         // Partition b has records past its position: wait.
-        assert_eq!(g.next_partition(now, |t, _| (t == "b").then_some(5)), None);
+        assert_eq!(g.next_partition(now, end(5)), None);
         // Partition b is empty on the broker: go.
-        assert_eq!(
-            g.next_partition(now, |t, _| (t == "b").then_some(0)),
-            Some(0)
-        );
+        assert_eq!(g.next_partition(now, end(0)), Some(0));
+        // Partition b has records, but the consumer starts past them (the previous owner of
+        // the task read them; the group's committed offset is the end): go.
+        let read_by_previous_owner = |t: &str, _| Fetched {
+            end: (t == "b").then_some(5),
+            lag: (t == "b").then_some(0),
+        };
+        assert_eq!(g.next_partition(now, read_by_previous_owner), Some(0));
+        // The consumer is behind: wait.
+        let behind = |t: &str, _| Fetched {
+            end: (t == "b").then_some(5),
+            lag: (t == "b").then_some(2),
+        };
+        assert_eq!(g.next_partition(now, behind), None);
     }
 
     #[test]
@@ -373,13 +399,13 @@ mod tests {
         let mut g = group(100);
         g.partitions[0].queue.push_back(record(0, 20));
         let now = Instant::now();
-        assert_eq!(g.next_partition(now, |_, _| None), None);
+        assert_eq!(g.next_partition(now, |_, _| Fetched::default()), None);
         assert_eq!(
-            g.next_partition(now + Duration::from_millis(50), |_, _| None),
+            g.next_partition(now + Duration::from_millis(50), |_, _| Fetched::default()),
             None
         );
         assert_eq!(
-            g.next_partition(now + Duration::from_millis(100), |_, _| None),
+            g.next_partition(now + Duration::from_millis(100), |_, _| Fetched::default()),
             Some(0)
         );
     }
@@ -388,6 +414,9 @@ mod tests {
     fn idle_minus_one_never_waits() {
         let mut g = group(-1);
         g.partitions[1].queue.push_back(record(0, 20));
-        assert_eq!(g.next_partition(Instant::now(), |_, _| None), Some(1));
+        assert_eq!(
+            g.next_partition(Instant::now(), |_, _| Fetched::default()),
+            Some(1)
+        );
     }
 }

@@ -79,11 +79,23 @@ pub(crate) fn plan(
         .iter()
         .flat_map(|(_, _, w)| w.iter().map(String::as_str))
         .collect();
+    let declared: BTreeSet<&str> = topology
+        .internal_topics()
+        .iter()
+        .map(|t| t.name.as_str())
+        .collect();
     let internal: BTreeSet<&str> = read
         .intersection(&written)
         .copied()
-        .filter(|t| t.ends_with(REPARTITION_SUFFIX))
+        .filter(|t| t.ends_with(REPARTITION_SUFFIX) || declared.contains(t))
         .collect();
+    let copartitioned = topology.copartition_groups();
+    let subtopology_of = |topic: &str| {
+        groups
+            .iter()
+            .find(|(_, reads, _)| reads.iter().any(|t| t == topic))
+            .map_or(0, |(id, _, _)| *id)
+    };
 
     let missing: Vec<String> = read
         .iter()
@@ -104,6 +116,32 @@ pub(crate) fn plan(
     for fixed in topology.internal_topics() {
         if let (Some(n), Some(&topic)) = (fixed.partitions, internal.get(fixed.name.as_str())) {
             counts.insert(topic, i32::try_from(n).unwrap_or(i32::MAX));
+        }
+    }
+    // An internal topic co-partitioned with user topics gets their partition count (Kafka
+    // Streams' `CopartitionedTopicsEnforcer`); those must agree.
+    for group in &copartitioned {
+        let external: Vec<(String, i32)> = group
+            .iter()
+            .filter(|t| !internal.contains(t.as_str()))
+            .map(|t| (t.clone(), counts.get(t.as_str()).copied().unwrap_or(0)))
+            .collect();
+        if external.windows(2).any(|w| w[0].1 != w[1].1) {
+            return Err(StartError::CoPartitioning {
+                subtopology: subtopology_of(&external[0].0),
+                topics: external,
+            });
+        }
+        if let Some(&(_, n)) = external.first() {
+            for topic in group.iter().filter_map(|t| internal.get(t.as_str())) {
+                let fixed = topology
+                    .internal_topics()
+                    .iter()
+                    .any(|f| f.name == *topic && f.partitions.is_some());
+                if !fixed {
+                    counts.insert(topic, n);
+                }
+            }
         }
     }
     let mut changed = true;
@@ -161,14 +199,16 @@ pub(crate) fn plan(
         }
     }
 
-    for (id, reads, _) in &groups {
-        let with_counts: Vec<(String, i32)> = reads
+    // The inputs of each join must have the same partition count; other inputs of one
+    // sub-topology may differ (it has as many tasks as its largest input has partitions).
+    for group in &copartitioned {
+        let with_counts: Vec<(String, i32)> = group
             .iter()
             .map(|t| (t.clone(), counts.get(t.as_str()).copied().unwrap_or(0)))
             .collect();
         if with_counts.windows(2).any(|w| w[0].1 != w[1].1) {
             return Err(StartError::CoPartitioning {
-                subtopology: *id,
+                subtopology: subtopology_of(&with_counts[0].0),
                 topics: with_counts,
             });
         }
@@ -460,19 +500,65 @@ mod tests {
     }
 
     #[test]
-    fn merged_inputs_must_be_co_partitioned() {
+    fn merged_inputs_need_not_be_co_partitioned() {
+        // As in Kafka Streams: only the inputs of a join form a co-partition group; a
+        // sub-topology has as many tasks as its largest input has partitions.
         let mut b = TopologyBuilder::new();
         b.add_source("a", ["left"], Utf8, I64)
             .add_source("b", ["right"], Utf8, I64)
             .add_sink("out", "output", Utf8, I64, ["a", "b"]);
         let topology = b.build().expect("valid");
-        let err = plan(&topology, "app", &existing(&[("left", 4), ("right", 2)])).unwrap_err();
+        let ok = plan(&topology, "app", &existing(&[("left", 4), ("right", 2)])).expect("plan");
+        assert_eq!(ok.missing_sinks, vec!["output"]);
+    }
+
+    /// `input` re-keyed, joined with `table`: the stream's repartition topic is co-partitioned
+    /// with the table.
+    fn rekeyed_join() -> Topology {
+        use crate::dsl::StreamsBuilder;
+        let builder = StreamsBuilder::new();
+        let table = builder.table::<String, String>("table");
+        builder
+            .stream::<String, String>("input")
+            .select_key(|_k, v| v.clone())
+            .join(&table, |v, t| format!("{v}{t}"))
+            .to("output");
+        builder.build().expect("valid").for_application("app")
+    }
+
+    #[test]
+    fn a_join_repartition_topic_gets_the_other_sides_partition_count() {
+        let plan = plan(
+            &rekeyed_join(),
+            "app",
+            &existing(&[("input", 8), ("table", 3)]),
+        )
+        .expect("plan");
+        assert!(
+            plan.create.contains(&TopicSpec::new(
+                "app-KSTREAM-KEY-SELECT-0000000004-repartition",
+                3
+            )),
+            "{:?}",
+            plan.create
+        );
+    }
+
+    #[test]
+    fn join_inputs_must_be_co_partitioned() {
+        use crate::dsl::StreamsBuilder;
+        let builder = StreamsBuilder::new();
+        let table = builder.table::<String, String>("table");
+        builder
+            .stream::<String, String>("input")
+            .join(&table, |v, t| format!("{v}{t}"))
+            .to("output");
+        let topology = builder.build().expect("valid");
+        let err = plan(&topology, "app", &existing(&[("input", 4), ("table", 2)])).unwrap_err();
         assert_eq!(
             err.to_string(),
-            "the input topics of sub-topology 0 must have the same number of partitions \
-             (a task reads partition N of each): `left` has 4, `right` has 2"
+            "the inputs of a join in sub-topology 0 must have the same number of partitions \
+             (a task joins partition N of each): `input` has 4, `table` has 2"
         );
-        let ok = plan(&topology, "app", &existing(&[("left", 3), ("right", 3)])).expect("plan");
-        assert_eq!(ok.missing_sinks, vec!["output"]);
     }
 }

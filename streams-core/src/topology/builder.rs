@@ -136,6 +136,7 @@ pub struct TopologyBuilder {
     /// (processor, store) connections, in the order made.
     store_links: Vec<(String, String)>,
     internal_topics: Vec<InternalTopic>,
+    copartition_groups: Vec<Vec<String>>,
 }
 
 struct PendingNode {
@@ -422,6 +423,20 @@ impl TopologyBuilder {
         self
     }
 
+    /// Declares that the input topics of `nodes` (found through their ancestors) must be
+    /// co-partitioned — the two sides of a join (Kafka Streams' `copartitionSources`): at start
+    /// their partition counts must be equal, and an internal topic among them gets the count
+    /// of the others.
+    pub(crate) fn copartition<I, S>(&mut self, nodes: I) -> &mut Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.copartition_groups
+            .push(nodes.into_iter().map(Into::into).collect());
+        self
+    }
+
     /// Checks the topology and returns it, or every problem found.
     pub fn build(self) -> Result<Topology, TopologyErrors> {
         let mut errors = Vec::new();
@@ -529,6 +544,7 @@ impl TopologyBuilder {
             stores,
             subtopologies,
             self.internal_topics,
+            self.copartition_groups,
         ))
     }
 

@@ -75,6 +75,9 @@ struct Inner {
     stores: Vec<StoreDef>,
     subtopologies: Vec<Group>,
     internal_topics: Vec<InternalTopic>,
+    /// Nodes whose input topics must be co-partitioned (the two sides of a join): Kafka
+    /// Streams' co-partition groups.
+    copartition_groups: Vec<Vec<String>>,
 }
 
 /// A checked, immutable topology, shared by every task that runs it.
@@ -100,6 +103,7 @@ impl Topology {
         stores: Vec<StoreDef>,
         subtopologies: Vec<Group>,
         internal_topics: Vec<InternalTopic>,
+        copartition_groups: Vec<Vec<String>>,
     ) -> Self {
         Topology {
             inner: Arc::new(Inner {
@@ -107,8 +111,43 @@ impl Topology {
                 stores,
                 subtopologies,
                 internal_topics,
+                copartition_groups,
             }),
         }
+    }
+
+    /// The co-partition groups, each as the source topics its nodes read (through their
+    /// ancestors), sorted.
+    #[cfg(feature = "kafka")]
+    pub(crate) fn copartition_groups(&self) -> Vec<Vec<String>> {
+        let nodes = &self.inner.nodes;
+        let index: std::collections::HashMap<&str, usize> = nodes
+            .iter()
+            .enumerate()
+            .map(|(i, n)| (&*n.name, i))
+            .collect();
+        self.inner
+            .copartition_groups
+            .iter()
+            .map(|group| {
+                let mut topics = std::collections::BTreeSet::new();
+                let mut todo: Vec<usize> = group
+                    .iter()
+                    .filter_map(|n| index.get(n.as_str()).copied())
+                    .collect();
+                let mut seen = std::collections::HashSet::new();
+                while let Some(i) = todo.pop() {
+                    if !seen.insert(i) {
+                        continue;
+                    }
+                    if let NodeKind::Source { topics: read } = &nodes[i].kind {
+                        topics.extend(read.iter().cloned());
+                    }
+                    todo.extend(nodes[i].parents.iter().copied());
+                }
+                topics.into_iter().collect()
+            })
+            .collect()
     }
 
     /// The internal topics, by their run-time names once [`for_application`](Self::for_application)
@@ -189,7 +228,13 @@ impl Topology {
             })
             .collect();
         let subtopologies = subtopology::group(&nodes);
-        Topology::new(nodes, stores, subtopologies, internal_topics)
+        Topology::new(
+            nodes,
+            stores,
+            subtopologies,
+            internal_topics,
+            self.inner.copartition_groups.clone(),
+        )
     }
 
     pub(crate) fn nodes(&self) -> &[NodeDef] {

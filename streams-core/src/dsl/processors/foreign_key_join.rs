@@ -314,7 +314,9 @@ where
             }
             None => None,
         };
-        let partition = ctx.record_metadata().map_or(0, |m| m.partition);
+        // The left row's partition, where the answer must go back to: the task's (the
+        // record's metadata is not there when a cache flush forwards the change).
+        let partition = ctx.task_id().partition;
         let mut sends: Vec<(Option<KO>, Instruction)> = Vec::new();
         let old_fk = old_value.as_ref().and_then(|v| (self.extractor)(&r.key, v));
         if self.left {

@@ -28,6 +28,7 @@ pub(crate) use stores::{Changelog, TaskStores};
 
 use super::RuntimeError;
 use super::checkpoint::{self, Offsets};
+use super::consumer::Fetched;
 use super::metrics::{PartitionMetrics, RateMeter, TaskMetrics};
 use super::partition_group::{Fetch, InputPartition, OwnedRecord, PartitionGroup};
 
@@ -297,13 +298,13 @@ impl StreamTask {
     pub(crate) fn process_buffered(
         &mut self,
         now: Instant,
-        end_offset: &impl Fn(&str, i32) -> Option<i64>,
+        fetched: &impl Fn(&str, i32) -> Fetched,
         limit: usize,
         handlers: &Handlers,
     ) -> Result<usize, RuntimeError> {
         let mut done = 0;
         while done < limit && !self.restoring {
-            let Some((i, r)) = self.inputs.next_record(now, end_offset) else {
+            let Some((i, r)) = self.inputs.next_record(now, fetched) else {
                 break;
             };
             let input = Input {
@@ -407,7 +408,7 @@ impl StreamTask {
     pub(crate) fn metrics(
         &mut self,
         now: Instant,
-        end_offset: &impl Fn(&str, i32) -> Option<i64>,
+        fetched: &impl Fn(&str, i32) -> Fetched,
     ) -> TaskMetrics {
         TaskMetrics {
             id: self.id,
@@ -424,7 +425,8 @@ impl StreamTask {
                         partition: p.partition,
                         position: p.position,
                         committed: p.committed,
-                        lag: end_offset(&p.topic, p.partition)
+                        lag: fetched(&p.topic, p.partition)
+                            .end
                             .zip(from)
                             .map(|(end, pos)| (end - pos).max(0)),
                     }

@@ -29,11 +29,11 @@ impl TaskManager {
         let now = Instant::now();
         self.last_publish = now;
         let context = consumer.context();
-        let end_offset = |topic: &str, partition: i32| context.end_offset(topic, partition);
+        let fetched = |topic: &str, partition: i32| context.fetched(topic, partition);
         let tasks = self
             .active
             .iter_mut()
-            .map(|t| t.metrics(now, &end_offset))
+            .map(|t| t.metrics(now, &fetched))
             .collect();
         let counts = &mut self.counts;
         let skipped = counts.skipped + self.active.iter().map(|t| t.skipped).sum::<u64>();

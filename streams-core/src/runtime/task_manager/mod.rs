@@ -260,12 +260,11 @@ impl TaskManager {
     pub(crate) fn process(&mut self, consumer: &StreamConsumer) -> Result<usize, RuntimeError> {
         let now = Instant::now();
         let context = consumer.context();
-        let end_offset = |topic: &str, partition: i32| context.end_offset(topic, partition);
+        let fetched = |topic: &str, partition: i32| context.fetched(topic, partition);
         let mut processed = 0;
         for task in self.active.iter_mut().filter(|t| !t.is_restoring()) {
             if task.buffered() > 0 {
-                processed +=
-                    task.process_buffered(now, &end_offset, PROCESS_LIMIT, &self.handlers)?;
+                processed += task.process_buffered(now, &fetched, PROCESS_LIMIT, &self.handlers)?;
                 task.resume_drained(consumer);
             }
         }
