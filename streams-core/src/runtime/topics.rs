@@ -5,7 +5,8 @@
 //! A store with logging on has a changelog topic `<application.id>-<store>-changelog` with one
 //! partition per task of the sub-topology that uses the store (`cleanup.policy=compact`;
 //! windowed stores `compact,delete` with `retention.ms` = retention + one day, as Kafka
-//! Streams' `windowstore.changelog.additional.retention.ms`). Configs set for the store
+//! Streams' `windowstore.changelog.additional.retention.ms`; versioned stores `compact` with
+//! `min.compaction.lag.ms` = history retention + one day). Configs set for the store
 //! ([`StoreBuilder::changelog_configs`](crate::state::StoreBuilder::changelog_configs),
 //! `Materialized::with_changelog_config`) override these defaults, as Kafka Streams' per-topic
 //! configs do; a `retention.ms` set so is used as is.
@@ -63,6 +64,10 @@ fn group_topics(topology: &Topology) -> Vec<(u32, Vec<String>, Vec<String>)> {
 /// How much longer a windowed store's changelog keeps records than the store keeps windows
 /// (Kafka Streams' `windowstore.changelog.additional.retention.ms` default: one day).
 const WINDOW_CHANGELOG_EXTRA_RETENTION_MS: u128 = 24 * 60 * 60 * 1000;
+
+/// How much longer than its history retention a versioned store's changelog keeps old versions
+/// uncompacted (Kafka Streams' `VersionedChangelogTopicConfig`: one day).
+const VERSIONED_CHANGELOG_EXTRA_COMPACTION_LAG_MS: u128 = 24 * 60 * 60 * 1000;
 
 /// Checks the topology's topics against the cluster's (`existing`: name → partitions).
 pub(crate) fn plan(
@@ -198,6 +203,13 @@ fn changelog_configs(store: &dyn crate::state::StoreBuilder) -> Vec<(String, Str
         let retention =
             store.retention().unwrap_or_default().as_millis() + WINDOW_CHANGELOG_EXTRA_RETENTION_MS;
         configs.push(("retention.ms".to_string(), retention.to_string()));
+    }
+    if store.kind() == crate::state::StoreKind::VersionedKeyValue {
+        // Kafka Streams' `VersionedChangelogTopicConfig`: old versions stay uncompacted for the
+        // history retention plus a day.
+        let lag = store.retention().unwrap_or_default().as_millis()
+            + VERSIONED_CHANGELOG_EXTRA_COMPACTION_LAG_MS;
+        configs.push(("min.compaction.lag.ms".to_string(), lag.to_string()));
     }
     for (key, value) in store.changelog_configs() {
         crate::state::set_config(&mut configs, key.clone(), value.clone());

@@ -36,6 +36,8 @@ pub enum StoreKind {
     Window,
     /// (Key, session window) → aggregate, with retention.
     Session,
+    /// Key → every version (value and validity interval) within a history retention.
+    VersionedKeyValue,
 }
 
 impl StoreKind {
@@ -67,7 +69,8 @@ pub trait StoreBuilder: Send + Sync + 'static {
     /// Whether writes go through the thread's record cache.
     fn caching(&self) -> bool;
 
-    /// How long windowed stores keep windows; `None` for key-value stores.
+    /// How long windowed stores keep windows, and versioned stores old versions (their history
+    /// retention); `None` for other key-value stores.
     fn retention(&self) -> Option<Duration>;
 
     /// The changelog topic's name: `<application.id>-<store>-changelog`.
@@ -269,6 +272,14 @@ impl Spec {
     fn open(&self, ctx: &StoreContext) -> Result<Opened, StoreError> {
         let name = self.name.as_str();
         let base: Rc<dyn BytesStore> = match self.kind {
+            StoreKind::VersionedKeyValue => {
+                return Err(StoreError::InvalidConfig {
+                    store: name.to_string(),
+                    message: "a versioned store is built by its own builder \
+                              (`Stores::persistent_versioned_key_value_store`)"
+                        .to_string(),
+                });
+            }
             StoreKind::KeyValue | StoreKind::TimestampedKeyValue => match self.engine {
                 Engine::InMemory => Rc::new(InMemoryStore::new(name)),
                 #[cfg(feature = "rocksdb")]
