@@ -240,6 +240,8 @@ struct Spec {
     timestamped: bool,
     /// A window store that keeps duplicates.
     retain_duplicates: bool,
+    /// Keys start with a time (a time-ordered buffer).
+    time_first: bool,
 }
 
 impl Spec {
@@ -255,6 +257,7 @@ impl Spec {
             window_size: None,
             timestamped: kind == StoreKind::TimestampedKeyValue,
             retain_duplicates: false,
+            time_first: false,
         }
     }
 
@@ -264,6 +267,7 @@ impl Spec {
             StoreKind::Window if self.retain_duplicates => KeyFormat::WindowWithSeq,
             StoreKind::Window => KeyFormat::Window,
             StoreKind::Session => KeyFormat::Session,
+            _ if self.time_first => KeyFormat::TimeFirst,
             _ => KeyFormat::Plain,
         }
     }
@@ -721,6 +725,36 @@ impl Stores {
             key_codec,
             vc,
         )
+    }
+
+    /// A key-value store of raw bytes whose keys start with a time (8 bytes, sign-flipped:
+    /// byte order is time order), logged with Kafka Streams' big-endian times — the time-ordered
+    /// buffer of a stream-table join with a grace period (Kafka Streams'
+    /// `RocksDBTimeOrderedKeyValueBuffer`). RocksDB if `persistent` (and the feature is on).
+    pub(crate) fn time_ordered_buffer(
+        name: impl Into<String>,
+        persistent: bool,
+    ) -> KeyValueStoreBuilder<Vec<u8>, Vec<u8>, crate::codec::Bytes, crate::codec::Bytes> {
+        #[cfg(feature = "rocksdb")]
+        let engine = if persistent {
+            Engine::RocksDb
+        } else {
+            Engine::InMemory
+        };
+        #[cfg(not(feature = "rocksdb"))]
+        let engine = {
+            let _ = persistent;
+            Engine::InMemory
+        };
+        let mut builder = Self::key_value(
+            name,
+            StoreKind::KeyValue,
+            engine,
+            crate::codec::Bytes,
+            crate::codec::Bytes,
+        );
+        builder.spec.time_first = true;
+        builder
     }
 
     fn window<K, V, KC, VC>(

@@ -223,11 +223,22 @@ impl<K: 'static, V: 'static> VersionedKeyValueStore<K, V> {
     /// Writes a version of `key` valid from `timestamp`; a value the codec writes as null is a
     /// tombstone. A second write with the same key and timestamp replaces the first.
     pub fn put(&self, key: &K, value: &V, timestamp: i64) -> Result<PutOutcome, StoreError> {
+        self.put_row(key, Some(value), timestamp)
+    }
+
+    /// Writes `value`, or a tombstone for `None` (Kafka Streams' `put(key, null, timestamp)`,
+    /// what a table source writes for a delete).
+    pub(crate) fn put_row(
+        &self,
+        key: &K,
+        value: Option<&V>,
+        timestamp: i64,
+    ) -> Result<PutOutcome, StoreError> {
         let mut buf = Vec::new();
-        let value = match self.core.value_codec.encode_into(value, &mut buf) {
-            Ok(true) => Some(buf.as_slice()),
-            Ok(false) => None,
-            Err(e) => return Err(self.codec_error(e)),
+        let value = match value.map(|v| self.core.value_codec.encode_into(v, &mut buf)) {
+            Some(Ok(true)) => Some(buf.as_slice()),
+            Some(Ok(false)) | None => None,
+            Some(Err(e)) => return Err(self.codec_error(e)),
         };
         self.with_key(key, |k| self.core.store.put(k, value, timestamp))
     }
