@@ -131,3 +131,157 @@ impl JoinBuffer {
         Ok(out)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::rc::Rc;
+
+    use super::*;
+    use crate::processor::TaskId;
+    use crate::record::Headers;
+    use crate::state::{
+        ChangelogRecord, ChangelogSink, RestoreRecord, StateStore, StoreContext, TempDir,
+    };
+
+    type Logged = (Vec<u8>, Option<Vec<u8>>);
+
+    #[derive(Default)]
+    struct Recorder(RefCell<Vec<Logged>>);
+
+    impl ChangelogSink for Recorder {
+        fn send(&self, record: ChangelogRecord<'_>) -> Result<(), StoreError> {
+            self.0
+                .borrow_mut()
+                .push((record.key.to_vec(), record.value.map(<[u8]>::to_vec)));
+            Ok(())
+        }
+    }
+
+    struct Opened {
+        buffer: JoinBuffer,
+        lifecycle: Rc<dyn StateStore>,
+        changelog: Rc<Recorder>,
+        _dir: TempDir,
+    }
+
+    fn open() -> Opened {
+        let dir = TempDir::new("streams-join-buffer-test").unwrap();
+        let changelog = Rc::new(Recorder::default());
+        let task = TaskId {
+            subtopology: 0,
+            partition: 0,
+        };
+        let ctx = StoreContext::new(task, "app", dir.path()).with_changelog(changelog.clone());
+        let built = buffer_store("j-Buffer").build(&ctx).unwrap();
+        let store: KeyValueStore<Vec<u8>, Vec<u8>> = built.handle().unwrap();
+        Opened {
+            buffer: JoinBuffer::open(store, 5_000).unwrap(),
+            lifecycle: Rc::clone(built.state_store()),
+            changelog,
+            _dir: dir,
+        }
+    }
+
+    fn context(timestamp: i64) -> BufferedContext {
+        BufferedContext::of(None, timestamp, Headers::default())
+    }
+
+    fn put(buffer: &mut JoinBuffer, key: &str, value: &str, timestamp: i64) {
+        assert!(buffer.accepts(timestamp));
+        buffer
+            .put(
+                key.as_bytes(),
+                value.as_bytes().to_vec(),
+                context(timestamp),
+            )
+            .unwrap();
+    }
+
+    fn evict(buffer: &mut JoinBuffer) -> Vec<(String, String, i64)> {
+        buffer
+            .evict_due()
+            .unwrap()
+            .into_iter()
+            .map(|e| {
+                (
+                    String::from_utf8(e.key).unwrap(),
+                    String::from_utf8(e.value).unwrap(),
+                    e.context.timestamp,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn records_leave_in_time_then_key_then_arrival_order_after_the_grace_period() {
+        let mut o = open();
+        let b = &mut o.buffer;
+        put(b, "B", "b1", 3_000);
+        put(b, "A", "a1", 3_000);
+        put(b, "A", "a0", 1_000);
+        assert!(evict(b).is_empty(), "stream time 3 000: nothing is due");
+        put(b, "A", "a2", 3_000);
+        put(b, "C", "c1", 8_000);
+        assert!(!b.accepts(2_999), "older than stream time − grace");
+        assert!(b.accepts(3_000));
+        assert_eq!(
+            evict(b),
+            [
+                ("A".into(), "a0".into(), 1_000),
+                ("A".into(), "a1".into(), 3_000),
+                ("A".into(), "a2".into(), 3_000),
+                ("B".into(), "b1".into(), 3_000),
+            ]
+        );
+        assert!(evict(b).is_empty());
+    }
+
+    #[test]
+    fn the_changelog_is_kafka_streams_and_restores_the_buffer() {
+        let mut o = open();
+        put(&mut o.buffer, "B", "b1", 3_000);
+        put(&mut o.buffer, "C", "c1", 9_000);
+        assert_eq!(evict(&mut o.buffer).len(), 1);
+        let logged = o.changelog.0.borrow().clone();
+        // Kafka Streams' TimeFirstWindowKeySchema: big-endian time, key, sequence number.
+        assert_eq!(
+            logged[0].0,
+            [0, 0, 0, 0, 0, 0, 0x0b, 0xb8, b'B', 0, 0, 0, 1]
+        );
+        let (value, time) = BufferValue::decode_with_time(logged[0].1.as_ref().unwrap()).unwrap();
+        assert_eq!(time, 0);
+        let (new, ctx) = value.into_record();
+        assert_eq!((new.as_deref(), ctx.timestamp), (Some(&b"b1"[..]), 3_000));
+        // The evicted record's tombstone.
+        assert_eq!(logged[2], (logged[0].0.clone(), None));
+
+        let fresh = open();
+        let records: Vec<RestoreRecord<'_>> = logged
+            .iter()
+            .map(|(key, value)| RestoreRecord {
+                key,
+                value: value.as_deref(),
+                timestamp: 0,
+            })
+            .collect();
+        fresh.lifecycle.restore_batch(&records).unwrap();
+        let store: KeyValueStore<Vec<u8>, Vec<u8>> = fresh.buffer.store.clone();
+        let mut restored = JoinBuffer::open(store, 5_000).unwrap();
+        assert!(
+            !restored.accepts(3_999),
+            "stream time 9 000 from the restored record"
+        );
+        put(&mut restored, "D", "d1", 14_500);
+        assert_eq!(evict(&mut restored), [("C".into(), "c1".into(), 9_000)]);
+        // Restoring logged nothing: only the new record and the eviction.
+        let relogged: Vec<(u8, bool)> = fresh
+            .changelog
+            .0
+            .borrow()
+            .iter()
+            .map(|(k, v)| (k[8], v.is_some()))
+            .collect();
+        assert_eq!(relogged, [(b'D', true), (b'C', false)]);
+    }
+}
