@@ -514,9 +514,12 @@ impl<KC, VC> Materialized<KC, VC> {
     /// A stream joined with a versioned table is joined with the row as of each stream
     /// record's timestamp, not the latest row; with
     /// [`Joined::with_grace_period`] it also waits for late table updates. The table takes
-    /// updates out of order into its history; updates older than stream time minus the history
-    /// retention are dropped (not forwarded either). Versioned stores have no record cache, so
-    /// every update is forwarded at once (as in Kafka Streams).
+    /// updates out of order into its history and forwards them marked as not the newest
+    /// ([`Change::is_latest`](super::Change::is_latest)): table-table joins and `group_by` skip
+    /// those, as Kafka Streams' do (KIP-914); a table-table join reads the other side's newest
+    /// row. Updates older than stream time minus the history retention are dropped (not
+    /// forwarded either). Versioned stores have no record cache, so every update is forwarded at
+    /// once (as in Kafka Streams).
     ///
     /// ```
     /// use std::time::Duration;

@@ -135,3 +135,60 @@ fn a_left_join_with_a_grace_period_joins_null_keys_at_once() {
         "s2 waits in the buffer"
     );
 }
+
+#[test]
+fn table_table_joins_look_versioned_tables_up_by_their_newest_row_and_skip_late_updates() {
+    // Kafka Streams (KIP-914): an out-of-order update of a versioned table joins nothing; the
+    // other side joins the versioned table's newest version.
+    let b = StreamsBuilder::new();
+    let left: KTable<String, String> = b.table_with(
+        "left",
+        Consumed::new(),
+        Materialized::named("left-v").versioned(secs(60)),
+    );
+    let right: KTable<String, String> = b.table_with(
+        "right",
+        Consumed::new(),
+        Materialized::named("right-v").versioned(secs(60)),
+    );
+    left.join(&right, |l, r| format!("{l}+{r}"))
+        .to_stream()
+        .to("output");
+    let driver = TopologyTestDriver::new(b.build().unwrap()).unwrap();
+    let left = driver.create_input_topic("left", Utf8, Utf8);
+    let right = driver.create_input_topic("right", Utf8, Utf8);
+    right.pipe_input_at(s("A"), s("r1"), 1_000).unwrap();
+    left.pipe_input_at(s("A"), s("l2"), 5_000).unwrap();
+    left.pipe_input_at(s("A"), s("l1"), 3_000).unwrap(); // out of order: skipped
+    right.pipe_input_at(s("A"), s("r0"), 500).unwrap(); // out of order: skipped
+    right.pipe_input_at(s("A"), s("r2"), 6_000).unwrap();
+    let out = driver.create_output_topic("output", Utf8, Nullable(Utf8));
+    let got: Vec<(Option<String>, i64)> = out
+        .read_records_to_list()
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.value, r.timestamp))
+        .collect();
+    assert_eq!(got, [(Some(s("l2+r1")), 5_000), (Some(s("l2+r2")), 6_000)]);
+    assert_eq!(driver.dropped_records(), 2);
+}
+
+#[test]
+fn aggregating_a_versioned_table_counts_its_newest_rows_only() {
+    let b = StreamsBuilder::new();
+    versioned_table(&b, Materialized::named("vt").versioned(secs(60)))
+        .group_by(|_k, v: String| (v.clone(), v))
+        .count_with(Materialized::named("counts").with_caching_disabled())
+        .to_stream()
+        .to("counts");
+    let driver = TopologyTestDriver::new(b.build().unwrap()).unwrap();
+    let table = driver.create_input_topic("table", Utf8, Utf8);
+    table.pipe_input_at(s("A"), s("x"), 1_000).unwrap();
+    table.pipe_input_at(s("A"), s("y"), 500).unwrap(); // out of order: not counted
+    table.pipe_input_at(s("A"), s("y"), 2_000).unwrap();
+    let counts = driver.create_output_topic("counts", Utf8, Nullable(crate::codec::I64));
+    assert_eq!(
+        counts.read_key_values_to_list().unwrap(),
+        [(s("x"), Some(1)), (s("x"), Some(0)), (s("y"), Some(1))]
+    );
+}

@@ -410,6 +410,39 @@ mod tests {
     }
 
     #[test]
+    fn a_versioned_store_changelog_keeps_old_versions_uncompacted_for_its_history() {
+        use crate::dsl::{Consumed, Materialized, StreamsBuilder};
+        use std::time::Duration;
+        let builder = StreamsBuilder::new();
+        let _: crate::dsl::KTable<String, String> = builder.table_with(
+            "input",
+            Consumed::new(),
+            Materialized::named("v").versioned(Duration::from_secs(60)),
+        );
+        let _: crate::dsl::KTable<String, String> = builder.table_with(
+            "other",
+            Consumed::new(),
+            Materialized::named("w")
+                .versioned(Duration::from_secs(1))
+                .with_changelog_config("min.compaction.lag.ms", "5"),
+        );
+        let topology = builder.build().expect("valid");
+        let plan = plan(&topology, "app", &existing(&[("input", 2), ("other", 2)])).expect("plan");
+        assert_eq!(
+            plan.create,
+            vec![
+                // Kafka Streams' VersionedChangelogTopicConfig: history retention + one day.
+                TopicSpec::new("app-v-changelog", 2)
+                    .with_config("cleanup.policy", "compact")
+                    .with_config("min.compaction.lag.ms", "86460000"),
+                TopicSpec::new("app-w-changelog", 2)
+                    .with_config("cleanup.policy", "compact")
+                    .with_config("min.compaction.lag.ms", "5"),
+            ]
+        );
+    }
+
+    #[test]
     fn materialized_changelog_configs_reach_the_topic_plan() {
         use crate::dsl::{Materialized, StreamsBuilder, TimeWindows};
         use std::time::Duration;

@@ -32,6 +32,12 @@
 //! - **Memory**: every RocksDB store of the process shares one [`RocksDbMemory`] budget (block
 //!   cache + memtables, 64 MiB by default).
 //!
+//! Versioned key-value stores ([`VersionedKeyValueStore`], KIP-889) keep every version of a key
+//! within a history retention: their stack is the typed handle, changelog logging (each version
+//! with its timestamp as the record's, Kafka Streams' layout) and an engine of a latest-value
+//! store plus history segments by the time each version ended, in memory or in RocksDB column
+//! families. They have no record cache.
+//!
 //! ```
 //! use streams_core::codec::{I64, Utf8};
 //! use streams_core::state::{StoreBuilder, StoreKind, Stores};

@@ -9,7 +9,7 @@ use crate::codec::Codec;
 use crate::error::ProcessorError;
 use crate::processor::{Processor, ProcessorContext};
 use crate::record::Record;
-use crate::state::{TimestampedKeyValueStore, VersionedKeyValueStore};
+use crate::state::{TimestampedKeyValueStore, ValueAndTimestamp, VersionedKeyValueStore};
 
 use super::Types;
 use super::aggregate::{initialized, skip_null};
@@ -20,7 +20,7 @@ use super::suppress::BufferedContext;
 /// (an inner join without a row).
 pub(crate) type RowJoiner<V, VT, VR> = Arc<dyn Fn(V, Option<VT>) -> Option<VR> + Send + Sync>;
 
-/// Where the table's rows are looked up.
+/// Where a table's rows are looked up.
 pub(crate) enum TableRows<K, VT> {
     /// The current row (a timestamped store).
     Current(TimestampedKeyValueStore<K, VT>),
@@ -29,10 +29,23 @@ pub(crate) enum TableRows<K, VT> {
 }
 
 impl<K: 'static, VT: 'static> TableRows<K, VT> {
+    /// The row for a stream record at `timestamp`: the current one, or a versioned table's
+    /// as of `timestamp`.
     fn row(&self, key: &K, timestamp: i64) -> Result<Option<VT>, ProcessorError> {
         Ok(match self {
             TableRows::Current(store) => store.get(key)?.map(|row| row.value),
             TableRows::AsOf(store) => store.get_as_of(key, timestamp)?.map(|row| row.value),
+        })
+    }
+
+    /// The current row with its timestamp (a versioned table's newest version), as a
+    /// table-table join looks the other side up.
+    pub(crate) fn current(&self, key: &K) -> Result<Option<ValueAndTimestamp<VT>>, ProcessorError> {
+        Ok(match self {
+            TableRows::Current(store) => store.get(key)?,
+            TableRows::AsOf(store) => store
+                .get(key)?
+                .map(|row| ValueAndTimestamp::make(row.value, row.timestamp)),
         })
     }
 }

@@ -1,7 +1,8 @@
 //! `builder.table` / `KStream::to_table` kept in a versioned store — Kafka Streams'
 //! `KTableSource` over a `VersionedKeyValueStore` (KIP-914): every update goes into the store's
 //! history at its own timestamp, and is forwarded unless the store refused it as older than its
-//! history retention.
+//! history retention — marked as not the latest if it went into the history (table-table joins
+//! and `group_by` skip those).
 
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -59,15 +60,19 @@ where
         } else {
             None
         };
-        if store.put_row(&r.key, new.as_ref(), r.timestamp)? == PutOutcome::Expired {
-            tracing::debug!(
-                node = ctx.node_name(),
-                timestamp = r.timestamp,
-                "skipping a table update older than the versioned store's history retention"
-            );
-            ctx.record_dropped();
-            return Ok(());
-        }
-        ctx.forward(Record::new(r.key, Change::new(new, old), r.timestamp).with_headers(r.headers))
+        let is_latest = match store.put_row(&r.key, new.as_ref(), r.timestamp)? {
+            PutOutcome::Expired => {
+                tracing::debug!(
+                    node = ctx.node_name(),
+                    timestamp = r.timestamp,
+                    "skipping a table update older than the versioned store's history retention"
+                );
+                ctx.record_dropped();
+                return Ok(());
+            }
+            outcome => outcome == PutOutcome::Latest,
+        };
+        let change = Change::new(new, old).with_latest(is_latest);
+        ctx.forward(Record::new(r.key, change, r.timestamp).with_headers(r.headers))
     }
 }
