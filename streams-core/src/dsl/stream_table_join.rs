@@ -24,9 +24,12 @@ where
 {
     /// Joins each record with the table's current row for its key (an inner join: records
     /// without a row, or with a null key or value, give nothing). The result keeps the stream
-    /// record's key and timestamp; table updates join nothing. If an upstream operation changed
-    /// the key, the stream is repartitioned first, so the stream and the table must be
-    /// co-partitioned (same partition count, same partitioner).
+    /// record's key and timestamp; table updates join nothing. A versioned table
+    /// ([`Materialized::versioned`](super::Materialized::versioned)) is looked up as of the
+    /// stream record's timestamp instead, and with [`Joined::with_grace_period`] stream records
+    /// wait for late table updates. If an upstream operation changed the key, the stream is
+    /// repartitioned first, so the stream and the table must be co-partitioned (same partition
+    /// count, same partitioner).
     ///
     /// ```
     /// use streams_core::codec::Utf8;
