@@ -8,11 +8,12 @@ use crate::codec::{Codec, Inferred, Nullable};
 use crate::state::StoreBuilder;
 use crate::topology::{SourceSpec, Topology, TopologyBuilder, TopologyErrors};
 
-use super::graph::{Graph, Shared, add_kv_store};
+use super::graph::{Graph, Shared, add_kv_store, add_versioned_store};
 use super::kstream::KStream;
 use super::ktable::{KTable, TableState};
 use super::options::{CodecChoice, Consumed, Materialized};
 use super::processors::table::{Materialization, TableSource};
+use super::processors::versioned_table::VersionedTableSource;
 
 /// Builds a topology with the DSL — Kafka Streams' `StreamsBuilder`.
 ///
@@ -155,14 +156,20 @@ impl StreamsBuilder {
         MV: CodecChoice<V, VC>,
     {
         let mut graph = self.graph.borrow_mut();
-        let queryable = materialized.name.is_some();
+        let versioned = materialized.more.versioned;
+        // A versioned store is always materialized (Kafka Streams: a store supplier names it).
+        let queryable = materialized.name.is_some() || versioned.is_some();
         let store = materialized
             .name
             .clone()
             .unwrap_or_else(|| graph.store_name(&format!("{topic}-")));
         let source = graph.suffixed_or(consumed.name.as_deref(), "-source", super::names::SOURCE);
         let name = graph.name_or(consumed.name.clone(), super::names::TABLE_SOURCE);
-        let state = Rc::new(TableState::source(queryable).with_store(&store));
+        let mut state = TableState::source(queryable).with_store(&store);
+        if versioned.is_some() {
+            state = state.versioned();
+        }
+        let state = Rc::new(state);
         let (kc, vc) = (consumed.key_codec.clone(), consumed.value_codec.clone());
         let store_kc = materialized.key_codec.choose(kc.clone());
         let store_vc = materialized.value_codec.choose(vc.clone());
@@ -174,8 +181,33 @@ impl StreamsBuilder {
                 SourceSpec::new(source.clone(), [topic], kc.clone(), Nullable(vc))
                     .skip_unrepresentable_nulls(),
             );
-            let materialize = table_state.is_materialized();
             let send_old_values = table_state.sends_old_values();
+            if let Some(history) = options.versioned {
+                let store_arc: std::sync::Arc<str> = std::sync::Arc::from(store_name.as_str());
+                b.add_processor(
+                    node.clone(),
+                    move || VersionedTableSource::<K, V, Option<V>, KC, _> {
+                        to_row: std::sync::Arc::new(|v: Option<V>| v),
+                        key_codec: kc.clone(),
+                        store_name: std::sync::Arc::clone(&store_arc),
+                        store: None,
+                        send_old_values,
+                        types: PhantomData,
+                    },
+                    [source],
+                );
+                add_versioned_store::<K, V, _, _>(
+                    b,
+                    &store_name,
+                    store_kc,
+                    store_vc,
+                    &options,
+                    history,
+                    &node,
+                );
+                return;
+            }
+            let materialize = table_state.is_materialized();
             let store_arc = materialize.then(|| std::sync::Arc::from(store_name.as_str()));
             b.add_processor(
                 node.clone(),

@@ -24,15 +24,32 @@ pub struct Change<V> {
     pub new_value: Option<V>,
     /// The value before the update, if it was asked for and there was one.
     pub old_value: Option<V>,
+    /// Whether the update is the key's newest by timestamp (KIP-914). Only a versioned table
+    /// forwards updates that are not: an out-of-order update goes into its history, and
+    /// table-table joins and `group_by` skip it, as Kafka Streams' do.
+    pub is_latest: bool,
 }
 
 impl<V> Change<V> {
-    /// A change from `old_value` to `new_value`.
+    /// A change from `old_value` to `new_value`, the key's newest.
     pub fn new(new_value: Option<V>, old_value: Option<V>) -> Self {
         Change {
             new_value,
             old_value,
+            is_latest: true,
         }
+    }
+
+    /// The change, marked as the key's newest update or not.
+    ///
+    /// ```
+    /// use streams_core::dsl::Change;
+    /// let late = Change::new(Some(1), None).with_latest(false);
+    /// assert!(!late.is_latest);
+    /// ```
+    pub fn with_latest(mut self, is_latest: bool) -> Self {
+        self.is_latest = is_latest;
+        self
     }
 }
 
@@ -87,17 +104,19 @@ impl<V, C: Codec<V>> Codec<Change<V>> for ChangeCodec<C> {
         let Some((&flag, body)) = bytes.split_last() else {
             return Err(invalid("no flag byte"));
         };
-        let (body, flag) = match flag {
-            0..=2 => (body, flag),
+        let (body, flag, is_latest) = match flag {
+            0..=2 => (body, flag, true),
             3..=5 => match body.split_last() {
-                Some((_, rest)) => (rest, flag - 3),
+                Some((&0, rest)) => (rest, flag - 3, false),
+                Some((&1, rest)) => (rest, flag - 3, true),
+                Some(_) => return Err(invalid("an is-latest byte other than 0 or 1")),
                 None => return Err(invalid("no is-latest byte")),
             },
             _ => return Err(invalid("unknown flag byte")),
         };
-        match flag {
-            0 => Ok(Change::new(None, Some(self.0.decode(body)?))),
-            1 => Ok(Change::new(Some(self.0.decode(body)?), None)),
+        let change = match flag {
+            0 => Change::new(None, Some(self.0.decode(body)?)),
+            1 => Change::new(Some(self.0.decode(body)?), None),
             _ => {
                 let (len, used) = read_varint(body).ok_or_else(|| invalid("bad length varint"))?;
                 let rest = &body[used..];
@@ -105,12 +124,13 @@ impl<V, C: Codec<V>> Codec<Change<V>> for ChangeCodec<C> {
                     .ok()
                     .filter(|&l| l <= rest.len())
                     .ok_or_else(|| invalid("length past the end"))?;
-                Ok(Change::new(
+                Change::new(
                     Some(self.0.decode(&rest[..len])?),
                     Some(self.0.decode(&rest[len..])?),
-                ))
+                )
             }
-        }
+        };
+        Ok(change.with_latest(is_latest))
     }
 }
 
@@ -158,6 +178,14 @@ mod tests {
             assert_eq!(codec.decode(&buf).unwrap(), change);
         }
         assert_eq!(buf, [b'o', 0]);
+        // Flags 3-5 carry an is-latest byte before the flag.
+        let late = codec.decode(&[b'n', 0, 4]).unwrap();
+        assert_eq!(
+            late,
+            Change::new(Some("n".to_string()), None).with_latest(false)
+        );
+        assert!(codec.decode(&[b'n', 1, 4]).unwrap().is_latest);
+        assert!(codec.decode(&[b'n', 7, 4]).is_err());
         assert!(codec.decode(&[9]).is_err());
         assert!(codec.decode(&[]).is_err());
     }

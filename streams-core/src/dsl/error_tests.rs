@@ -9,7 +9,7 @@ use crate::state::Windowed;
 use crate::topology::{MinimumRetention, TopologyError, TopologyErrors};
 
 use super::{
-    BufferConfig, Consumed, KGroupedStream, Materialized, SessionWindows, SlidingWindows,
+    BufferConfig, Consumed, Joined, KGroupedStream, Materialized, SessionWindows, SlidingWindows,
     StreamsBuilder, Suppressed, TimeWindowedCodec, TimeWindows,
 };
 
@@ -277,5 +277,65 @@ fn sliding_windows_of_no_length_without_grace_or_retention() {
         [TopologyError::RetentionZero {
             store: "KSTREAM-AGGREGATE-STATE-STORE-0000000001".into()
         }]
+    );
+}
+
+#[test]
+fn a_grace_period_on_a_join_with_a_table_that_is_not_versioned() {
+    let errors = errors(|b| {
+        let table = b.table_with::<String, String, _, _, _, _>(
+            "table",
+            Consumed::with(Utf8, Utf8),
+            Materialized::named("rows"),
+        );
+        b.stream_with::<String, String, _, _>("input", Consumed::with(Utf8, Utf8))
+            .join_with(
+                &table,
+                |l, r| format!("{l}+{r}"),
+                Joined::named("j").with_grace_period(secs(5)),
+            )
+            .to("output");
+    });
+    assert_eq!(
+        errors.errors(),
+        [TopologyError::GraceWithoutVersionedTable {
+            join: "j".into(),
+            table: "KTABLE-SOURCE-0000000001".into(),
+        }]
+    );
+    assert_eq!(
+        errors.to_string(),
+        "invalid topology: join `j` has a grace period, but table `KTABLE-SOURCE-0000000001` is \
+         not versioned; a grace period needs a versioned table (`Materialized::versioned`)"
+    );
+}
+
+#[test]
+fn a_versioned_store_for_an_aggregation() {
+    let errors = errors(|b| {
+        let grouped = grouped(b);
+        grouped.count_with(Materialized::named("counts").versioned(secs(60)));
+        grouped
+            .windowed_by(TimeWindows::of_size_with_no_grace(secs(10)))
+            .count_with(Materialized::named("windowed").versioned(secs(60)));
+    });
+    assert_eq!(
+        errors.errors(),
+        [
+            TopologyError::VersionedStoreNotSupported {
+                store: "counts".into(),
+                operation: "processor `KSTREAM-AGGREGATE-0000000001`".into(),
+            },
+            TopologyError::VersionedStoreNotSupported {
+                store: "windowed".into(),
+                operation: "processor `KSTREAM-AGGREGATE-0000000002`".into(),
+            }
+        ]
+    );
+    assert_eq!(
+        errors.errors()[0].to_string(),
+        "store `counts` of processor `KSTREAM-AGGREGATE-0000000001` is asked to be versioned; \
+         versioned stores are supported for tables read from a topic \
+         (`StreamsBuilder::table_with`, `KStream::to_table_with`)"
     );
 }

@@ -111,7 +111,59 @@ pub(crate) fn add_kv_store<K, V, KC, VC>(
             Stores::in_memory_timestamped_key_value::<K, V, _, _>(name, key_codec, value_codec)
         }
     };
-    builder.add_state_store(options.configure(store, options.caching), [processor]);
+    options.add_configured(builder, store, options.caching, processor);
+}
+
+/// Adds a versioned key-value store keeping versions for `history` (a table
+/// `Materialized::versioned`), connected to `processor`: RocksDB or in memory, logged as
+/// `options` say, never cached.
+pub(crate) fn add_versioned_store<K, V, KC, VC>(
+    builder: &mut TopologyBuilder,
+    name: &str,
+    key_codec: KC,
+    value_codec: VC,
+    options: &StoreOptions,
+    history: std::time::Duration,
+    processor: &str,
+) where
+    K: 'static,
+    V: 'static,
+    KC: Codec<K>,
+    VC: Codec<V>,
+{
+    let store = match options.store_type {
+        #[cfg(feature = "rocksdb")]
+        StoreType::RocksDb => Stores::persistent_versioned_key_value_store::<K, V, _, _>(
+            name,
+            history,
+            key_codec,
+            value_codec,
+        ),
+        #[cfg(not(feature = "rocksdb"))]
+        StoreType::RocksDb => Stores::in_memory_versioned_key_value_store::<K, V, _, _>(
+            name,
+            history,
+            key_codec,
+            value_codec,
+        ),
+        StoreType::InMemory => Stores::in_memory_versioned_key_value_store::<K, V, _, _>(
+            name,
+            history,
+            key_codec,
+            value_codec,
+        ),
+    };
+    let store = if options.logging {
+        options
+            .changelog_configs
+            .iter()
+            .fold(store.with_logging_enabled(), |store, (key, value)| {
+                store.with_changelog_config(key, value)
+            })
+    } else {
+        store.with_logging_disabled()
+    };
+    builder.add_state_store(store, [processor]);
 }
 
 /// Writes a repartition through the internal topic `<prefix>-repartition` (Kafka Streams'

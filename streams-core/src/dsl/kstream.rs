@@ -20,6 +20,7 @@ use super::processors::stateless::{
     SelectKey,
 };
 use super::processors::table::{Materialization, TableSource};
+use super::processors::versioned_table::VersionedTableSource;
 use super::split::BranchedKStream;
 
 /// A stream of records — Kafka Streams' `KStream<K, V>`, with the codecs it carries in its type
@@ -517,13 +518,44 @@ where
         } else {
             self.node.clone()
         };
-        let state = Rc::new(TableState::source(true).with_store(&store));
+        let mut state = TableState::source(true).with_store(&store);
+        if materialized.more.versioned.is_some() {
+            state = state.versioned();
+        }
+        let state = Rc::new(state);
         let options = materialized.more;
         let (node, table_state, store_name) = (name.clone(), Rc::clone(&state), store.clone());
         graph.step(move |b| {
             let send_old_values = table_state.sends_old_values();
             let store_arc: Arc<str> = Arc::from(store_name.as_str());
             let (row_codec, key_codec) = (vc.clone(), kc.clone());
+            if let Some(history) = options.versioned {
+                b.add_processor(
+                    node.clone(),
+                    move || VersionedTableSource::<K, V, V, KC, _> {
+                        to_row: Arc::new({
+                            let codec = row_codec.clone();
+                            move |v: V| (!codec.is_null(&v)).then_some(v)
+                        }),
+                        key_codec: key_codec.clone(),
+                        store_name: Arc::clone(&store_arc),
+                        store: None,
+                        send_old_values,
+                        types: PhantomData,
+                    },
+                    [parent],
+                );
+                super::graph::add_versioned_store::<K, V, _, _>(
+                    b,
+                    &store_name,
+                    store_kc,
+                    store_vc,
+                    &options,
+                    history,
+                    &node,
+                );
+                return;
+            }
             b.add_processor(
                 node.clone(),
                 move || TableSource::<K, V, V, KC, _> {

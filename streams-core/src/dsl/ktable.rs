@@ -28,6 +28,9 @@ pub(crate) struct TableState {
     window_grace_ms: Option<i64>,
     /// The store the table's rows are (or, for a source table, would be) kept in.
     store: std::cell::RefCell<Option<String>>,
+    /// The table's rows are kept in a versioned store (a source table materialized with
+    /// `Materialized::versioned`).
+    versioned: bool,
 }
 
 enum TableKind {
@@ -56,6 +59,7 @@ impl TableState {
             send_old_values: Cell::new(false),
             window_grace_ms: None,
             store: std::cell::RefCell::new(None),
+            versioned: false,
         }
     }
 
@@ -65,6 +69,7 @@ impl TableState {
             send_old_values: Cell::new(false),
             window_grace_ms: None,
             store: std::cell::RefCell::new(None),
+            versioned: false,
         }
     }
 
@@ -77,6 +82,7 @@ impl TableState {
             send_old_values: Cell::new(false),
             window_grace_ms: None,
             store: std::cell::RefCell::new(None),
+            versioned: false,
         }
     }
 
@@ -90,6 +96,7 @@ impl TableState {
             send_old_values: Cell::new(false),
             window_grace_ms: None,
             store: std::cell::RefCell::new(None),
+            versioned: false,
         }
     }
 
@@ -109,6 +116,17 @@ impl TableState {
             (TableKind::Derived { parent, .. }, None) => parent.window_grace_ms(),
             _ => None,
         }
+    }
+
+    /// Marks the table's store as versioned.
+    pub(crate) fn versioned(mut self) -> Self {
+        self.versioned = true;
+        self
+    }
+
+    /// Whether the table's rows are kept in a versioned store (looked up as of a time).
+    pub(crate) fn is_versioned(&self) -> bool {
+        self.versioned
     }
 
     /// Names the store the table's rows are kept in (for a source table: would be, once

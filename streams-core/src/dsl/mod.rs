@@ -70,6 +70,8 @@ mod stream_stream_join;
 mod stream_table_join;
 mod suppress;
 mod table_table_join;
+#[cfg(test)]
+mod versioned_tests;
 mod windowed_codec;
 mod windowed_stream;
 #[cfg(test)]

@@ -182,7 +182,9 @@ codec_options!(
 codec_options!(
     /// How a stream is joined with a table — Kafka Streams' `Joined`: the name of the join node
     /// (which also names the repartition topic, `<name>-repartition`, when the stream's key
-    /// changed before the join) and the codecs of that repartition topic.
+    /// changed before the join), the codecs of that repartition topic (and of the grace-period
+    /// buffer), and the grace period ([`with_grace_period`](Self::with_grace_period), for a
+    /// join with a versioned table).
     ///
     /// ```
     /// use streams_core::dsl::{Joined, StreamsBuilder};
@@ -197,7 +199,7 @@ codec_options!(
     /// assert!(described.contains("(topic: enrich-repartition)"));
     /// ```
     Joined,
-    ()
+    JoinedOptions
 );
 
 codec_options!(
@@ -232,6 +234,60 @@ codec_options!(
     Materialized,
     StoreOptions
 );
+
+/// The grace period of a stream-table join.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct JoinedOptions {
+    pub(crate) grace: Option<Duration>,
+}
+
+impl<KC, VC> Joined<KC, VC> {
+    /// Waits `grace` for out-of-order table updates before joining — Kafka Streams'
+    /// `Joined.withGracePeriod` (KIP-923), for a join with a *versioned* table
+    /// ([`Materialized::versioned`]; with another table, building the topology fails with
+    /// [`TopologyError::GraceWithoutVersionedTable`](crate::topology::TopologyError::GraceWithoutVersionedTable)).
+    ///
+    /// Stream records wait in a buffer (a store named `<join name>-Buffer`, with a changelog)
+    /// until the join's stream time — the largest timestamp of the stream records buffered so
+    /// far — has passed their timestamp by `grace`; then they are joined in timestamp order, each
+    /// with the table's version as of its own timestamp, so table updates that arrived meanwhile,
+    /// even out of order, are seen. A record already older than stream time minus `grace` is
+    /// joined at once.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use streams_core::codec::Utf8;
+    /// use streams_core::dsl::{Consumed, Joined, Materialized, StreamsBuilder};
+    /// use streams_core::testing::TopologyTestDriver;
+    ///
+    /// let builder = StreamsBuilder::new();
+    /// let prices = builder.table_with::<String, String, _, _, _, _>(
+    ///     "prices",
+    ///     Consumed::new(),
+    ///     Materialized::named("prices").versioned(Duration::from_secs(60)),
+    /// );
+    /// builder
+    ///     .stream::<String, String>("orders")
+    ///     .join_with(&prices, |order, price| format!("{order} at {price}"),
+    ///         Joined::named("priced").with_grace_period(Duration::from_secs(5)))
+    ///     .to("priced-orders");
+    /// let driver = TopologyTestDriver::new(builder.build().unwrap()).unwrap();
+    /// let (orders, prices) = (
+    ///     driver.create_input_topic("orders", Utf8, Utf8),
+    ///     driver.create_input_topic("prices", Utf8, Utf8),
+    /// );
+    /// let pen = || "pen".to_string();
+    /// orders.pipe_input_at(pen(), "order 1".to_string(), 2_000).unwrap(); // waits
+    /// prices.pipe_input_at(pen(), "2 EUR".to_string(), 1_000).unwrap(); // late, still in time
+    /// orders.pipe_input_at(pen(), "order 2".to_string(), 7_000).unwrap(); // releases order 1
+    /// let out = driver.create_output_topic("priced-orders", Utf8, Utf8);
+    /// assert_eq!(out.read_values_to_list().unwrap(), ["order 1 at 2 EUR"]);
+    /// ```
+    pub fn with_grace_period(mut self, grace: Duration) -> Self {
+        self.more.grace = Some(grace);
+        self
+    }
+}
 
 /// The partition count of an explicit repartition topic.
 #[derive(Debug, Clone, Copy, Default)]
@@ -274,6 +330,8 @@ pub(crate) struct StoreOptions {
     pub(crate) changelog_configs: Vec<(String, String)>,
     pub(crate) caching: bool,
     pub(crate) retention: Option<Duration>,
+    /// A versioned store keeping old versions this long.
+    pub(crate) versioned: Option<Duration>,
 }
 
 impl Default for StoreOptions {
@@ -284,11 +342,30 @@ impl Default for StoreOptions {
             changelog_configs: Vec::new(),
             caching: true,
             retention: None,
+            versioned: None,
         }
     }
 }
 
 impl StoreOptions {
+    /// Adds `store` configured by these options (see [`configure`](Self::configure)), connected
+    /// to `processor`. These stores are never versioned: asking for one is reported.
+    pub(crate) fn add_configured<B: ConfigurableStore + crate::state::StoreBuilder>(
+        &self,
+        builder: &mut crate::topology::TopologyBuilder,
+        store: B,
+        caching: bool,
+        processor: &str,
+    ) {
+        if self.versioned.is_some() {
+            builder.report(crate::topology::TopologyError::VersionedStoreNotSupported {
+                store: store.name().to_string(),
+                operation: format!("processor `{processor}`"),
+            });
+        }
+        builder.add_state_store(self.configure(store, caching), [processor]);
+    }
+
     /// Applies the logging and caching options to a store builder (`caching`: whether the store
     /// is cached, which windowed aggregations decide with more than the option).
     pub(crate) fn configure<B: ConfigurableStore>(&self, store: B, caching: bool) -> B {
@@ -423,6 +500,59 @@ impl<KC, VC> Materialized<KC, VC> {
     /// How long a window store keeps windows (at least window size plus grace).
     pub fn with_retention(mut self, retention: Duration) -> Self {
         self.more.retention = Some(retention);
+        self
+    }
+
+    /// Keeps a table's rows in a versioned store (KIP-889) that keeps old versions for
+    /// `history_retention` — Kafka Streams'
+    /// `Materialized.as(Stores.persistentVersionedKeyValueStore(name, historyRetention))`
+    /// (RocksDB; with [`in_memory`](Self::in_memory), a versioned store in memory). For
+    /// [`StreamsBuilder::table_with`](super::StreamsBuilder::table_with) and
+    /// [`KStream::to_table_with`](super::KStream::to_table_with); other operations report
+    /// [`TopologyError::VersionedStoreNotSupported`](crate::topology::TopologyError::VersionedStoreNotSupported).
+    ///
+    /// A stream joined with a versioned table is joined with the row as of each stream
+    /// record's timestamp, not the latest row; with
+    /// [`Joined::with_grace_period`] it also waits for late table updates. The table takes
+    /// updates out of order into its history and forwards them marked as not the newest
+    /// ([`Change::is_latest`](super::Change::is_latest)): table-table joins and `group_by` skip
+    /// those, as Kafka Streams' do (KIP-914); a table-table join reads the other side's newest
+    /// row. Updates older than stream time minus the history retention are dropped (not
+    /// forwarded either). Versioned stores have no record cache, so every update is forwarded at
+    /// once (as in Kafka Streams).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use streams_core::codec::Utf8;
+    /// use streams_core::dsl::{Consumed, Materialized, StreamsBuilder};
+    /// use streams_core::testing::TopologyTestDriver;
+    ///
+    /// let builder = StreamsBuilder::new();
+    /// let rates = builder.table_with::<String, String, _, _, _, _>(
+    ///     "rates",
+    ///     Consumed::new(),
+    ///     Materialized::named("rates").versioned(Duration::from_secs(3_600)),
+    /// );
+    /// builder
+    ///     .stream::<String, String>("payments")
+    ///     .left_join(&rates, |amount, rate: Option<String>| format!("{amount} @ {}", rate.unwrap_or_default()))
+    ///     .to("converted");
+    /// let driver = TopologyTestDriver::new(builder.build().unwrap()).unwrap();
+    /// let (rates, payments) = (
+    ///     driver.create_input_topic("rates", Utf8, Utf8),
+    ///     driver.create_input_topic("payments", Utf8, Utf8),
+    /// );
+    /// let usd = || "USD".to_string();
+    /// rates.pipe_input_at(usd(), "0.90".to_string(), 1_000).unwrap();
+    /// rates.pipe_input_at(usd(), "0.95".to_string(), 5_000).unwrap();
+    /// payments.pipe_input_at(usd(), "10".to_string(), 3_000).unwrap(); // the rate at 3 s
+    /// let out = driver.create_output_topic("converted", Utf8, Utf8);
+    /// assert_eq!(out.read_values_to_list().unwrap(), ["10 @ 0.90"]);
+    /// let store = driver.versioned_key_value_store::<String, String>("rates").unwrap();
+    /// assert_eq!(store.get(&usd()).unwrap().unwrap().value, "0.95");
+    /// ```
+    pub fn versioned(mut self, history_retention: Duration) -> Self {
+        self.more.versioned = Some(history_retention);
         self
     }
 }

@@ -50,7 +50,7 @@ pub(crate) fn add_session_store<K, VA, KC, VC>(
             Stores::in_memory_session_store::<K, VA, _, _>(name, retention, key_codec, value_codec)
         }
     };
-    b.add_state_store(options.configure(store, caching), [processor]);
+    options.add_configured(b, store, caching, processor);
 }
 
 /// A grouped stream in session windows — Kafka Streams' `SessionWindowedKStream`, made by

@@ -11,7 +11,9 @@ use super::kstream::KStream;
 use super::ktable::KTable;
 use super::names;
 use super::options::{CodecChoice, Joined};
-use super::processors::stream_table_join::{RowJoiner, StreamTableJoin};
+use super::processors::join_buffer::buffer_store;
+use super::processors::stream_table_join::{Grace, RowJoiner, StreamTableJoin};
+use super::windowed_stream::duration_ms;
 
 impl<K, V, KC, VC> KStream<K, V, KC, VC>
 where
@@ -22,9 +24,12 @@ where
 {
     /// Joins each record with the table's current row for its key (an inner join: records
     /// without a row, or with a null key or value, give nothing). The result keeps the stream
-    /// record's key and timestamp; table updates join nothing. If an upstream operation changed
-    /// the key, the stream is repartitioned first, so the stream and the table must be
-    /// co-partitioned (same partition count, same partitioner).
+    /// record's key and timestamp; table updates join nothing. A versioned table
+    /// ([`Materialized::versioned`](super::Materialized::versioned)) is looked up as of the
+    /// stream record's timestamp instead, and with [`Joined::with_grace_period`] stream records
+    /// wait for late table updates. If an upstream operation changed the key, the stream is
+    /// repartitioned first, so the stream and the table must be co-partitioned (same partition
+    /// count, same partitioner).
     ///
     /// ```
     /// use streams_core::codec::Utf8;
@@ -166,6 +171,8 @@ where
         let kc = joined.key_codec.choose(self.key_codec.clone());
         let vc = joined.value_codec.choose(self.value_codec.clone());
         let store = table.state.lookup_store();
+        let versioned = table.state.is_versioned();
+        let grace = joined.more.grace;
         let mut graph = self.graph.borrow_mut();
         let parent = if self.repartition_required {
             let prefix = joined.name.clone().unwrap_or_else(|| self.node.clone());
@@ -182,26 +189,44 @@ where
         };
         let prefix = if left { names::LEFT_JOIN } else { names::JOIN };
         let name = graph.name_or(joined.name.or(self.next_name.clone()), prefix);
+        if grace.is_some() && !versioned {
+            graph.error(TopologyError::GraceWithoutVersionedTable {
+                join: name.clone(),
+                table: table.node.clone(),
+            });
+        }
+        // Kafka Streams names the buffer after the join, burning no index.
+        let grace = grace.filter(|_| versioned).map(|grace| Grace {
+            grace_ms: duration_ms(grace),
+            store: Arc::from(format!("{name}-Buffer").as_str()),
+        });
         match store {
             Some(store) => {
                 let (node, null_kc, null_vc) = (name.clone(), kc.clone(), vc);
                 let table_node = table.node.clone();
                 graph.step(move |b| {
                     let store_name: Arc<str> = Arc::from(store.as_str());
+                    let buffer = grace.as_ref().map(|g| g.store.to_string());
                     b.add_processor(
                         node.clone(),
                         move || StreamTableJoin {
                             store_name: Arc::clone(&store_name),
+                            versioned,
                             joiner: Arc::clone(&joiner),
                             left,
                             key_codec: null_kc.clone(),
                             value_codec: null_vc.clone(),
-                            store: None,
+                            grace: grace.clone(),
+                            rows: None,
+                            buffer: None,
                             types: Default::default(),
                         },
                         [parent],
                     );
                     b.connect_processor_and_state_stores(&node, [store]);
+                    if let Some(buffer) = buffer {
+                        b.add_state_store(buffer_store(&buffer), [&node]);
+                    }
                     b.copartition([node, table_node]);
                 });
             }

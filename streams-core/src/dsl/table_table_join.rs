@@ -239,6 +239,8 @@ where
             other.state.enable_sending_old_values(true);
         }
         let (this_store, other_store) = (self.state.lookup_store(), other.state.lookup_store());
+        let (this_versioned, other_versioned) =
+            (self.state.is_versioned(), other.state.is_versioned());
         let mut state = TableState::join(
             store_spec.is_some(),
             Rc::clone(&self.state),
@@ -269,6 +271,7 @@ where
                             kind: this_kind,
                             joiner: Arc::clone(&this_joiner),
                             other_store_name: Arc::clone(&store_name),
+                            other_versioned,
                             other_store: None,
                             send_old_values: sides_send_old,
                             key_codec: kc.clone(),
@@ -284,6 +287,7 @@ where
                             kind: other_kind,
                             joiner: Arc::clone(&other_joiner),
                             other_store_name: Arc::clone(&store_name),
+                            other_versioned: this_versioned,
                             other_store: None,
                             send_old_values: sides_send_old,
                             key_codec: kc.clone(),

@@ -186,7 +186,7 @@ pub(crate) fn add_window_store<K, VA, KC, VC>(
             value_codec,
         ),
     };
-    b.add_state_store(options.configure(store, caching), [processor]);
+    options.add_configured(b, store, caching, processor);
 }
 
 /// The windows of a [`TimeWindowedKStream`].

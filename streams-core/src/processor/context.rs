@@ -3,7 +3,8 @@ use std::time::Duration;
 use crate::error::ProcessorError;
 use crate::record::{Record, RecordMetadata};
 use crate::state::{
-    KeyValueStore, SessionStore, StoreError, TimestampedKeyValueStore, WindowStore,
+    KeyValueStore, SessionStore, StoreError, TimestampedKeyValueStore, VersionedKeyValueStore,
+    WindowStore,
 };
 
 use super::node::{Child, NodeInfo, forward_all};
@@ -162,6 +163,74 @@ impl<'a, K, V> ProcessorContext<'a, K, V> {
         &self,
         name: &str,
     ) -> Result<SessionStore<SK, SV>, StoreError> {
+        self.store_handle(name)
+    }
+
+    /// A versioned key-value store connected to this processor, typed as declared: every
+    /// version of each key, queryable as of a time
+    /// ([`VersionedKeyValueStore::get_as_of`]).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use streams_core::codec::Utf8;
+    /// use streams_core::error::ProcessorError;
+    /// use streams_core::processor::{Processor, ProcessorContext};
+    /// use streams_core::record::Record;
+    /// use streams_core::state::{Stores, VersionedKeyValueStore};
+    /// use streams_core::testing::TopologyTestDriver;
+    /// use streams_core::topology::TopologyBuilder;
+    ///
+    /// /// Keeps every price of a product, and answers each order with the price at its time.
+    /// struct PriceAt(Option<VersionedKeyValueStore<String, String>>);
+    ///
+    /// impl Processor for PriceAt {
+    ///     type KIn = String;
+    ///     type VIn = String;
+    ///     type KOut = String;
+    ///     type VOut = String;
+    ///
+    ///     fn init(&mut self, ctx: &mut ProcessorContext<'_, String, String>) -> Result<(), ProcessorError> {
+    ///         self.0 = Some(ctx.versioned_key_value_store("prices")?);
+    ///         Ok(())
+    ///     }
+    ///
+    ///     fn process(&mut self, r: Record<String, String>, ctx: &mut ProcessorContext<'_, String, String>) -> Result<(), ProcessorError> {
+    ///         let prices = self.0.as_ref().ok_or_else(|| ProcessorError::msg("not initialized"))?;
+    ///         match r.value.strip_prefix("price=") {
+    ///             Some(price) => {
+    ///                 prices.put(&r.key, &price.to_string(), r.timestamp)?;
+    ///                 Ok(())
+    ///             }
+    ///             None => {
+    ///                 let price = prices.get_as_of(&r.key, r.timestamp)?.map(|p| p.value);
+    ///                 let answer = price.unwrap_or_else(|| "?".to_string());
+    ///                 ctx.forward(Record::new(r.key, answer, r.timestamp))
+    ///             }
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let mut b = TopologyBuilder::new();
+    /// b.add_source("in", ["events"], Utf8, Utf8)
+    ///     .add_processor("price-at", || PriceAt(None), ["in"])
+    ///     .add_state_store(
+    ///         Stores::in_memory_versioned_key_value_store("prices", Duration::from_secs(60), Utf8, Utf8),
+    ///         ["price-at"],
+    ///     )
+    ///     .add_sink("out", "prices-at", Utf8, Utf8, ["price-at"]);
+    /// let driver = TopologyTestDriver::new(b.build().unwrap()).unwrap();
+    /// let events = driver.create_input_topic("events", Utf8, Utf8);
+    /// let pen = || "pen".to_string();
+    /// events.pipe_input_at(pen(), "price=2".to_string(), 1_000).unwrap();
+    /// events.pipe_input_at(pen(), "price=3".to_string(), 5_000).unwrap();
+    /// events.pipe_input_at(pen(), "order".to_string(), 4_000).unwrap(); // late: the price then
+    /// let out = driver.create_output_topic("prices-at", Utf8, Utf8);
+    /// assert_eq!(out.read_values_to_list().unwrap(), ["2"]);
+    /// ```
+    pub fn versioned_key_value_store<SK: 'static, SV: 'static>(
+        &self,
+        name: &str,
+    ) -> Result<VersionedKeyValueStore<SK, SV>, StoreError> {
         self.store_handle(name)
     }
 

@@ -7,7 +7,8 @@ use std::time::Duration;
 use crate::error::ProcessorError;
 use crate::record::{Headers, Record, RecordMetadata};
 use crate::state::{
-    KeyValueStore, SessionStore, StoreError, TimestampedKeyValueStore, WindowStore,
+    KeyValueStore, SessionStore, StoreError, TimestampedKeyValueStore, VersionedKeyValueStore,
+    WindowStore,
 };
 
 use super::{Processor, ProcessorContext, Punctuation, PunctuationId, PunctuationType, TaskId};
@@ -269,6 +270,14 @@ impl<K, V> FixedKeyContext<'_, '_, K, V> {
         name: &str,
     ) -> Result<SessionStore<SK, SV>, StoreError> {
         self.inner.session_store(name)
+    }
+
+    /// See [`ProcessorContext::versioned_key_value_store`].
+    pub fn versioned_key_value_store<SK: 'static, SV: 'static>(
+        &self,
+        name: &str,
+    ) -> Result<VersionedKeyValueStore<SK, SV>, StoreError> {
+        self.inner.versioned_key_value_store(name)
     }
 }
 

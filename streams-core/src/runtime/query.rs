@@ -149,6 +149,7 @@ fn kind_name(kind: StoreKind) -> &'static str {
         StoreKind::TimestampedKeyValue => "timestamped key-value store",
         StoreKind::Window => "window store",
         StoreKind::Session => "session store",
+        StoreKind::VersionedKeyValue => "versioned key-value store",
     }
 }
 

@@ -5,7 +5,8 @@
 //! A store with logging on has a changelog topic `<application.id>-<store>-changelog` with one
 //! partition per task of the sub-topology that uses the store (`cleanup.policy=compact`;
 //! windowed stores `compact,delete` with `retention.ms` = retention + one day, as Kafka
-//! Streams' `windowstore.changelog.additional.retention.ms`). Configs set for the store
+//! Streams' `windowstore.changelog.additional.retention.ms`; versioned stores `compact` with
+//! `min.compaction.lag.ms` = history retention + one day). Configs set for the store
 //! ([`StoreBuilder::changelog_configs`](crate::state::StoreBuilder::changelog_configs),
 //! `Materialized::with_changelog_config`) override these defaults, as Kafka Streams' per-topic
 //! configs do; a `retention.ms` set so is used as is.
@@ -63,6 +64,10 @@ fn group_topics(topology: &Topology) -> Vec<(u32, Vec<String>, Vec<String>)> {
 /// How much longer a windowed store's changelog keeps records than the store keeps windows
 /// (Kafka Streams' `windowstore.changelog.additional.retention.ms` default: one day).
 const WINDOW_CHANGELOG_EXTRA_RETENTION_MS: u128 = 24 * 60 * 60 * 1000;
+
+/// How much longer than its history retention a versioned store's changelog keeps old versions
+/// uncompacted (Kafka Streams' `VersionedChangelogTopicConfig`: one day).
+const VERSIONED_CHANGELOG_EXTRA_COMPACTION_LAG_MS: u128 = 24 * 60 * 60 * 1000;
 
 /// Checks the topology's topics against the cluster's (`existing`: name → partitions).
 pub(crate) fn plan(
@@ -238,6 +243,13 @@ fn changelog_configs(store: &dyn crate::state::StoreBuilder) -> Vec<(String, Str
         let retention =
             store.retention().unwrap_or_default().as_millis() + WINDOW_CHANGELOG_EXTRA_RETENTION_MS;
         configs.push(("retention.ms".to_string(), retention.to_string()));
+    }
+    if store.kind() == crate::state::StoreKind::VersionedKeyValue {
+        // Kafka Streams' `VersionedChangelogTopicConfig`: old versions stay uncompacted for the
+        // history retention plus a day.
+        let lag = store.retention().unwrap_or_default().as_millis()
+            + VERSIONED_CHANGELOG_EXTRA_COMPACTION_LAG_MS;
+        configs.push(("min.compaction.lag.ms".to_string(), lag.to_string()));
     }
     for (key, value) in store.changelog_configs() {
         crate::state::set_config(&mut configs, key.clone(), value.clone());
@@ -433,6 +445,39 @@ mod tests {
                 TopicSpec::new("app-windows-changelog", 2)
                     .with_config("cleanup.policy", "compact,delete")
                     .with_config("retention.ms", "3600000"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_versioned_store_changelog_keeps_old_versions_uncompacted_for_its_history() {
+        use crate::dsl::{Consumed, Materialized, StreamsBuilder};
+        use std::time::Duration;
+        let builder = StreamsBuilder::new();
+        let _: crate::dsl::KTable<String, String> = builder.table_with(
+            "input",
+            Consumed::new(),
+            Materialized::named("v").versioned(Duration::from_secs(60)),
+        );
+        let _: crate::dsl::KTable<String, String> = builder.table_with(
+            "other",
+            Consumed::new(),
+            Materialized::named("w")
+                .versioned(Duration::from_secs(1))
+                .with_changelog_config("min.compaction.lag.ms", "5"),
+        );
+        let topology = builder.build().expect("valid");
+        let plan = plan(&topology, "app", &existing(&[("input", 2), ("other", 2)])).expect("plan");
+        assert_eq!(
+            plan.create,
+            vec![
+                // Kafka Streams' VersionedChangelogTopicConfig: history retention + one day.
+                TopicSpec::new("app-v-changelog", 2)
+                    .with_config("cleanup.policy", "compact")
+                    .with_config("min.compaction.lag.ms", "86460000"),
+                TopicSpec::new("app-w-changelog", 2)
+                    .with_config("cleanup.policy", "compact")
+                    .with_config("min.compaction.lag.ms", "5"),
             ]
         );
     }

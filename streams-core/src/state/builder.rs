@@ -36,6 +36,8 @@ pub enum StoreKind {
     Window,
     /// (Key, session window) → aggregate, with retention.
     Session,
+    /// Key → every version (value and validity interval) within a history retention.
+    VersionedKeyValue,
 }
 
 impl StoreKind {
@@ -67,7 +69,8 @@ pub trait StoreBuilder: Send + Sync + 'static {
     /// Whether writes go through the thread's record cache.
     fn caching(&self) -> bool;
 
-    /// How long windowed stores keep windows; `None` for key-value stores.
+    /// How long windowed stores keep windows, and versioned stores old versions (their history
+    /// retention); `None` for other key-value stores.
     fn retention(&self) -> Option<Duration>;
 
     /// The changelog topic's name: `<application.id>-<store>-changelog`.
@@ -237,6 +240,8 @@ struct Spec {
     timestamped: bool,
     /// A window store that keeps duplicates.
     retain_duplicates: bool,
+    /// Keys start with a time (a time-ordered buffer).
+    time_first: bool,
 }
 
 impl Spec {
@@ -252,6 +257,7 @@ impl Spec {
             window_size: None,
             timestamped: kind == StoreKind::TimestampedKeyValue,
             retain_duplicates: false,
+            time_first: false,
         }
     }
 
@@ -261,6 +267,7 @@ impl Spec {
             StoreKind::Window if self.retain_duplicates => KeyFormat::WindowWithSeq,
             StoreKind::Window => KeyFormat::Window,
             StoreKind::Session => KeyFormat::Session,
+            _ if self.time_first => KeyFormat::TimeFirst,
             _ => KeyFormat::Plain,
         }
     }
@@ -269,6 +276,14 @@ impl Spec {
     fn open(&self, ctx: &StoreContext) -> Result<Opened, StoreError> {
         let name = self.name.as_str();
         let base: Rc<dyn BytesStore> = match self.kind {
+            StoreKind::VersionedKeyValue => {
+                return Err(StoreError::InvalidConfig {
+                    store: name.to_string(),
+                    message: "a versioned store is built by its own builder \
+                              (`Stores::persistent_versioned_key_value_store`)"
+                        .to_string(),
+                });
+            }
             StoreKind::KeyValue | StoreKind::TimestampedKeyValue => match self.engine {
                 Engine::InMemory => Rc::new(InMemoryStore::new(name)),
                 #[cfg(feature = "rocksdb")]
@@ -710,6 +725,36 @@ impl Stores {
             key_codec,
             vc,
         )
+    }
+
+    /// A key-value store of raw bytes whose keys start with a time (8 bytes, sign-flipped:
+    /// byte order is time order), logged with Kafka Streams' big-endian times — the time-ordered
+    /// buffer of a stream-table join with a grace period (Kafka Streams'
+    /// `RocksDBTimeOrderedKeyValueBuffer`). RocksDB if `persistent` (and the feature is on).
+    pub(crate) fn time_ordered_buffer(
+        name: impl Into<String>,
+        persistent: bool,
+    ) -> KeyValueStoreBuilder<Vec<u8>, Vec<u8>, crate::codec::Bytes, crate::codec::Bytes> {
+        #[cfg(feature = "rocksdb")]
+        let engine = if persistent {
+            Engine::RocksDb
+        } else {
+            Engine::InMemory
+        };
+        #[cfg(not(feature = "rocksdb"))]
+        let engine = {
+            let _ = persistent;
+            Engine::InMemory
+        };
+        let mut builder = Self::key_value(
+            name,
+            StoreKind::KeyValue,
+            engine,
+            crate::codec::Bytes,
+            crate::codec::Bytes,
+        );
+        builder.spec.time_first = true;
+        builder
     }
 
     fn window<K, V, KC, VC>(

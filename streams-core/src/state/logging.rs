@@ -79,6 +79,10 @@ pub(crate) enum KeyFormat {
     /// Store `[key][start][sequence number]` ↔ changelog the same with a big-endian start: a
     /// window store that keeps duplicates.
     WindowWithSeq,
+    /// Store `[time][rest]` ↔ changelog the same with a big-endian time: a time-ordered buffer
+    /// (Kafka Streams' `TimeFirstWindowKeySchema`, the grace-period buffer of a stream-table
+    /// join).
+    TimeFirst,
 }
 
 /// Bytes of the sequence number after a window changelog key's start.
@@ -88,7 +92,7 @@ impl KeyFormat {
     /// Timestamps at the end of a store key.
     fn times(self) -> usize {
         match self {
-            KeyFormat::Plain => 0,
+            KeyFormat::Plain | KeyFormat::TimeFirst => 0,
             KeyFormat::Window | KeyFormat::WindowWithSeq => 1,
             KeyFormat::Session => 2,
         }
@@ -105,8 +109,10 @@ impl KeyFormat {
 
     /// The changelog key of a store key (`None` if the key is too short for its timestamps).
     pub(crate) fn changelog_key(self, key: &[u8]) -> Option<Cow<'_, [u8]>> {
-        if self == KeyFormat::Plain {
-            return Some(Cow::Borrowed(key));
+        match self {
+            KeyFormat::Plain => return Some(Cow::Borrowed(key)),
+            KeyFormat::TimeFirst => return flip_first_time(key),
+            _ => {}
         }
         let at = key.len().checked_sub(8 * self.times() + self.trailer())?;
         let mut out = Vec::with_capacity(key.len() + SEQNUM_BYTES);
@@ -122,8 +128,10 @@ impl KeyFormat {
 
     /// The store key of a changelog key (`None` if the key is too short for its timestamps).
     pub(crate) fn store_key(self, key: &[u8]) -> Option<Cow<'_, [u8]>> {
-        if self == KeyFormat::Plain {
-            return Some(Cow::Borrowed(key));
+        match self {
+            KeyFormat::Plain => return Some(Cow::Borrowed(key)),
+            KeyFormat::TimeFirst => return flip_first_time(key),
+            _ => {}
         }
         let key = match self {
             KeyFormat::Window => &key[..key.len().checked_sub(SEQNUM_BYTES)?],
@@ -136,6 +144,16 @@ impl KeyFormat {
         }
         Some(Cow::Owned(out))
     }
+}
+
+/// A key whose first 8 bytes are a time, with the time's sign bit flipped (store ↔ changelog).
+fn flip_first_time(key: &[u8]) -> Option<Cow<'_, [u8]>> {
+    if key.len() < 8 {
+        return None;
+    }
+    let mut out = key.to_vec();
+    out[0] ^= 0x80;
+    Some(Cow::Owned(out))
 }
 
 /// Logs every write (and restores through the value format) — Kafka Streams'
@@ -327,6 +345,16 @@ mod tests {
         expected.extend_from_slice(&1_000i64.to_be_bytes());
         assert_eq!(&*changelog, expected);
         assert_eq!(&*KeyFormat::Session.store_key(&changelog).unwrap(), store);
+
+        // Time first (a join's grace-period buffer): big-endian time, key, sequence number.
+        let store = [&encode_time(2_000)[..], b"A", &[0, 0, 0, 1]].concat();
+        let changelog = KeyFormat::TimeFirst.changelog_key(&store).unwrap();
+        assert_eq!(
+            &*changelog,
+            [0, 0, 0, 0, 0, 0, 0x07, 0xd0, 0x41, 0, 0, 0, 1]
+        );
+        assert_eq!(&*KeyFormat::TimeFirst.store_key(&changelog).unwrap(), store);
+        assert!(KeyFormat::TimeFirst.store_key(b"short").is_none());
 
         assert_eq!(&*KeyFormat::Plain.changelog_key(b"k").unwrap(), b"k");
         assert!(KeyFormat::Window.changelog_key(b"short").is_none());

@@ -13,6 +13,7 @@
 //! | window | [`WindowStore`] | [`Stores::in_memory_window_store`] | [`Stores::persistent_window_store`] |
 //! | timestamped window | [`TimestampedWindowStore`] | [`Stores::in_memory_timestamped_window_store`] | [`Stores::persistent_timestamped_window_store`] |
 //! | session | [`SessionStore`] | [`Stores::in_memory_session_store`] | [`Stores::persistent_session_store`] |
+//! | versioned key-value | [`VersionedKeyValueStore`] | [`Stores::in_memory_versioned_key_value_store`] | [`Stores::persistent_versioned_key_value_store`] |
 //!
 //! Stores hold bytes, in the key codec's byte order, as in Kafka Streams: a typed handle encodes
 //! and decodes through the codecs it was declared with. Under a handle, a store is a stack:
@@ -30,6 +31,12 @@
 //!   ([`RestoreRecord`]) below cache and logging, as one RocksDB write batch with the WAL off.
 //! - **Memory**: every RocksDB store of the process shares one [`RocksDbMemory`] budget (block
 //!   cache + memtables, 64 MiB by default).
+//!
+//! Versioned key-value stores ([`VersionedKeyValueStore`], KIP-889) keep every version of a key
+//! within a history retention: their stack is the typed handle, changelog logging (each version
+//! with its timestamp as the record's, Kafka Streams' layout) and an engine of a latest-value
+//! store plus history segments by the time each version ended, in memory or in RocksDB column
+//! families. They have no record cache.
 //!
 //! ```
 //! use streams_core::codec::{I64, Utf8};
@@ -54,10 +61,14 @@ mod segments;
 mod session;
 mod timestamped;
 mod typed;
+mod versioned;
+mod versioned_engine;
 mod window;
 
 #[cfg(all(test, feature = "rocksdb"))]
 mod tests;
+#[cfg(test)]
+mod versioned_tests;
 
 pub(crate) use builder::set_config;
 pub use builder::{
@@ -78,4 +89,7 @@ pub use registry::StoreRegistry;
 pub use rocks::RocksDbMemory;
 pub use session::{SessionIter, SessionStore};
 pub use timestamped::{TimestampedKeyValueStore, ValueAndTimestamp, ValueAndTimestampCodec};
+pub use versioned::{
+    PutOutcome, VersionedKeyValueStore, VersionedKeyValueStoreBuilder, VersionedRecord,
+};
 pub use window::{TimestampedWindowStore, Window, WindowIter, WindowStore, Windowed, WindowedIter};

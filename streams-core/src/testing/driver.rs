@@ -12,7 +12,7 @@ use crate::processor::task_state::{OutputRecord, RecordCollector, TaskState, Wal
 use crate::record::Headers;
 use crate::state::{
     KeyValueStore, RecordCache, SessionStore, StoreContext, TempDir, TimestampedKeyValueStore,
-    WindowStore,
+    VersionedKeyValueStore, WindowStore,
 };
 use crate::topology::instance::TaskGraph;
 use crate::topology::{TopicHandle, Topology};
@@ -397,6 +397,16 @@ impl TopologyTestDriver {
 
     /// A session store of the topology; `None` if no such store with these types exists.
     pub fn session_store<K: 'static, V: 'static>(&self, name: &str) -> Option<SessionStore<K, V>> {
+        self.store_handle(name)
+    }
+
+    /// A versioned key-value store of the topology (e.g. a table
+    /// [`Materialized::versioned`](crate::dsl::Materialized::versioned)); `None` if no such store
+    /// with these types exists.
+    pub fn versioned_key_value_store<K: 'static, V: 'static>(
+        &self,
+        name: &str,
+    ) -> Option<VersionedKeyValueStore<K, V>> {
         self.store_handle(name)
     }
 

@@ -137,6 +137,8 @@ pub struct TopologyBuilder {
     store_links: Vec<(String, String)>,
     internal_topics: Vec<InternalTopic>,
     copartition_groups: Vec<Vec<String>>,
+    /// Problems found while the DSL wrote its operations, reported by [`build`](Self::build).
+    reported: Vec<TopologyError>,
 }
 
 struct PendingNode {
@@ -437,9 +439,15 @@ impl TopologyBuilder {
         self
     }
 
+    /// Records a problem found while writing an operation into the builder; [`build`](Self::build)
+    /// reports it with its own checks.
+    pub(crate) fn report(&mut self, error: TopologyError) {
+        self.reported.push(error);
+    }
+
     /// Checks the topology and returns it, or every problem found.
-    pub fn build(self) -> Result<Topology, TopologyErrors> {
-        let mut errors = Vec::new();
+    pub fn build(mut self) -> Result<Topology, TopologyErrors> {
+        let mut errors = std::mem::take(&mut self.reported);
         let mut index: HashMap<&str, usize> = HashMap::new();
         for (i, node) in self.nodes.iter().enumerate() {
             if node.name.is_empty() {

@@ -208,6 +208,33 @@ pub enum TopologyError {
         /// The table's node.
         table: String,
     },
+    /// A stream-table join has a grace period (`Joined::with_grace_period`) but its table is not
+    /// versioned: only a versioned table can answer as of an older time (Kafka Streams throws
+    /// `IllegalArgumentException: KTable must be versioned to use a grace period in a stream
+    /// table join`).
+    #[error(
+        "join `{join}` has a grace period, but table `{table}` is not versioned; a grace period \
+         needs a versioned table (`Materialized::versioned`)"
+    )]
+    GraceWithoutVersionedTable {
+        /// The join's node.
+        join: String,
+        /// The table's node.
+        table: String,
+    },
+    /// An operation was asked to keep its state in a versioned store
+    /// (`Materialized::versioned`), which only tables read from a topic (`table_with`,
+    /// `to_table_with`) support here.
+    #[error(
+        "store `{store}` of {operation} is asked to be versioned; versioned stores are supported \
+         for tables read from a topic (`StreamsBuilder::table_with`, `KStream::to_table_with`)"
+    )]
+    VersionedStoreNotSupported {
+        /// The store.
+        store: String,
+        /// The operation (e.g. `"an aggregation"`).
+        operation: String,
+    },
 }
 
 /// The shortest retention period a windowed aggregation's store may have, and why — part of

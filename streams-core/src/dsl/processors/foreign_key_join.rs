@@ -302,9 +302,15 @@ where
         r: Record<K, Change<V>>,
         ctx: &mut ProcessorContext<'_, Option<KO>, Subscription<K>>,
     ) -> Result<(), ProcessorError> {
+        if !r.value.is_latest {
+            // An out-of-order update of a versioned table (KIP-914): not the current row.
+            skip_null(ctx, "version older than the table's current one");
+            return Ok(());
+        }
         let Change {
             new_value,
             old_value,
+            ..
         } = &r.value;
         let hash = match new_value {
             Some(v) => {
@@ -524,6 +530,10 @@ where
     ) -> Result<(), ProcessorError> {
         if self.foreign_key_codec.is_null(&r.key) {
             skip_null(ctx, "null key");
+            return Ok(());
+        }
+        if !r.value.is_latest {
+            skip_null(ctx, "version older than the table's current one");
             return Ok(());
         }
         let mut fk = Vec::new();

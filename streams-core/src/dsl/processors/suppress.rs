@@ -20,7 +20,7 @@ use crate::codec::Codec;
 use crate::dsl::Change;
 use crate::error::ProcessorError;
 use crate::processor::{Processor, ProcessorContext};
-use crate::record::{Header, Headers, Record};
+use crate::record::{Header, Headers, Record, RecordMetadata};
 use crate::state::{
     BuiltStore, ChangelogRecord, ChangelogSink, RestoreRecord, StateStore, StoreBuilder,
     StoreContext, StoreError, StoreKind,
@@ -58,6 +58,27 @@ pub(crate) struct BufferedContext {
 }
 
 impl BufferedContext {
+    /// The context of the record being processed (offset -1, no topic, partition -1 when it
+    /// has no metadata, e.g. from a punctuation).
+    pub(crate) fn of(metadata: Option<&RecordMetadata>, timestamp: i64, headers: Headers) -> Self {
+        match metadata {
+            Some(m) => BufferedContext {
+                timestamp,
+                offset: m.offset,
+                topic: m.topic.to_string(),
+                partition: m.partition,
+                headers,
+            },
+            None => BufferedContext {
+                timestamp,
+                offset: -1,
+                topic: String::new(),
+                partition: -1,
+                headers,
+            },
+        }
+    }
+
     /// Kafka Streams' `ProcessorRecordContext.residentMemorySizeEstimate` (Java chars for
     /// strings).
     fn size_estimate(&self) -> u64 {
@@ -159,6 +180,39 @@ pub(crate) struct BufferValue {
 }
 
 impl BufferValue {
+    /// A buffered stream record (a stream-table join's grace period): its value only.
+    pub(crate) fn record(value: Vec<u8>, context: BufferedContext) -> Self {
+        BufferValue {
+            prior: None,
+            old: None,
+            new: Some(value),
+            context,
+        }
+    }
+
+    /// The new value and the record context.
+    pub(crate) fn into_record(self) -> (Option<Vec<u8>>, BufferedContext) {
+        (self.new, self.context)
+    }
+
+    /// The changelog value of a buffered entry: Kafka Streams' buffer value (format 3), then the
+    /// buffer time.
+    pub(crate) fn encode_with_time(&self, time: i64) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.serialize(&mut out);
+        out.extend_from_slice(&time.to_be_bytes());
+        out
+    }
+
+    /// Reads [`encode_with_time`](Self::encode_with_time)'s layout; `None` if the bytes are not
+    /// in it.
+    pub(crate) fn decode_with_time(bytes: &[u8]) -> Option<(Self, i64)> {
+        let mut input = Reader(bytes);
+        let value = BufferValue::deserialize(&mut input)?;
+        let time = input.i64()?;
+        input.0.is_empty().then_some((value, time))
+    }
+
     /// Whether the old value is the prior one (stored once, as Kafka Streams shares the array).
     fn old_is_prior(&self) -> bool {
         self.old == self.prior
@@ -376,10 +430,7 @@ impl StateStore for SuppressBuffer {
                 .map(|key| {
                     let value = state.index.get(&key).and_then(|&time| {
                         let value = state.sorted.get(&(time, key.clone()))?;
-                        let mut out = Vec::new();
-                        value.serialize(&mut out);
-                        out.extend_from_slice(&time.to_be_bytes());
-                        Some(out)
+                        Some(value.encode_with_time(time))
                     });
                     (key, value)
                 })
@@ -406,10 +457,7 @@ impl StateStore for SuppressBuffer {
             match record.value {
                 None => state.remove(record.key),
                 Some(bytes) => {
-                    let mut input = Reader(bytes);
-                    let value = BufferValue::deserialize(&mut input);
-                    let time = input.i64();
-                    let (Some(value), Some(time), true) = (value, time, input.0.is_empty()) else {
+                    let Some((value, time)) = BufferValue::decode_with_time(bytes) else {
                         return Err(StoreError::corrupt(
                             &self.name,
                             "a suppression buffer changelog value not in Kafka Streams' format 3",
@@ -585,22 +633,7 @@ where
         self.key_codec.encode(&r.key, &mut key)?;
         let new = self.encode_value(r.value.new_value.as_ref())?;
         let old = self.encode_value(r.value.old_value.as_ref())?;
-        let context = match ctx.record_metadata() {
-            Some(m) => BufferedContext {
-                timestamp: r.timestamp,
-                offset: m.offset,
-                topic: m.topic.to_string(),
-                partition: m.partition,
-                headers: r.headers,
-            },
-            None => BufferedContext {
-                timestamp: r.timestamp,
-                offset: -1,
-                topic: String::new(),
-                partition: -1,
-                headers: r.headers,
-            },
-        };
+        let context = BufferedContext::of(ctx.record_metadata(), r.timestamp, r.headers);
         initialized(&self.buffer)?.put(time, key, old, new, context)?;
         self.enforce_constraints(ctx)
     }

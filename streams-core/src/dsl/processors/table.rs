@@ -180,6 +180,7 @@ where
         r: Record<K, Change<V>>,
         ctx: &mut ProcessorContext<'_, K, Change<V>>,
     ) -> Result<(), ProcessorError> {
+        let is_latest = r.value.is_latest;
         let new = self.keep(&r.key, r.value.new_value);
         let old = match (&self.materialized, self.send_old_values) {
             (_, false) => None,
@@ -192,7 +193,8 @@ where
         if self.send_old_values && old.is_none() && new.is_none() {
             return Ok(());
         }
-        let record = Record::new(r.key, Change::new(new, old), r.timestamp).with_headers(r.headers);
+        let change = Change::new(new, old).with_latest(is_latest);
+        let record = Record::new(r.key, change, r.timestamp).with_headers(r.headers);
         match &self.materialized {
             Some(m) => put_and_forward(m, record, ctx),
             None => ctx.forward(record),
@@ -239,6 +241,7 @@ where
         r: Record<K, Change<V>>,
         ctx: &mut ProcessorContext<'_, K, Change<VR>>,
     ) -> Result<(), ProcessorError> {
+        let is_latest = r.value.is_latest;
         let new = r.value.new_value.map(|v| (self.mapper)(&r.key, v));
         let old = match (&self.materialized, self.send_old_values) {
             (_, false) => None,
@@ -248,7 +251,8 @@ where
                 .map(|o| o.value),
             (None, true) => r.value.old_value.map(|v| (self.mapper)(&r.key, v)),
         };
-        let record = Record::new(r.key, Change::new(new, old), r.timestamp).with_headers(r.headers);
+        let change = Change::new(new, old).with_latest(is_latest);
+        let record = Record::new(r.key, change, r.timestamp).with_headers(r.headers);
         match &self.materialized {
             Some(m) => put_and_forward(m, record, ctx),
             None => ctx.forward(record),
@@ -292,6 +296,11 @@ where
         r: Record<K, Change<V>>,
         ctx: &mut ProcessorContext<'_, KR, Change<VR>>,
     ) -> Result<(), ProcessorError> {
+        if !r.value.is_latest {
+            // Kafka Streams (KIP-914): an aggregation of a versioned table counts its newest
+            // rows only; an out-of-order update is not even repartitioned.
+            return Ok(());
+        }
         let valid = |pair: &(KR, VR)| {
             !self.key_codec.is_null(&pair.0) && !self.value_codec.is_null(&pair.1)
         };

@@ -10,10 +10,10 @@ use crate::dsl::Change;
 use crate::error::ProcessorError;
 use crate::processor::{Processor, ProcessorContext};
 use crate::record::Record;
-use crate::state::TimestampedKeyValueStore;
 
 use super::Types;
 use super::aggregate::{initialized, skip_null};
+use super::stream_table_join::TableRows;
 use super::table::{
     Materialization, commit_materialization, init_materialization, put_and_forward,
 };
@@ -40,9 +40,10 @@ pub(crate) type SideJoiner<VOwn, VOther, VR> =
 pub(crate) struct TableJoinSide<K, VOwn, VOther, VR, KC> {
     pub(crate) kind: SideKind,
     pub(crate) joiner: SideJoiner<VOwn, VOther, VR>,
-    /// The other side's store.
+    /// The other side's store, and whether it is versioned.
     pub(crate) other_store_name: Arc<str>,
-    pub(crate) other_store: Option<TimestampedKeyValueStore<K, VOther>>,
+    pub(crate) other_versioned: bool,
+    pub(crate) other_store: Option<TableRows<K, VOther>>,
     /// Compute the old result too (a downstream operation needs old values).
     pub(crate) send_old_values: bool,
     pub(crate) key_codec: KC,
@@ -66,7 +67,11 @@ where
         &mut self,
         ctx: &mut ProcessorContext<'_, K, Change<VR>>,
     ) -> Result<(), ProcessorError> {
-        self.other_store = Some(ctx.timestamped_key_value_store(&self.other_store_name)?);
+        self.other_store = Some(if self.other_versioned {
+            TableRows::AsOf(ctx.versioned_key_value_store(&self.other_store_name)?)
+        } else {
+            TableRows::Current(ctx.timestamped_key_value_store(&self.other_store_name)?)
+        });
         Ok(())
     }
 
@@ -79,11 +84,21 @@ where
             skip_null(ctx, "null key at a table-table join");
             return Ok(());
         }
-        let other = initialized(&self.other_store)?.get(&r.key)?;
+        let other = initialized(&self.other_store)?.current(&r.key)?;
         let Change {
             new_value,
             old_value,
+            is_latest,
         } = r.value;
+        if !is_latest {
+            // Kafka Streams (KIP-914): an out-of-order update of a versioned table joins nothing.
+            tracing::debug!(
+                node = ctx.node_name(),
+                "skipping an out-of-order update of a versioned table at a table-table join"
+            );
+            ctx.record_dropped();
+            return Ok(());
+        }
         let timestamp = match &other {
             Some(row) => r.timestamp.max(row.timestamp),
             None if matches!(self.kind, SideKind::Inner | SideKind::Right) => return Ok(()),
@@ -149,8 +164,8 @@ where
                 } else {
                     None
                 };
-                let record = Record::new(r.key, Change::new(r.value.new_value, old), r.timestamp)
-                    .with_headers(r.headers);
+                let change = Change::new(r.value.new_value, old).with_latest(r.value.is_latest);
+                let record = Record::new(r.key, change, r.timestamp).with_headers(r.headers);
                 put_and_forward(m, record, ctx)
             }
             None => ctx.forward(r),
