@@ -168,6 +168,28 @@ pub(crate) fn plan(
             }
         }
     }
+    // A group of internal topics only: all get the highest of their counts.
+    for group in &copartitioned {
+        if group.iter().any(|t| !internal.contains(t.as_str())) {
+            continue;
+        }
+        let Some(n) = group
+            .iter()
+            .filter_map(|t| counts.get(t.as_str()).copied())
+            .max()
+        else {
+            continue;
+        };
+        for topic in group.iter().filter_map(|t| internal.get(t.as_str())) {
+            let fixed = topology
+                .internal_topics()
+                .iter()
+                .any(|f| f.name == *topic && f.partitions.is_some());
+            if !fixed {
+                counts.insert(topic, n);
+            }
+        }
+    }
     let mut create = Vec::new();
     let mut check = |spec: TopicSpec| match existing.get(&spec.name) {
         None => {
