@@ -83,7 +83,7 @@ usage: cargo bench --bench e2e -- [OPTIONS]
   --records N                 input records per scenario (default 1000000; quick 100000)
   --keys K                    distinct keys (default 10000)
   --value-size B              value bytes, at least 16 (default 100)
-  --scenarios a,b             passthrough,filter_map,count,windowed_count,join (default: all)
+  --scenarios a,b             passthrough,filter_map,count,windowed_count,join,stream_join (default: all)
   --contenders a,b            ours,kafka-streams,ceiling (default: all)
   --rate R                    input records/s of the fixed-rate latency run
                               (default: 50% of the slowest contender's measured max)

@@ -20,12 +20,11 @@ use rdkafka::{Offset, TopicPartitionList};
 use serde_json::json;
 use streams::codec::{Bytes, I64, Nullable, Utf8};
 use streams::config::StreamsConfig;
-use streams::dsl::{Consumed, Materialized, Produced, StreamsBuilder, TimeWindows};
+use streams::dsl::{Consumed, JoinWindows, Materialized, Produced, StreamsBuilder, TimeWindows};
 use streams::error::ProcessorError;
 use streams::processor::{Processor, ProcessorContext};
 use streams::record::Record;
 use streams::runtime::{KafkaStreams, StreamsState};
-use streams::state::{Stores, TimestampedKeyValueStore, ValueAndTimestamp};
 use streams::topology::{Topology, TopologyBuilder};
 
 use crate::child;
@@ -251,81 +250,6 @@ impl Processor for FilterMap {
     }
 }
 
-/// join, table side: every table record is upserted into the `table` store (Kafka Streams'
-/// `builder.table(..., Materialized.as("table"))`: timestamped, changelogged, cached).
-struct TableWriter {
-    table: Option<TimestampedKeyValueStore<String, String>>,
-}
-
-impl Processor for TableWriter {
-    type KIn = String;
-    type VIn = String;
-    type KOut = String;
-    type VOut = String;
-
-    fn init(
-        &mut self,
-        ctx: &mut ProcessorContext<'_, String, String>,
-    ) -> Result<(), ProcessorError> {
-        self.table = Some(ctx.timestamped_key_value_store("table")?);
-        Ok(())
-    }
-
-    fn process(
-        &mut self,
-        record: Record<String, String>,
-        _ctx: &mut ProcessorContext<'_, String, String>,
-    ) -> Result<(), ProcessorError> {
-        let table = self
-            .table
-            .as_ref()
-            .ok_or_else(|| ProcessorError::msg("store not initialised"))?;
-        table.put(
-            &record.key,
-            &ValueAndTimestamp::make(record.value, record.timestamp),
-        )?;
-        Ok(())
-    }
-}
-
-/// join, stream side: an inner stream-table join, `v + "|" + table value`; a record whose key
-/// has no table row yet is dropped, as Kafka Streams' `KStream.join(KTable)` drops it.
-struct StreamTableJoin {
-    progress: Arc<Progress>,
-    table: Option<TimestampedKeyValueStore<String, String>>,
-}
-
-impl Processor for StreamTableJoin {
-    type KIn = String;
-    type VIn = String;
-    type KOut = String;
-    type VOut = String;
-
-    fn init(
-        &mut self,
-        ctx: &mut ProcessorContext<'_, String, String>,
-    ) -> Result<(), ProcessorError> {
-        self.table = Some(ctx.timestamped_key_value_store("table")?);
-        Ok(())
-    }
-
-    fn process(
-        &mut self,
-        record: Record<String, String>,
-        ctx: &mut ProcessorContext<'_, String, String>,
-    ) -> Result<(), ProcessorError> {
-        self.progress.tick();
-        let table = self
-            .table
-            .as_ref()
-            .ok_or_else(|| ProcessorError::msg("store not initialised"))?;
-        let Some(row) = table.get(&record.key)? else {
-            return Ok(());
-        };
-        ctx.forward(record.map_value(|v| format!("{v}|{}", row.value)))
-    }
-}
-
 fn ours_topology(
     scenario: Scenario,
     input: &str,
@@ -385,28 +309,43 @@ fn ours_topology(
                 .map_err(|e| format!("building the topology: {e}"));
         }
         Scenario::Join => {
+            // The DSL, as the peer's `stream.join(table, (v, tv) -> v + "|" + tv)` with the
+            // table materialized as `table` (RocksDB, changelog, record cache).
             let table = table.ok_or("the join scenario needs --table")?;
-            b.add_source("table-source", [table], Utf8, Utf8)
-                .add_processor(
-                    "table-writer",
-                    || TableWriter { table: None },
-                    ["table-source"],
-                )
-                .add_source("source", [input], Utf8, Utf8)
-                .add_processor(
-                    "join",
-                    move || StreamTableJoin {
-                        progress: Arc::clone(&p),
-                        table: None,
-                    },
-                    ["source"],
-                )
-                .add_state_store(
-                    Stores::persistent_timestamped_key_value("table", Utf8, Utf8)
-                        .with_caching_enabled(),
-                    ["table-writer", "join"],
-                )
-                .add_sink("sink", output, Utf8, Utf8, ["join"]);
+            let builder = StreamsBuilder::new();
+            let rows = builder.table_with::<String, String, _, _, _, _>(
+                table,
+                Consumed::with(Utf8, Utf8),
+                Materialized::named("table"),
+            );
+            builder
+                .stream_with::<String, String, _, _>(input, Consumed::with(Utf8, Utf8))
+                .peek(move |_k, _v| p.tick())
+                .join(&rows, |v, tv| format!("{v}|{tv}"))
+                .to(output);
+            return builder
+                .build()
+                .map_err(|e| format!("building the topology: {e}"));
+        }
+        Scenario::StreamJoin => {
+            // The peer's `even.join(odd, (l, r) -> l[..16] + "|" + r[..16],
+            // JoinWindows.ofTimeDifferenceWithNoGrace(100 ms))`: RocksDB window stores keeping
+            // duplicates, with changelogs.
+            let builder = StreamsBuilder::new();
+            let seen = builder
+                .stream_with::<String, String, _, _>(input, Consumed::with(Utf8, Utf8))
+                .peek(move |_k, _v| p.tick());
+            let even = seen.filter(|_k, v| scenario::filter_keeps(v));
+            let odd = seen.filter_not(|_k, v| scenario::filter_keeps(v));
+            even.join_stream(
+                &odd,
+                |l, r| format!("{}|{}", &l[..16.min(l.len())], &r[..16.min(r.len())]),
+                JoinWindows::of_time_difference_with_no_grace(Duration::from_millis(100)),
+            )
+            .to(output);
+            return builder
+                .build()
+                .map_err(|e| format!("building the topology: {e}"));
         }
     }
     b.build().map_err(|e| format!("building the topology: {e}"))

@@ -13,15 +13,19 @@ pub(crate) enum Scenario {
     WindowedCount,
     /// The stream joined with a table topic (one row per key).
     Join,
+    /// A windowed stream-stream join: the input's even-indexed records joined with its
+    /// odd-indexed ones of the same key within 100 ms.
+    StreamJoin,
 }
 
 impl Scenario {
-    pub(crate) const ALL: [Scenario; 5] = [
+    pub(crate) const ALL: [Scenario; 6] = [
         Scenario::Passthrough,
         Scenario::FilterMap,
         Scenario::Count,
         Scenario::WindowedCount,
         Scenario::Join,
+        Scenario::StreamJoin,
     ];
 
     pub(crate) fn name(self) -> &'static str {
@@ -31,6 +35,7 @@ impl Scenario {
             Scenario::Count => "count",
             Scenario::WindowedCount => "windowed_count",
             Scenario::Join => "join",
+            Scenario::StreamJoin => "stream_join",
         }
     }
 
@@ -41,7 +46,8 @@ impl Scenario {
             .find(|c| c.name() == s || (s == "filter" && *c == Scenario::FilterMap))
             .ok_or_else(|| {
                 format!(
-                    "unknown scenario `{s}` (passthrough, filter_map, count, windowed_count, join)"
+                    "unknown scenario `{s}` (passthrough, filter_map, count, windowed_count, join, \
+                     stream_join)"
                 )
             })
     }
@@ -58,10 +64,8 @@ impl Scenario {
     /// only run for "ours" when it can be built with the same semantics as the Kafka Streams
     /// peer — never approximated.
     pub(crate) fn ours_support(self) -> Result<(), &'static str> {
-        // Every scenario is built with the Processor API and changelogged stores, with the
-        // peer's semantics (see runners.rs): count and windowed_count forward each changed
-        // count once per commit (`Processor::on_commit`), as the peer's record cache does;
-        // join is an inner stream-table join on a timestamped, cached, changelogged table store.
+        // Every scenario is built with the same operations as the peer (see runners.rs):
+        // count, windowed_count, join and stream_join with the DSL, as the peer's program.
         Ok(())
     }
 }

@@ -36,6 +36,10 @@
 //! | `sessionWindowed.aggregate(init, agg, merger)` | `aggregate(init, agg, merger)` |
 //! | `g1.cogroup(agg1).cogroup(g2, agg2).aggregate(init, Named.as("n"), Materialized.as("s"))` | `g1.cogroup(agg1).cogroup(&g2, agg2).named("n").aggregate_with(init, Materialized::named("s"))` (also `.windowed_by(TimeWindows/SlidingWindows/SessionWindows)` before `aggregate`) |
 //! | `suppress(Suppressed.untilWindowCloses(BufferConfig.unbounded()))` | `suppress(Suppressed::until_window_closes(BufferConfig::unbounded()))` (windowed tables only: a compile error otherwise) |
+//! | `stream.join(table, j, Joined.as("n"))`, `leftJoin` | `stream.join_with(&table, j, Joined::named("n"))`, `left_join` (joiner gets `Option<VT>`) |
+//! | `stream.join(other, j, JoinWindows.ofTimeDifferenceAndGrace(d, g), StreamJoined.as("s"))`, `leftJoin`, `outerJoin` | `join_stream_with(&other, j, JoinWindows::of_time_difference_and_grace(d, g), StreamJoined::new().with_store_name("s"))`, `left_join_stream`, `outer_join_stream` |
+//! | `table.join(other, j)`, `leftJoin`, `outerJoin` | `join(&other, j)`, `left_join`, `outer_join`; `*_with(.., Materialized)` |
+//! | `table.join(other, fkExtractor, j, TableJoined.as("n"), Materialized.as("s"))`, `leftJoin` | `join_foreign_key_with(&other, extractor, j, TableJoined::named("n"), Materialized::named("s"))`, `left_join_foreign_key` |
 //! | `WindowedSerdes.timeWindowedSerdeFrom(String.class, size)` | `TimeWindowedCodec::new(Utf8, size)` (a windowed table's default key codec) |
 //!
 //! Codecs are chosen by the types: each operation inherits the stream's codecs (those it was read

@@ -26,11 +26,13 @@ import org.apache.kafka.streams.Topology;
 import org.apache.kafka.streams.errors.StreamsUncaughtExceptionHandler;
 import org.apache.kafka.streams.kstream.Consumed;
 import org.apache.kafka.streams.kstream.Grouped;
+import org.apache.kafka.streams.kstream.JoinWindows;
 import org.apache.kafka.streams.kstream.Joined;
 import org.apache.kafka.streams.kstream.KStream;
 import org.apache.kafka.streams.kstream.KTable;
 import org.apache.kafka.streams.kstream.Materialized;
 import org.apache.kafka.streams.kstream.Produced;
+import org.apache.kafka.streams.kstream.StreamJoined;
 import org.apache.kafka.streams.kstream.TimeWindows;
 import org.apache.kafka.streams.kstream.WindowedSerdes;
 
@@ -55,7 +57,7 @@ public final class PeerMain {
   private PeerMain() {}
 
   private static final String USAGE =
-      "usage: PeerMain --scenario passthrough|filter_map|count|windowed_count|join"
+      "usage: PeerMain --scenario passthrough|filter_map|count|windowed_count|join|stream_join"
           + " --bootstrap H:P --input T --output T [--table T] --application-id ID"
           + " [--threads 1] [--commit-interval-ms 100] [--cache-bytes 10485760]"
           + " [--guarantee at_least_once] --expected N [--idle-timeout-ms 20000]"
@@ -261,6 +263,18 @@ public final class PeerMain {
         KStream<String, String> s = b.stream(input, Consumed.with(Serdes.String(), Serdes.String()));
         s.peek((k, v) -> tick(processed, firstNanos, lastNanos))
             .join(t, (v, tv) -> v + "|" + tv, Joined.with(Serdes.String(), Serdes.String(), Serdes.String()))
+            .to(output, Produced.with(Serdes.String(), Serdes.String()));
+      }
+      case "stream_join" -> {
+        KStream<String, String> s = b.stream(input, Consumed.with(Serdes.String(), Serdes.String()));
+        KStream<String, String> seen = s.peek((k, v) -> tick(processed, firstNanos, lastNanos));
+        KStream<String, String> even = seen.filter((k, v) -> v.length() > 15 && ((v.charAt(15) - '0') & 1) == 0);
+        KStream<String, String> odd = seen.filterNot((k, v) -> v.length() > 15 && ((v.charAt(15) - '0') & 1) == 0);
+        even.join(
+                odd,
+                (l, r) -> l.substring(0, Math.min(16, l.length())) + "|" + r.substring(0, Math.min(16, r.length())),
+                JoinWindows.ofTimeDifferenceWithNoGrace(Duration.ofMillis(100)),
+                StreamJoined.with(Serdes.String(), Serdes.String(), Serdes.String()))
             .to(output, Produced.with(Serdes.String(), Serdes.String()));
       }
       default -> fail("unknown scenario '" + scenario + "'");
