@@ -335,8 +335,8 @@ fn ours_topology(
             let seen = builder
                 .stream_with::<String, String, _, _>(input, Consumed::with(Utf8, Utf8))
                 .peek(move |_k, _v| p.tick());
-            let even = seen.filter(|_k, v| scenario::filter_keeps(v));
-            let odd = seen.filter_not(|_k, v| scenario::filter_keeps(v));
+            let even = seen.filter(|_k, v| scenario::join_left_side(v));
+            let odd = seen.filter_not(|_k, v| scenario::join_left_side(v));
             even.join_stream(
                 &odd,
                 |l, r| format!("{}|{}", &l[..16.min(l.len())], &r[..16.min(r.len())]),

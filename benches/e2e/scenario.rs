@@ -13,8 +13,8 @@ pub(crate) enum Scenario {
     WindowedCount,
     /// The stream joined with a table topic (one row per key).
     Join,
-    /// A windowed stream-stream join: the input's even-indexed records joined with its
-    /// odd-indexed ones of the same key within 100 ms.
+    /// A windowed stream-stream join: the input's records split in two sides by a digit of
+    /// their index ([`join_left_side`]), joined by key within 100 ms.
     StreamJoin,
 }
 
@@ -86,6 +86,16 @@ pub(crate) fn value(i: u64, size: usize, buf: &mut Vec<u8>) {
 /// The value of table row `k` (join scenario).
 pub(crate) fn table_value(k: u64) -> String {
     format!("profile-{k:08}-region-{}", k % 17)
+}
+
+/// Which side of the stream_join scenario a value is on: the left one when the digit of its
+/// index's 10^4 place is even (the low digits are the key's: `key-<i mod keys>`), the same rule
+/// as the Java peer.
+pub(crate) fn join_left_side(value: &str) -> bool {
+    value
+        .as_bytes()
+        .get(11)
+        .is_some_and(|d| d.is_ascii_digit() && (d - b'0').is_multiple_of(2))
 }
 
 /// Whether filter_map keeps a value (same rule as the Java peer).

@@ -268,8 +268,9 @@ public final class PeerMain {
       case "stream_join" -> {
         KStream<String, String> s = b.stream(input, Consumed.with(Serdes.String(), Serdes.String()));
         KStream<String, String> seen = s.peek((k, v) -> tick(processed, firstNanos, lastNanos));
-        KStream<String, String> even = seen.filter((k, v) -> v.length() > 15 && ((v.charAt(15) - '0') & 1) == 0);
-        KStream<String, String> odd = seen.filterNot((k, v) -> v.length() > 15 && ((v.charAt(15) - '0') & 1) == 0);
+        // The digit of the index's 10^4 place: the low digits are the key's.
+        KStream<String, String> even = seen.filter((k, v) -> v.length() > 11 && ((v.charAt(11) - '0') & 1) == 0);
+        KStream<String, String> odd = seen.filterNot((k, v) -> v.length() > 11 && ((v.charAt(11) - '0') & 1) == 0);
         even.join(
                 odd,
                 (l, r) -> l.substring(0, Math.min(16, l.length())) + "|" + r.substring(0, Math.min(16, r.length())),
