@@ -35,6 +35,8 @@ fn goldens() -> Goldens {
             ("st_named", st_named),
             ("st_rekey_select_key", st_rekey_select_key),
             ("st_rekey_map_named", st_rekey_map_named),
+            ("sg_inner", sg_inner),
+            ("sg_left_named", sg_left_named),
             ("tt_inner", tt_inner),
             ("tt_left", tt_left),
             ("tt_outer", tt_outer),
@@ -44,8 +46,6 @@ fn goldens() -> Goldens {
             "st_versioned_grace",
             "st_versioned_grace_left",
             "st_versioned_no_grace",
-            "sg_inner",
-            "sg_left_named",
             "fk_inner",
             "fk_left",
             "fk_named",
@@ -114,6 +114,23 @@ fn st_named(b: &StreamsBuilder) {
     let s = input(b);
     let t = table(b);
     s.left_join_with(&t, left_joined, Joined::named("stj"))
+        .to("output");
+}
+
+fn sg_inner(b: &StreamsBuilder) {
+    let s = input(b);
+    let g = b.global_table::<Option<String>, String>("global");
+    s.join_global(&g, |_k, v| fk_of(v), joined).to("output");
+}
+
+fn sg_left_named(b: &StreamsBuilder) {
+    let s = input(b);
+    let g = b.global_table_with::<Option<String>, String, _, _, _, _>(
+        "global",
+        Consumed::new(),
+        Materialized::named("gstore"),
+    );
+    s.left_join_global_with(&g, |_k, v| fk_of(v), left_joined, "gj")
         .to("output");
 }
 

@@ -8,7 +8,8 @@ use crate::codec::{Codec, Inferred, Nullable};
 use crate::state::StoreBuilder;
 use crate::topology::{SourceSpec, Topology, TopologyBuilder, TopologyErrors};
 
-use super::graph::{Graph, Shared, add_kv_store};
+use super::global_table::GlobalKTable;
+use super::graph::{Graph, Shared, add_kv_store, kv_store_builder};
 use super::kstream::KStream;
 use super::ktable::{KTable, TableState};
 use super::options::{CodecChoice, Consumed, Materialized};
@@ -201,6 +202,93 @@ impl StreamsBuilder {
             queryable.then_some(store),
             state,
         )
+    }
+
+    /// A table of `topic` replicated in full on every instance, read with the default codecs —
+    /// Kafka Streams' `globalTable`. See [`GlobalKTable`].
+    ///
+    /// Its store is named `<topic>-STATE-STORE-<n>`; name it with
+    /// [`global_table_with`](Self::global_table_with) to query it by a name of your own.
+    pub fn global_table<K, V>(&self, topic: &str) -> GlobalKTable<K, V>
+    where
+        K: Clone + 'static,
+        V: Clone + 'static,
+        Inferred: Codec<K> + Codec<V>,
+    {
+        self.global_table_with(topic, Consumed::new(), Materialized::new())
+    }
+
+    /// A global table of `topic`, read as `consumed` says and kept as `materialized` says (a
+    /// named store makes it queryable by that name; `in_memory()` keeps it in memory, restored
+    /// from the topic's beginning on every start).
+    ///
+    /// As in Kafka Streams, the store has no changelog (the topic is one: a compacted topic
+    /// suits it) and `materialized`'s logging options are ignored; it has no record cache
+    /// either, so every update is visible to the tasks at once.
+    ///
+    /// ```
+    /// use streams_core::dsl::{Consumed, Materialized, StreamsBuilder};
+    ///
+    /// let builder = StreamsBuilder::new();
+    /// let rates = builder.global_table_with::<String, f64, _, _, _, _>(
+    ///     "exchange-rates",
+    ///     Consumed::new(),
+    ///     Materialized::named("rates").in_memory(),
+    /// );
+    /// assert_eq!(rates.queryable_store_name(), Some("rates"));
+    /// let topology = builder.build().unwrap();
+    /// assert_eq!(topology.global_store_names().collect::<Vec<_>>(), ["rates"]);
+    /// ```
+    pub fn global_table_with<K, V, KC, VC, MK, MV>(
+        &self,
+        topic: &str,
+        consumed: Consumed<KC, VC>,
+        materialized: Materialized<MK, MV>,
+    ) -> GlobalKTable<K, V, KC, VC>
+    where
+        K: Clone + 'static,
+        V: Clone + 'static,
+        KC: Codec<K>,
+        VC: Codec<V>,
+        MK: CodecChoice<K, KC>,
+        MV: CodecChoice<V, VC>,
+    {
+        let mut graph = self.graph.borrow_mut();
+        let queryable = materialized.name.is_some();
+        let store = materialized
+            .name
+            .clone()
+            .unwrap_or_else(|| graph.store_name(&format!("{topic}-")));
+        let source = graph.suffixed_or(consumed.name.as_deref(), "-source", super::names::SOURCE);
+        let name = graph.name_or(consumed.name.clone(), super::names::TABLE_SOURCE);
+        let (kc, vc) = (consumed.key_codec.clone(), consumed.value_codec.clone());
+        let store_kc = materialized.key_codec.choose(kc.clone());
+        let store_vc = materialized.value_codec.choose(vc.clone());
+        let options = materialized.more;
+        let topic = topic.to_string();
+        let (node, store_name) = (name, store.clone());
+        graph.step(move |b| {
+            // Kafka Streams turns logging off for global stores; they write through.
+            let builder = kv_store_builder::<K, V, _, _>(&store_name, store_kc, store_vc, &options)
+                .with_logging_disabled()
+                .with_caching_disabled();
+            let store_arc: std::sync::Arc<str> = std::sync::Arc::from(store_name.as_str());
+            let key_codec = kc.clone();
+            b.add_global_store(
+                builder,
+                SourceSpec::new(source, [topic], kc, Nullable(vc)).skip_unrepresentable_nulls(),
+                node,
+                move || TableSource::<K, V, Option<V>, KC, _> {
+                    to_row: std::sync::Arc::new(|v: Option<V>| v),
+                    key_codec: key_codec.clone(),
+                    materialized: Materialization::new(Some(std::sync::Arc::clone(&store_arc))),
+                    send_old_values: false,
+                    types: PhantomData,
+                },
+            );
+        });
+        drop(graph);
+        GlobalKTable::new(store, queryable, consumed.key_codec)
     }
 
     /// Adds a state store for [`KStream::process`] to use (connect it by naming it there).

@@ -1,6 +1,7 @@
 //! What a task's processors share: stream time, the current record's metadata, punctuation
 //! schedules, the output collector, the wall clock and the state stores.
 
+use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::error::StreamsError;
@@ -57,6 +58,9 @@ pub(crate) struct TaskState {
     pub(crate) clock: Box<dyn WallClock>,
     pub(crate) collector: Box<dyn RecordCollector>,
     pub(crate) stores: StoreRegistry,
+    /// The instance's global stores, read-only, shared by the tasks of a thread: every
+    /// processor reads them without being connected to them.
+    pub(crate) globals: Option<Rc<StoreRegistry>>,
     /// Records dropped on purpose (null keys at an aggregation, nulls at a DSL source, late
     /// records): Kafka Streams' `dropped-records` metric.
     pub(crate) dropped_records: u64,
@@ -81,6 +85,7 @@ impl TaskState {
             clock,
             collector,
             stores,
+            globals: None,
             dropped_records: 0,
         }
     }

@@ -4,6 +4,7 @@ pub(crate) mod aggregate;
 pub(crate) mod forward;
 pub(crate) mod session_aggregate;
 pub(crate) mod stateless;
+pub(crate) mod stream_global_join;
 pub(crate) mod stream_stream_join;
 pub(crate) mod stream_table_join;
 pub(crate) mod suppress;
