@@ -13,6 +13,9 @@ use super::names;
 use super::processors::stream_global_join::{KeySelector, StreamGlobalJoin};
 use super::processors::stream_table_join::RowJoiner;
 
+/// The types a global table is of, marked without being owned.
+type Types<K, V, VC> = PhantomData<fn() -> (K, V, VC)>;
+
 /// A table replicated in full on every instance of the application — Kafka Streams'
 /// `GlobalKTable<K, V>`. Made by [`StreamsBuilder::global_table`](super::StreamsBuilder::global_table).
 ///
@@ -52,7 +55,7 @@ pub struct GlobalKTable<K, V, KC = Inferred, VC = Inferred> {
     store: String,
     queryable: bool,
     pub(crate) key_codec: KC,
-    types: PhantomData<fn() -> (K, V, VC)>,
+    types: Types<K, V, VC>,
 }
 
 impl<K, V, KC: Clone, VC> Clone for GlobalKTable<K, V, KC, VC> {

@@ -34,6 +34,23 @@ pub(crate) trait RecordCollector {
     fn partition_count(&mut self, topic: &str) -> Result<i32, StreamsError>;
 }
 
+/// The collector of the global stores' task: their processors have nothing downstream (the
+/// topology is checked for it), so nothing is ever sent.
+pub(crate) struct NoSinks;
+
+impl RecordCollector for NoSinks {
+    fn send(&mut self, record: OutputRecord<'_>) -> Result<(), StreamsError> {
+        Err(StreamsError::UnknownTopic {
+            topic: record.topic.to_string(),
+            reason: "the processors of global stores write no topics",
+        })
+    }
+
+    fn partition_count(&mut self, _topic: &str) -> Result<i32, StreamsError> {
+        Ok(1)
+    }
+}
+
 /// The wall clock a task reads: the system clock, or the test driver's mock clock.
 pub(crate) trait WallClock {
     fn now_ms(&self) -> i64;

@@ -56,6 +56,7 @@ mod checkpoint;
 mod collector;
 mod consumer;
 mod error;
+mod global_thread;
 mod kafka_streams;
 mod metrics;
 mod partition_group;
@@ -70,7 +71,7 @@ mod task_manager;
 mod topics;
 mod transaction;
 
-pub use error::{RuntimeError, StartError};
+pub use error::{GlobalThreadError, RuntimeError, StartError};
 pub use kafka_streams::KafkaStreams;
 pub use metrics::{PartitionMetrics, StreamsMetrics, TaskMetrics, ThreadMetrics};
 pub use query::{

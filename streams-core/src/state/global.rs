@@ -115,10 +115,13 @@ impl SharedEngine for SharedMemory {
     }
 }
 
+/// A global store's name and engine.
+type Named = (String, Arc<dyn SharedEngine>);
+
 /// The engines of one instance's global stores, by store name. Clones share them.
 #[derive(Clone, Default)]
 pub(crate) struct GlobalEngines {
-    engines: Arc<Mutex<Vec<(String, Arc<dyn SharedEngine>)>>>,
+    engines: Arc<Mutex<Vec<Named>>>,
 }
 
 impl std::fmt::Debug for GlobalEngines {
@@ -128,7 +131,7 @@ impl std::fmt::Debug for GlobalEngines {
 }
 
 impl GlobalEngines {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<(String, Arc<dyn SharedEngine>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Named>> {
         self.engines.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -153,6 +156,10 @@ impl GlobalEngines {
     }
 
     /// Whether store `name`'s engine keeps its data on disk (`None`: no such engine).
+    #[cfg_attr(
+        all(not(feature = "kafka"), not(test)),
+        expect(dead_code, reason = "the runtime's global thread checkpoints")
+    )]
     pub(crate) fn persistent(&self, name: &str) -> Option<bool> {
         self.lock()
             .iter()
@@ -165,14 +172,11 @@ impl GlobalEngines {
         self.lock().iter().map(|(n, _)| n.clone()).collect()
     }
 
-    /// Flushes every engine (before a checkpoint).
-    pub(crate) fn flush_all(&self) -> Result<(), StoreError> {
-        let engines: Vec<Arc<dyn SharedEngine>> =
-            self.lock().iter().map(|(_, e)| Arc::clone(e)).collect();
-        engines.iter().try_for_each(|e| e.flush())
-    }
-
     /// Flushes and closes every engine; returns the first error after trying them all.
+    #[cfg_attr(
+        all(not(feature = "kafka"), not(test)),
+        expect(dead_code, reason = "the runtime closes the engines")
+    )]
     pub(crate) fn close_all(&self) -> Result<(), StoreError> {
         let engines: Vec<Arc<dyn SharedEngine>> = self.lock().drain(..).map(|(_, e)| e).collect();
         let mut first = Ok(());

@@ -8,7 +8,7 @@ use crate::error::StreamsError;
 use crate::processor::PunctuationType;
 use crate::processor::TaskId;
 use crate::processor::node::RawRecord;
-use crate::processor::task_state::{OutputRecord, RecordCollector, TaskState, WallClock};
+use crate::processor::task_state::{NoSinks, OutputRecord, RecordCollector, TaskState, WallClock};
 use crate::record::Headers;
 use crate::state::global::{GlobalAccess, GlobalEngines};
 use crate::state::{
@@ -135,22 +135,6 @@ struct GlobalTask {
     offsets: Vec<i64>,
 }
 
-/// The global task's collector: global processors have no sinks downstream.
-struct NoSinks;
-
-impl RecordCollector for NoSinks {
-    fn send(&mut self, record: OutputRecord<'_>) -> Result<(), StreamsError> {
-        Err(StreamsError::UnknownTopic {
-            topic: record.topic.to_string(),
-            reason: "global stores write no topics",
-        })
-    }
-
-    fn partition_count(&mut self, _topic: &str) -> Result<i32, StreamsError> {
-        Ok(1)
-    }
-}
-
 pub(crate) struct Inner {
     graph: TaskGraph,
     task: TaskState,
@@ -236,7 +220,8 @@ impl TopologyTestDriver {
             graph.init(&mut task)?;
             let readers =
                 StoreContext::global(Arc::clone(&application_id), dir.path(), access(false));
-            let views = global_store_views(&topology, &readers).map_err(instantiate)?;
+            let views =
+                global_store_views(&topology, &readers).map_err(|e| instantiate(e.to_string()))?;
             let offsets = vec![0; graph.source_count()];
             (
                 Some(GlobalTask {

@@ -476,7 +476,7 @@ impl TopologyBuilder {
     ///     .add_sink("out", "enriched", Utf8, Utf8, ["enrich"]);
     /// let topology = builder.build().unwrap();
     /// assert!(topology.describe().to_string().contains(
-    ///     "Sub-topology: 1 for global store (will not generate tasks)"
+    ///     "Sub-topology: 0 for global store (will not generate tasks)"
     /// ));
     ///
     /// let driver = TopologyTestDriver::new(topology).unwrap();

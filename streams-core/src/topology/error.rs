@@ -200,7 +200,7 @@ pub enum TopologyError {
     /// A global store's source reads other than exactly one topic.
     #[error(
         "global store source `{source_name}` reads {}; a global store is read from exactly one topic",
-        if .topics.is_empty() { "no topic".to_string() } else { quoted(.topics) }
+        if .topics.is_empty() { "no topic".to_string() } else { listed(.topics) }
     )]
     GlobalSourceTopics {
         /// The source.
@@ -326,6 +326,14 @@ fn quoted(names: &[String]) -> String {
         .map(|n| format!("`{n}`"))
         .collect::<Vec<_>>()
         .join(" -> ")
+}
+
+fn listed(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Every problem found while building a topology.

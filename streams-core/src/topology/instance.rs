@@ -10,7 +10,7 @@ use crate::error::StreamsError;
 use crate::processor::PunctuationType;
 use crate::processor::node::{NodeInfo, NodeLifecycle, RawInput, RawRecord};
 use crate::processor::task_state::TaskState;
-use crate::state::{StoreContext, StoreRegistry};
+use crate::state::{StoreContext, StoreError, StoreRegistry};
 
 use super::Topology;
 use super::factory::NodeInstance;
@@ -145,7 +145,7 @@ impl TaskGraph {
         stores: &StoreContext,
     ) -> Result<(Self, StoreRegistry), String> {
         let built = Self::with_stores(topology, &topology.global_nodes(), stores)?;
-        check_shared(topology, stores)?;
+        check_shared(topology, stores).map_err(|e| e.to_string())?;
         Ok(built)
     }
 
@@ -251,13 +251,12 @@ impl TaskGraph {
 pub(crate) fn global_store_views(
     topology: &Topology,
     stores: &StoreContext,
-) -> Result<StoreRegistry, String> {
+) -> Result<StoreRegistry, StoreError> {
     let mut registry = StoreRegistry::default();
     for store in topology.stores() {
         let name = store.builder.name();
         if topology.is_global_store(name) {
-            let built = store.builder.build(stores).map_err(|e| e.to_string())?;
-            registry.insert(name.to_string(), built);
+            registry.insert(name.to_string(), store.builder.build(stores)?);
         }
     }
     check_shared(topology, stores)?;
@@ -266,21 +265,19 @@ pub(crate) fn global_store_views(
 
 /// Every global store was built on the shared engines: a store builder of the user's own that
 /// makes stores of its own on each thread cannot be a global store.
-fn check_shared(topology: &Topology, stores: &StoreContext) -> Result<(), String> {
-    let Some(access) = stores.global_access() else {
-        return Err("global stores need a global store context".to_string());
+fn check_shared(topology: &Topology, stores: &StoreContext) -> Result<(), StoreError> {
+    let shared = |name: &str| {
+        stores
+            .global_access()
+            .is_some_and(|access| access.engines.contains(name))
     };
-    match topology
-        .global_store_names()
-        .find(|name| !access.engines.contains(name))
-    {
-        Some(name) => Err(crate::state::StoreError::NotGlobal {
+    match topology.global_store_names().find(|name| !shared(name)) {
+        Some(name) => Err(StoreError::NotGlobal {
             store: name.to_string(),
             reason: "its builder does not build it on the instance's shared engine (use a \
                      builder from `Stores`)"
                 .to_string(),
-        }
-        .to_string()),
+        }),
         None => Ok(()),
     }
 }
