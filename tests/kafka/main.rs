@@ -15,6 +15,7 @@
 //! | `eos_oracle` | Kafka's `streams_eos_test`: 3 instances killed with SIGKILL and restarted 12 times and a broker restart, the outputs checked record for record (at-least-once; exactly-once once enabled) |
 //! | `eos` | exactly-once: transactions, read_committed outputs, restart |
 //! | `poison` | poison pills: the dead-letter queue, log-and-fail then skipped by config |
+//! | `global` | global tables: restored before the first join, updated, queried, restored from the checkpoint; an unreadable global record fails the instance |
 
 mod broker;
 mod config;
@@ -23,6 +24,7 @@ mod embedded;
 mod eos;
 mod eos_oracle;
 mod faults;
+mod global;
 mod migration;
 mod poison;
 mod readme_tour;
