@@ -226,6 +226,18 @@ fn global_store() {
     let description = topology.describe();
     assert_eq!(description.subtopologies().len(), 2);
     assert_eq!(description.global_stores()[0].id, 1);
+    // The pictures draw the global store's sub-topology too.
+    let mermaid = topology.to_mermaid();
+    assert!(
+        mermaid.contains("subgraph sub1[\"Sub-topology: 1 (global store)\"]"),
+        "{mermaid}"
+    );
+    assert!(mermaid.contains("[/\"global-source\"/]"), "{mermaid}");
+    assert!(
+        topology
+            .to_dot()
+            .contains("label=\"Sub-topology: 1 (global store)\";")
+    );
     check("global_store", topology);
 }
 

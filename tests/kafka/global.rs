@@ -15,7 +15,8 @@ use rdkafka::producer::{BaseProducer, BaseRecord, Producer};
 use streams::config::StreamsConfig;
 use streams::dsl::{Consumed, Materialized, StreamsBuilder};
 use streams::runtime::{
-    GlobalThreadError, KafkaStreams, RuntimeError, StartError, StateRestoreListener, StreamsState,
+    GlobalThreadError, KafkaStreams, NotReadyReason, QueryError, RuntimeError, StartError,
+    StateRestoreListener, StreamsState,
 };
 use streams::topology::Topology;
 
@@ -173,7 +174,30 @@ fn global_table_is_restored_before_joins_kept_up_to_date_and_queryable() {
         .set_global_state_restore_listener(ListenerRef(Arc::clone(&restores)))
         .expect("listener");
     let started = Instant::now();
-    streams.start().expect("start");
+    // While start waits for the global thread, queries of the global store are told so.
+    let told_restoring = std::thread::scope(|scope| {
+        let querier = scope.spawn(|| {
+            let store = streams.store::<String, String>("products").expect("store");
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while Instant::now() < deadline {
+                if let Err(QueryError::StoreNotReady {
+                    reason: NotReadyReason::GlobalRestoring,
+                    ..
+                }) = store.get(&"p0".to_string())
+                {
+                    return true;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            false
+        });
+        streams.start().expect("start");
+        querier.join().expect("no panic")
+    });
+    assert!(
+        told_restoring,
+        "no query was told the global store is restoring"
+    );
     assert!(
         started.elapsed() >= Duration::from_secs(4),
         "start returned before the global table was restored"
@@ -328,6 +352,40 @@ fn an_unreadable_global_record_fails_the_instance_with_a_typed_error() {
         "{source:?}"
     );
     assert_eq!(streams.state(), StreamsState::Error);
+    assert!(matches!(
+        streams.error().as_deref(),
+        Some(RuntimeError::GlobalThread { .. })
+    ));
+    assert!(streams.close(Duration::from_secs(30)));
+    let _ = std::fs::remove_dir_all(&state_dir);
+}
+
+#[test]
+fn a_global_thread_failure_while_running_fails_the_instance() {
+    let kafka = bootstrap();
+    let app = unique("global-fail-later");
+    let (orders, products, output) = (
+        format!("{app}-orders"),
+        format!("{app}-products"),
+        format!("{app}-out"),
+    );
+    create_topics(&kafka, &[(&orders, 1), (&products, 1), (&output, 1)]);
+    let state_dir = std::env::temp_dir().join(unique("global-fail-later-state"));
+    let streams = KafkaStreams::new(
+        enrich(&orders, &products, &output),
+        config(&app, &state_dir),
+    )
+    .expect("streams");
+    streams
+        .start()
+        .expect("an empty global topic restores at once");
+    wait_running(&streams);
+    produce(&kafka, &products, &[(Some("p1".to_string()), vec![0xff])]);
+    assert!(
+        streams.wait_for_state(StreamsState::Error, Duration::from_secs(60)),
+        "state {:?}",
+        streams.state()
+    );
     assert!(matches!(
         streams.error().as_deref(),
         Some(RuntimeError::GlobalThread { .. })

@@ -278,6 +278,9 @@ impl KafkaStreams {
     /// without a handler) or [`StreamThreadExceptionResponse::ShutdownApplication`] (every
     /// instance of the application does). Only before [`start`](Self::start).
     ///
+    /// The handler is not asked about the global stream thread (global stores): its failure
+    /// always shuts the client down, as Kafka Streams cannot replace a global thread either.
+    ///
     /// With a handler, the instance creates the internal topic
     /// `<application.id>-shutdown-requests` (one partition) at start and watches it: Kafka
     /// Streams sends `ShutdownApplication` through its group protocol, which librdkafka cannot
@@ -314,8 +317,8 @@ impl KafkaStreams {
     }
 
     /// Sets the listener told about state restoration (start, each batch, end, per changelog
-    /// partition) — Kafka Streams' `setGlobalStateRestoreListener`. Only before
-    /// [`start`](Self::start).
+    /// partition, and per partition of a global store's topic) — Kafka Streams'
+    /// `setGlobalStateRestoreListener`. Only before [`start`](Self::start).
     pub fn set_global_state_restore_listener(
         &self,
         listener: impl StateRestoreListener + 'static,

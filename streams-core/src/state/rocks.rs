@@ -77,17 +77,23 @@ impl RocksDbMemory {
         }
     }
 
-    /// The process-wide budget of [`DEFAULT_TOTAL_BYTES`](Self::DEFAULT_TOTAL_BYTES), created
-    /// on first use.
+    /// The process-wide budget, whatever its size: created with
+    /// [`DEFAULT_TOTAL_BYTES`](Self::DEFAULT_TOTAL_BYTES) if nothing created it before.
     pub fn shared() -> Self {
-        Self::process_wide(Self::DEFAULT_TOTAL_BYTES)
+        Self::process_wide_cell()
+            .get_or_init(|| RocksDbMemory::new(Self::DEFAULT_TOTAL_BYTES))
+            .clone()
+    }
+
+    fn process_wide_cell() -> &'static OnceLock<RocksDbMemory> {
+        static SHARED: OnceLock<RocksDbMemory> = OnceLock::new();
+        &SHARED
     }
 
     /// The process-wide budget, created with `total_bytes` on first use; later calls share
     /// it whatever size they ask for (the runtime passes `rocksdb.memory.max.bytes`).
     pub fn process_wide(total_bytes: usize) -> Self {
-        static SHARED: OnceLock<RocksDbMemory> = OnceLock::new();
-        let shared = SHARED.get_or_init(|| RocksDbMemory::new(total_bytes));
+        let shared = Self::process_wide_cell().get_or_init(|| RocksDbMemory::new(total_bytes));
         if shared.total_bytes != total_bytes.max(1 << 20) {
             tracing::warn!(
                 requested = total_bytes,
