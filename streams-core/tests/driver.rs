@@ -1644,3 +1644,36 @@ fn a_task_cannot_write_a_global_store() {
     }
     assert!(read_only, "{error}");
 }
+
+#[test]
+fn records_written_to_a_global_topic_reach_the_global_store() {
+    // As Kafka Streams' driver: a sink's record to a global store's topic is applied to it.
+    let mut b = TopologyBuilder::new();
+    b.add_global_store(
+        Stores::in_memory_key_value("g", Utf8, Utf8).with_logging_disabled(),
+        SourceSpec::new("g-src", ["global"], Utf8, Utf8),
+        "g-load",
+        LoadGlobal::default,
+    )
+    .add_source("updates", ["updates"], Utf8, Utf8)
+    .add_sink("to-global", "global", Utf8, Utf8, ["updates"])
+    .add_source("in", ["input"], Utf8, Utf8)
+    .add_processor("read", ReadGlobal::default, ["in"])
+    .add_sink("out", "output", Utf8, Utf8, ["read"]);
+    let driver = TopologyTestDriver::new(b.build().expect("valid")).expect("driver");
+    driver
+        .create_input_topic("updates", Utf8, Utf8)
+        .pipe_input_at(s("x"), s("X"), 10)
+        .expect("pipe");
+    driver
+        .create_input_topic("input", Utf8, Utf8)
+        .pipe_input_at(s("a"), s("x"), 20)
+        .expect("pipe");
+    let global = driver.create_output_topic("global", Utf8, Utf8);
+    assert_eq!(
+        global.read_key_values_to_list().expect("read"),
+        [(s("x"), s("X"))]
+    );
+    let output = driver.create_output_topic("output", Utf8, Utf8);
+    assert_eq!(output.read_values_to_list().expect("read"), ["x=X@20"]);
+}

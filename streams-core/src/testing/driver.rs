@@ -22,11 +22,19 @@ use super::captured::Captured;
 use super::input::TestInputTopic;
 use super::output::TestOutputTopic;
 
+/// Where records written to a topic the topology reads go, as Kafka Streams' driver feeds them
+/// back: into the task (a source input) or into the global stores (a global source input).
+#[derive(Debug, Clone, Copy)]
+enum Feed {
+    Task(usize),
+    Global(usize),
+}
+
 /// What sinks wrote, per topic, shared by the collector and the driver.
 struct Written {
-    /// The topics sources read, with their source index: records written to them are fed
+    /// The topics sources read, with where their records go: records written to them are fed
     /// back.
-    sources: Vec<(Arc<str>, usize)>,
+    sources: Vec<(Arc<str>, Feed)>,
     /// Per topic written to, in order of first write.
     outputs: Vec<Output>,
     /// Records not yet placed in `outputs`: once a record to a fed-back topic is written, the
@@ -38,8 +46,8 @@ struct Written {
 /// The records sinks wrote to one topic.
 struct Output {
     topic: Arc<str>,
-    /// The source reading `topic`, if the topology reads it.
-    source: Option<usize>,
+    /// Where records written to `topic` go, if the topology reads it.
+    source: Option<Feed>,
     records: Captured,
 }
 
@@ -237,9 +245,14 @@ impl TopologyTestDriver {
             .with_record_cache(RecordCache::new(options.cache_max_bytes));
         let (graph, stores) =
             TaskGraph::with_stores(&topology, &members, &store_context).map_err(instantiate)?;
+        let global_sources = global.iter().flat_map(|g| {
+            (0..g.graph.source_count())
+                .map(|i| (Arc::clone(g.graph.source_topic(i)), Feed::Global(i)))
+        });
         let written = Rc::new(RefCell::new(Written {
             sources: (0..graph.source_count())
-                .map(|i| (Arc::clone(graph.source_topic(i)), i))
+                .map(|i| (Arc::clone(graph.source_topic(i)), Feed::Task(i)))
+                .chain(global_sources)
                 .collect(),
             outputs: Vec::new(),
             deferred: Captured::default(),
@@ -612,7 +625,15 @@ impl Inner {
                 again
             };
             if let Some((source, headers)) = again {
-                result = self.process_source(source, r.key, r.value, r.timestamp, headers);
+                result = match (source, &mut self.global) {
+                    (Feed::Task(source), _) => {
+                        self.process_source(source, r.key, r.value, r.timestamp, headers)
+                    }
+                    (Feed::Global(source), Some(global)) => {
+                        global.process(source, r.key, r.value, r.timestamp, headers)
+                    }
+                    (Feed::Global(_), None) => Ok(()),
+                };
             }
         });
         self.spare = records;
