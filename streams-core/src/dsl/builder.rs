@@ -5,6 +5,7 @@ use std::marker::PhantomData;
 use std::rc::Rc;
 
 use crate::codec::{Codec, Inferred, Nullable};
+use crate::processor::ProcessorSupplier;
 use crate::state::StoreBuilder;
 use crate::topology::{SourceSpec, Topology, TopologyBuilder, TopologyErrors};
 
@@ -14,6 +15,44 @@ use super::kstream::KStream;
 use super::ktable::{KTable, TableState};
 use super::options::{CodecChoice, Consumed, Materialized};
 use super::processors::table::{Materialization, TableSource};
+
+/// A store builder with logging turned off: Kafka Streams turns it off for global stores, whose
+/// topic is their changelog (global stores are built without a changelog layer whatever the
+/// builder says, so only what the builder reports changes).
+struct WithoutLogging<B>(B);
+
+impl<B: StoreBuilder> StoreBuilder for WithoutLogging<B> {
+    fn name(&self) -> &str {
+        self.0.name()
+    }
+
+    fn kind(&self) -> crate::state::StoreKind {
+        self.0.kind()
+    }
+
+    fn persistent(&self) -> bool {
+        self.0.persistent()
+    }
+
+    fn logging(&self) -> bool {
+        false
+    }
+
+    fn caching(&self) -> bool {
+        self.0.caching()
+    }
+
+    fn retention(&self) -> Option<std::time::Duration> {
+        self.0.retention()
+    }
+
+    fn build(
+        &self,
+        ctx: &crate::state::StoreContext,
+    ) -> Result<crate::state::BuiltStore, crate::state::StoreError> {
+        self.0.build(ctx)
+    }
+}
 
 /// Builds a topology with the DSL — Kafka Streams' `StreamsBuilder`.
 ///
@@ -289,6 +328,84 @@ impl StreamsBuilder {
         });
         drop(graph);
         GlobalKTable::new(store, queryable, consumed.key_codec)
+    }
+
+    /// Adds a global store kept by a processor of your own — Kafka Streams'
+    /// `StreamsBuilder#addGlobalStore`: `store` is filled from `topic` (read as `consumed` says)
+    /// by the processor `supplier` makes, on every instance, and every processor reads it by
+    /// name (see [`TopologyBuilder::add_global_store`](crate::topology::TopologyBuilder::add_global_store)).
+    /// As Kafka Streams does, the store's logging is turned off (the topic is its changelog).
+    ///
+    /// The source is named `<consumed name>-source` or `KSTREAM-SOURCE-<n>`, the processor
+    /// `<consumed name>` or `KTABLE-SOURCE-<n>`.
+    ///
+    /// ```
+    /// use streams_core::codec::Utf8;
+    /// use streams_core::dsl::{Consumed, StreamsBuilder};
+    /// use streams_core::error::ProcessorError;
+    /// use streams_core::processor::{Processor, ProcessorContext};
+    /// use streams_core::record::Record;
+    /// use streams_core::state::{KeyValueStore, Stores};
+    ///
+    /// /// Keeps the upper-cased value of every key.
+    /// #[derive(Default)]
+    /// struct Upper(Option<KeyValueStore<String, String>>);
+    /// impl Processor for Upper {
+    ///     type KIn = String;
+    ///     type VIn = String;
+    ///     type KOut = String;
+    ///     type VOut = String;
+    ///     fn init(&mut self, ctx: &mut ProcessorContext<'_, String, String>) -> Result<(), ProcessorError> {
+    ///         self.0 = Some(ctx.key_value_store("upper")?);
+    ///         Ok(())
+    ///     }
+    ///     fn process(&mut self, r: Record<String, String>, _: &mut ProcessorContext<'_, String, String>)
+    ///         -> Result<(), ProcessorError> {
+    ///         self.0.as_ref().expect("init").put(&r.key, &r.value.to_uppercase())?;
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// let builder = StreamsBuilder::new();
+    /// builder.add_global_store(
+    ///     Stores::in_memory_key_value("upper", Utf8, Utf8),
+    ///     "names",
+    ///     Consumed::with(Utf8, Utf8),
+    ///     Upper::default,
+    /// );
+    /// builder.stream::<String, String>("input").to("output");
+    /// let topology = builder.build().unwrap();
+    /// let text = topology.describe().to_string();
+    /// assert!(text.contains("Source: KSTREAM-SOURCE-0000000000 (topics: [names])"));
+    /// assert!(text.contains("Processor: KTABLE-SOURCE-0000000001 (stores: [upper])"));
+    /// ```
+    pub fn add_global_store<K, V, KC, VC, S>(
+        &self,
+        store: impl StoreBuilder,
+        topic: &str,
+        consumed: Consumed<KC, VC>,
+        supplier: S,
+    ) -> &Self
+    where
+        K: Clone + 'static,
+        V: Clone + 'static,
+        KC: Codec<K>,
+        VC: Codec<V>,
+        S: ProcessorSupplier,
+    {
+        let mut graph = self.graph.borrow_mut();
+        let source = graph.suffixed_or(consumed.name.as_deref(), "-source", super::names::SOURCE);
+        let name = graph.name_or(consumed.name.clone(), super::names::TABLE_SOURCE);
+        let topic = topic.to_string();
+        graph.step(move |b| {
+            b.add_global_store(
+                WithoutLogging(store),
+                SourceSpec::new(source, [topic], consumed.key_codec, consumed.value_codec),
+                name,
+                supplier,
+            );
+        });
+        self
     }
 
     /// Adds a state store for [`KStream::process`] to use (connect it by naming it there).

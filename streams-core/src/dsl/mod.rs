@@ -30,6 +30,7 @@
 //! | `reduce(r)`, `aggregate(init, agg)` | `reduce(r)`, `aggregate(init, agg)` |
 //! | `Materialized.as("s").withLoggingEnabled(Map.of("min.insync.replicas", "2"))` | `Materialized::named("s").with_changelog_config("min.insync.replicas", "2")` |
 //! | `builder.globalTable("t", Materialized.as("s"))` | `builder.global_table_with("t", Consumed::new(), Materialized::named("s"))` (or `global_table::<K, V>("t")`) |
+//! | `builder.addGlobalStore(storeBuilder, "t", Consumed.with(ks, vs), supplier)` | `builder.add_global_store(store, "t", Consumed::with(kc, vc), supplier)` |
 //! | `stream.join(globalTable, (k, v) -> fk, joiner)`, `leftJoin(.., Named.as("n"))` | `stream.join_global(&global, \|k, v\| fk, joiner)`, `left_join_global_with(&global, .., .., "n")` |
 //! | `table.toStream()` | `table.to_stream()` (values are `Option<V>`: `None` for a delete) |
 //! | `table.groupBy(kv).reduce(add, sub)` | `table.group_by(kv).reduce(add, sub)` |
