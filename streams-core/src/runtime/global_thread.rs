@@ -186,8 +186,8 @@ struct GlobalPartition {
     topic: Arc<str>,
     partition: i32,
     store: String,
-    /// The next offset to read; `None`: from the beginning.
-    next: Option<i64>,
+    /// The next offset to read.
+    next: i64,
     /// The end offset found at start (restoration reads up to it).
     end: i64,
     /// Whether the store keeps its data on disk, so its offset is checkpointed.
@@ -197,7 +197,7 @@ struct GlobalPartition {
 
 impl GlobalPartition {
     fn restored(&self) -> bool {
-        self.next.is_some_and(|n| n >= self.end)
+        self.next >= self.end
     }
 }
 
@@ -330,17 +330,19 @@ impl<'s> GlobalThread<'s> {
                     topic: Arc::clone(&topic),
                     partition,
                     store: global.store.clone(),
-                    next: Some(next),
+                    next,
                     end: high,
                     checkpointed,
                     restored: 0,
                 });
             }
         }
-        let assignment = partition_list(self.state.partitions.iter().map(|p| {
-            let offset = p.next.map_or(Offset::Beginning, Offset::Offset);
-            (&*p.topic, p.partition, offset)
-        }));
+        let assignment = partition_list(
+            self.state
+                .partitions
+                .iter()
+                .map(|p| (&*p.topic, p.partition, Offset::Offset(p.next))),
+        );
         self.consumer
             .assign(&assignment)
             .map_err(|source| GlobalThreadError::Kafka {
@@ -407,9 +409,9 @@ impl<'s> GlobalThread<'s> {
         let listener = self.setup.restore_listener.clone();
         for p in &self.state.partitions {
             info!(store = %p.store, topic = %p.topic, partition = p.partition,
-                from = ?p.next, to = p.end, "restoring global store");
+                from = p.next, to = p.end, "restoring global store");
             if let Some(l) = &listener {
-                l.on_restore_start(&p.topic, p.partition, &p.store, p.next.unwrap_or(0), p.end);
+                l.on_restore_start(&p.topic, p.partition, &p.store, p.next, p.end);
             }
         }
         let mut reported: Vec<bool> = vec![false; self.state.partitions.len()];
@@ -424,7 +426,7 @@ impl<'s> GlobalThread<'s> {
                 if let Some(l) = &listener {
                     let rest = p.restored % BATCH;
                     if rest > 0 {
-                        let last = p.next.unwrap_or(p.end) - 1;
+                        let last = p.next - 1;
                         l.on_batch_restored(&p.topic, p.partition, &p.store, last, rest);
                     }
                     l.on_restore_end(&p.topic, p.partition, &p.store, p.restored);
@@ -473,9 +475,9 @@ impl<'s> GlobalThread<'s> {
             if let Some(Offset::Offset(at)) = positions
                 .find_partition(&p.topic, p.partition)
                 .map(|e| e.offset())
-                && p.next.is_none_or(|n| at > n)
+                && at > p.next
             {
-                p.next = Some(at);
+                p.next = at;
             }
         }
     }
@@ -541,7 +543,7 @@ impl GlobalState {
             Err(source) => return Err(GlobalThreadError::Process { source }),
         }
         let p = &mut self.partitions[i];
-        p.next = Some(message.offset() + 1);
+        p.next = message.offset() + 1;
         p.restored += 1;
         Ok(Some(i))
     }
@@ -559,7 +561,7 @@ impl GlobalState {
             .partitions
             .iter()
             .filter(|p| p.checkpointed)
-            .filter_map(|p| p.next.map(|n| ((p.topic.to_string(), p.partition), n)))
+            .map(|p| ((p.topic.to_string(), p.partition), p.next))
             .collect();
         if offsets.is_empty() || offsets == self.checkpointed {
             return Ok(());
