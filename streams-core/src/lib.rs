@@ -34,8 +34,8 @@ pub mod prelude {
         Bincode, Bool, Bytes, Codec, F32, F64, I16, I32, I64, Json, Nullable, Utf8, Void,
     };
     pub use crate::dsl::{
-        Branched, Consumed, Grouped, KGroupedStream, KGroupedTable, KStream, KTable, Materialized,
-        Produced, Repartitioned, StreamsBuilder,
+        Branched, Consumed, GlobalKTable, Grouped, KGroupedStream, KGroupedTable, KStream, KTable,
+        Materialized, Produced, Repartitioned, StreamsBuilder,
     };
     pub use crate::error::{ProcessorError, StreamsError};
     pub use crate::processor::{Processor, ProcessorContext, Punctuation, PunctuationType};

@@ -11,8 +11,20 @@ pub struct TaskId {
     pub partition: i32,
 }
 
+impl TaskId {
+    /// What the processors of global stores see as their task (they run in no task of the
+    /// consumer group, but in the instance's global stream thread); shown as `global`.
+    pub const GLOBAL: TaskId = TaskId {
+        subtopology: u32::MAX,
+        partition: -1,
+    };
+}
+
 impl fmt::Display for TaskId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if *self == TaskId::GLOBAL {
+            return f.write_str("global");
+        }
         write!(f, "{}_{}", self.subtopology, self.partition)
     }
 }

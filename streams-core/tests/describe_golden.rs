@@ -10,7 +10,7 @@ use streams_core::error::ProcessorError;
 use streams_core::processor::{Processor, ProcessorContext};
 use streams_core::record::Record;
 use streams_core::state::Stores;
-use streams_core::topology::{RecordContext, Topology, TopologyBuilder};
+use streams_core::topology::{RecordContext, SourceSpec, Topology, TopologyBuilder};
 
 /// Forwards every record unchanged.
 struct Pass(PhantomData<()>);
@@ -204,6 +204,41 @@ fn sink_extractor_named() {
         ["in"],
     );
     check("sink_extractor_named", b.build().unwrap());
+}
+
+#[test]
+fn global_store() {
+    // A global store between two ordinary sub-topologies: it takes id 1, the next one 2, and
+    // Kafka Streams prints no blank line after a global store.
+    let mut b = TopologyBuilder::new();
+    b.source("first-source", &["first"])
+        .processor("first-proc", &["first-source"])
+        .add_global_store(
+            Stores::in_memory_key_value("global-store", Utf8, Utf8).with_logging_disabled(),
+            SourceSpec::new("global-source", ["global-topic"], Utf8, Utf8),
+            "global-proc",
+            pass,
+        );
+    b.source("second-source", &["second"])
+        .processor("second-proc", &["second-source"])
+        .sink("second-sink", "second-out", &["second-proc"]);
+    let topology = b.build().unwrap();
+    let description = topology.describe();
+    assert_eq!(description.subtopologies().len(), 2);
+    assert_eq!(description.global_stores()[0].id, 1);
+    // The pictures draw the global store's sub-topology too.
+    let mermaid = topology.to_mermaid();
+    assert!(
+        mermaid.contains("subgraph sub1[\"Sub-topology: 1 (global store)\"]"),
+        "{mermaid}"
+    );
+    assert!(mermaid.contains("[/\"global-source\"/]"), "{mermaid}");
+    assert!(
+        topology
+            .to_dot()
+            .contains("label=\"Sub-topology: 1 (global store)\";")
+    );
+    check("global_store", topology);
 }
 
 #[test]

@@ -1520,3 +1520,160 @@ fn processors_are_closed_when_the_driver_is_dropped() {
     drop(d);
     assert_eq!(taken(&log), ["close"]);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Global stores
+// ---------------------------------------------------------------------------------------------
+
+/// Writes every record into the global store `g` (as Kafka Streams' global processors do).
+#[derive(Default)]
+struct LoadGlobal(Option<KeyValueStore<String, String>>);
+
+impl Processor for LoadGlobal {
+    type KIn = String;
+    type VIn = String;
+    type KOut = String;
+    type VOut = String;
+
+    fn init(
+        &mut self,
+        ctx: &mut ProcessorContext<'_, String, String>,
+    ) -> Result<(), ProcessorError> {
+        self.0 = Some(ctx.key_value_store("g")?);
+        Ok(())
+    }
+
+    fn process(
+        &mut self,
+        r: Record<String, String>,
+        _ctx: &mut ProcessorContext<'_, String, String>,
+    ) -> Result<(), ProcessorError> {
+        self.0.as_ref().expect("init").put(&r.key, &r.value)?;
+        Ok(())
+    }
+}
+
+/// Forwards each record with the global store's value for its value appended, and the task's
+/// stream time; a value starting with `write:` writes the global store instead.
+#[derive(Default)]
+struct ReadGlobal(Option<KeyValueStore<String, String>>);
+
+impl Processor for ReadGlobal {
+    type KIn = String;
+    type VIn = String;
+    type KOut = String;
+    type VOut = String;
+
+    fn init(
+        &mut self,
+        ctx: &mut ProcessorContext<'_, String, String>,
+    ) -> Result<(), ProcessorError> {
+        self.0 = Some(ctx.key_value_store("g")?);
+        Ok(())
+    }
+
+    fn process(
+        &mut self,
+        r: Record<String, String>,
+        ctx: &mut ProcessorContext<'_, String, String>,
+    ) -> Result<(), ProcessorError> {
+        let store = self.0.as_ref().expect("init");
+        if let Some(value) = r.value.strip_prefix("write:") {
+            store.put(&r.key, &value.to_string())?;
+            return Ok(());
+        }
+        let found = store.get(&r.value)?.unwrap_or_else(|| s("-"));
+        let time = ctx.current_stream_time();
+        ctx.forward(r.map_value(|v| format!("{v}={found}@{time}")))
+    }
+}
+
+fn global_topology() -> Topology {
+    let mut b = TopologyBuilder::new();
+    b.add_global_store(
+        Stores::in_memory_key_value("g", Utf8, Utf8).with_logging_disabled(),
+        SourceSpec::new("g-src", ["global"], Utf8, Utf8),
+        "g-load",
+        LoadGlobal::default,
+    )
+    .add_source("in", ["input"], Utf8, Utf8)
+    .add_processor("read", ReadGlobal::default, ["in"])
+    .add_sink("out", "output", Utf8, Utf8, ["read"]);
+    b.build().expect("valid topology")
+}
+
+#[test]
+fn global_records_are_applied_at_once_without_moving_the_tasks_stream_time() {
+    let driver = TopologyTestDriver::new(global_topology()).expect("driver");
+    let global = driver.create_input_topic("global", Utf8, Utf8);
+    let input = driver.create_input_topic("input", Utf8, Utf8);
+    let output = driver.create_output_topic("output", Utf8, Utf8);
+    input.pipe_input_at(s("a"), s("x"), 100).expect("pipe");
+    global.pipe_input_at(s("x"), s("X1"), 5_000).expect("pipe");
+    // The global record is in the store at once; the task's stream time is still 100.
+    assert_eq!(driver.stream_time(), 100);
+    input.pipe_input_at(s("b"), s("x"), 50).expect("pipe");
+    global.pipe_input_at(s("x"), s("X2"), 1).expect("pipe");
+    input.pipe_input_at(s("c"), s("x"), 200).expect("pipe");
+    assert_eq!(
+        output.read_values_to_list().expect("read"),
+        ["x=-@100", "x=X1@100", "x=X2@200"]
+    );
+    // The driver reads (and seeds) global stores like any other.
+    let g = driver
+        .key_value_store::<String, String>("g")
+        .expect("global store");
+    assert_eq!(g.get(&s("x")).expect("get"), Some(s("X2")));
+}
+
+#[test]
+fn a_task_cannot_write_a_global_store() {
+    let driver = TopologyTestDriver::new(global_topology()).expect("driver");
+    let input = driver.create_input_topic("input", Utf8, Utf8);
+    let error = input
+        .pipe_input(s("k"), s("write:v"))
+        .expect_err("global stores are read-only for tasks");
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+    let mut read_only = false;
+    while let Some(e) = source {
+        read_only |= matches!(
+            e.downcast_ref::<StoreError>(),
+            Some(StoreError::ReadOnly { store }) if store == "g"
+        );
+        source = e.source();
+    }
+    assert!(read_only, "{error}");
+}
+
+#[test]
+fn records_written_to_a_global_topic_reach_the_global_store() {
+    // As Kafka Streams' driver: a sink's record to a global store's topic is applied to it.
+    let mut b = TopologyBuilder::new();
+    b.add_global_store(
+        Stores::in_memory_key_value("g", Utf8, Utf8).with_logging_disabled(),
+        SourceSpec::new("g-src", ["global"], Utf8, Utf8),
+        "g-load",
+        LoadGlobal::default,
+    )
+    .add_source("updates", ["updates"], Utf8, Utf8)
+    .add_sink("to-global", "global", Utf8, Utf8, ["updates"])
+    .add_source("in", ["input"], Utf8, Utf8)
+    .add_processor("read", ReadGlobal::default, ["in"])
+    .add_sink("out", "output", Utf8, Utf8, ["read"]);
+    let driver = TopologyTestDriver::new(b.build().expect("valid")).expect("driver");
+    driver
+        .create_input_topic("updates", Utf8, Utf8)
+        .pipe_input_at(s("x"), s("X"), 10)
+        .expect("pipe");
+    driver
+        .create_input_topic("input", Utf8, Utf8)
+        .pipe_input_at(s("a"), s("x"), 20)
+        .expect("pipe");
+    let global = driver.create_output_topic("global", Utf8, Utf8);
+    assert_eq!(
+        global.read_key_values_to_list().expect("read"),
+        [(s("x"), s("X"))]
+    );
+    let output = driver.create_output_topic("output", Utf8, Utf8);
+    assert_eq!(output.read_values_to_list().expect("read"), ["x=X@20"]);
+}

@@ -40,6 +40,8 @@ fn goldens() -> Goldens {
             ("st_versioned_grace", st_versioned_grace),
             ("st_versioned_grace_left", st_versioned_grace_left),
             ("st_versioned_no_grace", st_versioned_no_grace),
+            ("sg_inner", sg_inner),
+            ("sg_left_named", sg_left_named),
             ("tt_inner", tt_inner),
             ("tt_left", tt_left),
             ("tt_outer", tt_outer),
@@ -54,7 +56,7 @@ fn goldens() -> Goldens {
             ("cogroup_windowed", cogroup_windowed),
             ("cogroup_hopping_three", cogroup_hopping_three),
         ],
-        pending: &["sg_inner", "sg_left_named"],
+        pending: &[],
     }
 }
 
@@ -113,6 +115,23 @@ fn st_named(b: &StreamsBuilder) {
     let s = input(b);
     let t = table(b);
     s.left_join_with(&t, left_joined, Joined::named("stj"))
+        .to("output");
+}
+
+fn sg_inner(b: &StreamsBuilder) {
+    let s = input(b);
+    let g = b.global_table::<Option<String>, String>("global");
+    s.join_global(&g, |_k, v| fk_of(v), joined).to("output");
+}
+
+fn sg_left_named(b: &StreamsBuilder) {
+    let s = input(b);
+    let g = b.global_table_with::<Option<String>, String, _, _, _, _>(
+        "global",
+        Consumed::new(),
+        Materialized::named("gstore"),
+    );
+    s.left_join_global_with(&g, |_k, v| fk_of(v), left_joined, "gj")
         .to("output");
 }
 

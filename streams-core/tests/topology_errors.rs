@@ -10,8 +10,8 @@ use streams_core::codec::{I64, Utf8};
 use streams_core::error::ProcessorError;
 use streams_core::processor::{Processor, ProcessorContext};
 use streams_core::record::Record;
-use streams_core::state::Stores;
-use streams_core::topology::{TopologyBuilder, TopologyError, TopologyErrors};
+use streams_core::state::{StoreKind, Stores};
+use streams_core::topology::{SourceSpec, TopologyBuilder, TopologyError, TopologyErrors};
 
 /// Forwards `(String, String)` records unchanged.
 struct Pass;
@@ -513,4 +513,95 @@ fn a_single_problem_displays_on_one_line() {
     );
     let boxed: Box<dyn std::error::Error> = Box::new(error);
     assert!(boxed.to_string().contains("no source"));
+}
+
+fn global_store(
+    b: &mut TopologyBuilder,
+    store: impl streams_core::state::StoreBuilder,
+    topics: &[&str],
+) {
+    b.add_global_store(
+        store,
+        SourceSpec::new("g-src", topics.iter().copied(), Utf8, Utf8),
+        "g-proc",
+        || Pass,
+    );
+}
+
+#[test]
+fn global_store_with_logging_or_of_another_kind() {
+    let mut b = TopologyBuilder::new();
+    global_store(
+        &mut b,
+        Stores::in_memory_key_value("g", Utf8, Utf8),
+        &["g-topic"],
+    );
+    assert_eq!(
+        only_error(b),
+        TopologyError::GlobalStoreLogging { store: "g".into() }
+    );
+
+    let mut b = TopologyBuilder::new();
+    let window = Stores::in_memory_window_store(
+        "w",
+        std::time::Duration::from_secs(60),
+        std::time::Duration::from_secs(10),
+        Utf8,
+        Utf8,
+    )
+    .with_logging_disabled();
+    global_store(&mut b, window, &["g-topic"]);
+    assert_eq!(
+        only_error(b),
+        TopologyError::GlobalStoreKind {
+            store: "w".into(),
+            kind: StoreKind::Window
+        }
+    );
+}
+
+#[test]
+fn global_store_source_reads_one_topic() {
+    let mut b = TopologyBuilder::new();
+    let store = Stores::in_memory_key_value("g", Utf8, Utf8).with_logging_disabled();
+    global_store(&mut b, store, &["a", "b"]);
+    let error = only_error(b);
+    assert_eq!(
+        error,
+        TopologyError::GlobalSourceTopics {
+            source_name: "g-src".into(),
+            topics: vec!["a".into(), "b".into()],
+        }
+    );
+    assert!(error.to_string().contains("`a`, `b`"), "{error}");
+}
+
+#[test]
+fn global_store_is_neither_connected_nor_upstream_of_anything() {
+    let mut b = TopologyBuilder::new();
+    let store = Stores::in_memory_key_value("g", Utf8, Utf8).with_logging_disabled();
+    global_store(&mut b, store, &["g-topic"]);
+    source(&mut b, "src", "in");
+    b.add_processor("p", || Pass, ["src"])
+        .connect_processor_and_state_stores("p", ["g"])
+        .add_processor("after-global", || Pass, ["g-proc"]);
+    let errors = errors(b);
+    assert!(
+        errors
+            .errors()
+            .contains(&TopologyError::GlobalStoreConnected {
+                store: "g".into(),
+                processor: "p".into(),
+            }),
+        "{errors:#?}"
+    );
+    assert!(
+        errors
+            .errors()
+            .contains(&TopologyError::GlobalNodeAsParent {
+                node: "after-global".into(),
+                parent: "g-proc".into(),
+            }),
+        "{errors:#?}"
+    );
 }

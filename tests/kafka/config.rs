@@ -33,7 +33,18 @@ fn kafka_streams_names_and_defaults() {
         c.deserialization_handler(),
         DeserializationHandler::LogAndFail
     );
-    assert_eq!(c.production_handler(), ProductionHandler::Fail);
+    // Kafka Streams' DefaultProductionExceptionHandler: retry retriable errors, fail on others.
+    assert_eq!(c.production_handler(), ProductionHandler::Default);
+    let named = |name: &'static str| {
+        with(&[("production.exception.handler", name)])
+            .unwrap()
+            .production_handler()
+    };
+    assert_eq!(named("fail"), ProductionHandler::Fail);
+    assert_eq!(
+        named("org.apache.kafka.streams.errors.DefaultProductionExceptionHandler"),
+        ProductionHandler::Default
+    );
 
     let c = with(&[
         ("num.stream.threads", "4"),

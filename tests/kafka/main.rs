@@ -16,6 +16,7 @@
 //! | `eos` | exactly-once: transactions, read_committed outputs, restart |
 //! | `poison` | poison pills: the dead-letter queue, log-and-fail then skipped by config |
 //! | `joins` | joins on the real broker: a re-keyed stream-table join, a foreign-key join, a stream-stream join |
+//! | `global` | global tables: restored before the first join, updated, queried, restored from the checkpoint; an unreadable global record fails the instance |
 
 mod broker;
 mod config;
@@ -24,6 +25,7 @@ mod embedded;
 mod eos;
 mod eos_oracle;
 mod faults;
+mod global;
 mod joins;
 mod migration;
 mod poison;

@@ -96,6 +96,16 @@ pub(crate) fn restore_consumer(config: &StreamsConfig, client_id: &str) -> Clien
     c
 }
 
+/// The global stream thread's consumer — Kafka Streams' global consumer: every partition of
+/// the global stores' topics assigned by hand, read from the stores' checkpoint (or the
+/// earliest offset), outside the consumer group; it never commits. librdkafka still wants a
+/// `group.id` to assign partitions, so it gets `<application.id>-global`.
+pub(crate) fn global_consumer(config: &StreamsConfig, client_id: &str) -> ClientConfig {
+    let mut c = restore_consumer(config, client_id);
+    c.set("group.id", format!("{}-global", config.application_id()));
+    c
+}
+
 /// A stream thread's producer: Java's default partitioner (`murmur2_random`) so keys land
 /// where Java producers put them, Kafka Streams' `linger.ms=100`, and idempotence on (the Java
 /// producer's default since Kafka 3.0: a retried send never writes a record twice), unless

@@ -154,7 +154,9 @@ const NOT_YET: &[(&str, &str)] = &[
     ),
     (
         "processing.exception.handler.global.enabled",
-        "global tables are not implemented yet",
+        "the processing exception handler does not apply to global stores: a record their \
+         processors fail on fails the instance (deserialization errors go to the \
+         deserialization handler)",
     ),
     (
         "group.protocol",

@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use crate::codec::Codec;
-use crate::state::Stores;
+use crate::state::{Stores, TimestampedKeyValueStoreBuilder};
 use crate::topology::{TopologyBuilder, TopologyError};
 
 use super::options::{StoreOptions, StoreType};
@@ -83,6 +83,35 @@ impl Graph {
     }
 }
 
+/// The timestamped key-value store a DSL operation materializes into (the type and the
+/// changelog options of `options`; caching is left to the caller).
+pub(crate) fn kv_store_builder<K, V, KC, VC>(
+    name: &str,
+    key_codec: KC,
+    value_codec: VC,
+    options: &StoreOptions,
+) -> TimestampedKeyValueStoreBuilder<K, V, KC, VC>
+where
+    K: 'static,
+    V: 'static,
+    KC: Codec<K>,
+    VC: Codec<V>,
+{
+    match options.store_type {
+        #[cfg(feature = "rocksdb")]
+        StoreType::RocksDb => {
+            Stores::persistent_timestamped_key_value::<K, V, _, _>(name, key_codec, value_codec)
+        }
+        #[cfg(not(feature = "rocksdb"))]
+        StoreType::RocksDb => {
+            Stores::in_memory_timestamped_key_value::<K, V, _, _>(name, key_codec, value_codec)
+        }
+        StoreType::InMemory => {
+            Stores::in_memory_timestamped_key_value::<K, V, _, _>(name, key_codec, value_codec)
+        }
+    }
+}
+
 /// Adds a timestamped key-value store as a DSL operation materializes it, connected to
 /// `processor`.
 pub(crate) fn add_kv_store<K, V, KC, VC>(
@@ -98,19 +127,7 @@ pub(crate) fn add_kv_store<K, V, KC, VC>(
     KC: Codec<K>,
     VC: Codec<V>,
 {
-    let store = match options.store_type {
-        #[cfg(feature = "rocksdb")]
-        StoreType::RocksDb => {
-            Stores::persistent_timestamped_key_value::<K, V, _, _>(name, key_codec, value_codec)
-        }
-        #[cfg(not(feature = "rocksdb"))]
-        StoreType::RocksDb => {
-            Stores::in_memory_timestamped_key_value::<K, V, _, _>(name, key_codec, value_codec)
-        }
-        StoreType::InMemory => {
-            Stores::in_memory_timestamped_key_value::<K, V, _, _>(name, key_codec, value_codec)
-        }
-    };
+    let store = kv_store_builder::<K, V, KC, VC>(name, key_codec, value_codec, &options);
     options.add_configured(builder, store, options.caching, processor);
 }
 

@@ -29,6 +29,9 @@
 //! | `groupByKey(Grouped.as("g")).count(Materialized.as("s"))` | `group_by_key_with(Grouped::named("g")).count_with(Materialized::named("s"))` |
 //! | `reduce(r)`, `aggregate(init, agg)` | `reduce(r)`, `aggregate(init, agg)` |
 //! | `Materialized.as("s").withLoggingEnabled(Map.of("min.insync.replicas", "2"))` | `Materialized::named("s").with_changelog_config("min.insync.replicas", "2")` |
+//! | `builder.globalTable("t", Materialized.as("s"))` | `builder.global_table_with("t", Consumed::new(), Materialized::named("s"))` (or `global_table::<K, V>("t")`) |
+//! | `builder.addGlobalStore(storeBuilder, "t", Consumed.with(ks, vs), supplier)` | `builder.add_global_store(store, "t", Consumed::with(kc, vc), supplier)` |
+//! | `stream.join(globalTable, (k, v) -> fk, joiner)`, `leftJoin(.., Named.as("n"))` | `stream.join_global(&global, \|k, v\| fk, joiner)`, `left_join_global_with(&global, .., .., "n")` |
 //! | `table.toStream()` | `table.to_stream()` (values are `Option<V>`: `None` for a delete) |
 //! | `table.groupBy(kv).reduce(add, sub)` | `table.group_by(kv).reduce(add, sub)` |
 //! | `windowedBy(TimeWindows.ofSizeAndGrace(s, g).advanceBy(a))`, `SlidingWindows`, `SessionWindows` | `windowed_by(TimeWindows::of_size_and_grace(s, g).advance_by(a))`, … (one `windowed_by` for all three) |
@@ -60,6 +63,7 @@ mod cogrouped_windowed;
 #[cfg(test)]
 mod error_tests;
 mod foreign_key_join;
+mod global_table;
 mod graph;
 mod grouped_stream;
 mod grouped_table;
@@ -86,6 +90,7 @@ pub use builder::StreamsBuilder;
 pub use change::{Change, ChangeCodec};
 pub use cogrouped_stream::CogroupedKStream;
 pub use cogrouped_windowed::{SessionWindowedCogroupedKStream, TimeWindowedCogroupedKStream};
+pub use global_table::GlobalKTable;
 pub use grouped_stream::KGroupedStream;
 pub use grouped_table::KGroupedTable;
 pub use kstream::KStream;

@@ -133,7 +133,7 @@ impl<'a, K, V> ProcessorContext<'a, K, V> {
         self.task.dropped_records += 1;
     }
 
-    /// A key-value store connected to this processor, typed as declared.
+    /// A key-value store connected to this processor, or a global store, typed as declared.
     pub fn key_value_store<SK: 'static, SV: 'static>(
         &self,
         name: &str,
@@ -141,8 +141,8 @@ impl<'a, K, V> ProcessorContext<'a, K, V> {
         self.store_handle(name)
     }
 
-    /// A timestamped key-value store connected to this processor (values with the timestamp of
-    /// the record that wrote them, as KTables keep them).
+    /// A timestamped key-value store connected to this processor, or a global store (values
+    /// with the timestamp of the record that wrote them, as KTables keep them).
     pub fn timestamped_key_value_store<SK: 'static, SV: 'static>(
         &self,
         name: &str,
@@ -234,18 +234,24 @@ impl<'a, K, V> ProcessorContext<'a, K, V> {
         self.store_handle(name)
     }
 
-    /// A store handle of type `H`, if the store is connected to this processor and of that type.
+    /// A store handle of type `H`, if the store is connected to this processor, or is a global
+    /// store (every processor reads those, read-only), and is of that type.
     pub(crate) fn store_handle<H: Clone + 'static>(&self, name: &str) -> Result<H, StoreError> {
-        if !self.info.stores.iter().any(|s| s == name) {
-            return Err(StoreError::NotConnected {
-                processor: self.info.name.to_string(),
-                store: name.to_string(),
-                connected: self.info.stores.clone(),
-            });
-        }
-        self.task
-            .stores
-            .get(name)
+        let store = if self.info.stores.iter().any(|s| s == name) {
+            self.task.stores.get(name)
+        } else {
+            match self.task.globals.as_deref().and_then(|g| g.get(name)) {
+                Some(global) => Some(global),
+                None => {
+                    return Err(StoreError::NotConnected {
+                        processor: self.info.name.to_string(),
+                        store: name.to_string(),
+                        connected: self.info.stores.clone(),
+                    });
+                }
+            }
+        };
+        store
             .and_then(|store| store.downcast_ref::<H>())
             .cloned()
             .ok_or_else(|| StoreError::WrongType {

@@ -1,6 +1,7 @@
 //! What a task's processors share: stream time, the current record's metadata, punctuation
 //! schedules, the output collector, the wall clock and the state stores.
 
+use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::error::StreamsError;
@@ -33,6 +34,23 @@ pub(crate) trait RecordCollector {
     fn partition_count(&mut self, topic: &str) -> Result<i32, StreamsError>;
 }
 
+/// The collector of the global stores' task: their processors have nothing downstream (the
+/// topology is checked for it), so nothing is ever sent.
+pub(crate) struct NoSinks;
+
+impl RecordCollector for NoSinks {
+    fn send(&mut self, record: OutputRecord<'_>) -> Result<(), StreamsError> {
+        Err(StreamsError::UnknownTopic {
+            topic: record.topic.to_string(),
+            reason: "the processors of global stores write no topics",
+        })
+    }
+
+    fn partition_count(&mut self, _topic: &str) -> Result<i32, StreamsError> {
+        Ok(1)
+    }
+}
+
 /// The wall clock a task reads: the system clock, or the test driver's mock clock.
 pub(crate) trait WallClock {
     fn now_ms(&self) -> i64;
@@ -57,6 +75,9 @@ pub(crate) struct TaskState {
     pub(crate) clock: Box<dyn WallClock>,
     pub(crate) collector: Box<dyn RecordCollector>,
     pub(crate) stores: StoreRegistry,
+    /// The instance's global stores, read-only, shared by the tasks of a thread: every
+    /// processor reads them without being connected to them.
+    pub(crate) globals: Option<Rc<StoreRegistry>>,
     /// Records dropped on purpose (null keys at an aggregation, nulls at a DSL source, late
     /// records): Kafka Streams' `dropped-records` metric.
     pub(crate) dropped_records: u64,
@@ -81,6 +102,7 @@ impl TaskState {
             clock,
             collector,
             stores,
+            globals: None,
             dropped_records: 0,
         }
     }

@@ -103,6 +103,14 @@ pub enum StartError {
         /// The I/O error.
         source: std::io::Error,
     },
+    /// The global stream thread failed before the global stores were restored: the instance
+    /// is in [`StreamsState::Error`] and no stream thread was started. The same error is
+    /// [`KafkaStreams::error`](super::KafkaStreams::error).
+    #[error("the global stores could not be restored: {source}")]
+    GlobalThread {
+        /// A [`RuntimeError::GlobalThread`].
+        source: std::sync::Arc<RuntimeError>,
+    },
 }
 
 fn quoted(topics: &[String]) -> String {
@@ -238,6 +246,15 @@ pub enum RuntimeError {
         /// The panic message.
         message: String,
     },
+    /// The global stream thread, which keeps the global stores, failed: the instance shuts
+    /// down (Kafka Streams' global thread failures are fatal to the client too).
+    #[error("global stream thread `{thread}` failed: {source}")]
+    GlobalThread {
+        /// The thread.
+        thread: String,
+        /// What failed.
+        source: Box<GlobalThreadError>,
+    },
     /// Another instance's uncaught exception handler answered
     /// [`ShutdownApplication`](super::StreamThreadExceptionResponse::ShutdownApplication).
     #[error("stream thread `{requested_by}` asked the application to shut down after: {message}")]
@@ -245,6 +262,72 @@ pub enum RuntimeError {
         /// The stream thread that failed (its name starts with its instance's client id).
         requested_by: String,
         /// Its error, as that instance wrote it (with its causes, one per line).
+        message: String,
+    },
+}
+
+/// What stopped the global stream thread — the thread that restores the global stores from
+/// their topics and keeps them up to date (see [`RuntimeError::GlobalThread`]).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum GlobalThreadError {
+    /// A global store's topic has no partitions (it does not exist, or is not visible).
+    #[error("global topic `{topic}` has no partitions: {reason}")]
+    NoPartitions {
+        /// The topic.
+        topic: String,
+        /// What the cluster answered.
+        reason: String,
+    },
+    /// The end offset of a global topic partition stayed unknown for `default.api.timeout.ms`.
+    #[error("the end offset of global topic `{topic}` partition {partition} is unknown: {source}")]
+    EndOffset {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// librdkafka's error.
+        source: KafkaError,
+    },
+    /// The global consumer failed.
+    #[error("{operation} failed: {source}")]
+    Kafka {
+        /// What was being done.
+        operation: &'static str,
+        /// librdkafka's error.
+        source: KafkaError,
+    },
+    /// The global stores or their processors could not be made.
+    #[error("cannot make the global stores: {reason}")]
+    Instantiate {
+        /// Why.
+        reason: String,
+    },
+    /// A record of a global topic failed (and the deserialization handler, for a record that
+    /// could not be read, says fail; processing errors in global stores always fail).
+    #[error("processing a record of a global topic failed: {source}")]
+    Process {
+        /// The error.
+        source: StreamsError,
+    },
+    /// The global stores could not be flushed.
+    #[error("flushing the global stores failed: {source}")]
+    Store {
+        /// The store's error.
+        source: StoreError,
+    },
+    /// The global checkpoint file could not be written.
+    #[error("writing the global checkpoint `{}` failed: {source}", path.display())]
+    Checkpoint {
+        /// The checkpoint file.
+        path: PathBuf,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The global thread panicked (a bug, in a global store's processor or here).
+    #[error("panicked: {message}")]
+    Panic {
+        /// The panic message.
         message: String,
     },
 }

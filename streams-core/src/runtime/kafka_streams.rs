@@ -11,15 +11,17 @@ use crate::config::StreamsConfig;
 use crate::kafka::admin::Admin;
 use crate::topology::Topology;
 
+use super::global_thread::{self, GlobalPhase, GlobalSetup, GlobalStatus};
 use super::metrics::{StreamsMetrics, ThreadMetrics};
-use super::query::QueryRouter;
+use super::query::{GlobalQueries, QueryRouter};
 use super::restore::StateRestoreListener;
 use super::state::{Shared, StreamsState, ThreadState};
 use super::stream_thread::{
     self, StreamThreadExceptionResponse, ThreadSetup, UncaughtExceptionHandler,
 };
-use super::{RuntimeError, StartError, shutdown_requests, topics};
+use super::{GlobalThreadError, RuntimeError, StartError, shutdown_requests, topics};
 use crate::kafka::admin::TopicSpec;
+use crate::state::global::GlobalEngines;
 
 /// A running streams application instance — Kafka Streams' `KafkaStreams`.
 ///
@@ -72,6 +74,12 @@ pub struct KafkaStreams {
     /// `<application.id>-<process id>` under exactly-once: thread `n`'s producer's
     /// `transactional.id` is `<prefix>-<n>`.
     transactional_prefix: Option<String>,
+    /// The engines of the global stores, shared by the global thread, the stream threads and
+    /// interactive queries (empty without global stores).
+    engines: GlobalEngines,
+    global_status: Arc<GlobalStatus>,
+    /// The global stream thread, if the topology has global stores.
+    global_thread: Mutex<Option<JoinHandle<()>>>,
 }
 
 /// Locks the application's state directory, so that two instances cannot share it.
@@ -202,11 +210,24 @@ impl KafkaStreams {
             None
         };
         let shared = Arc::new(Shared::new());
-        let queries = Arc::new(QueryRouter::for_topology(
-            Arc::clone(&shared),
-            &topology,
-            config.api_timeout(),
-        ));
+        let engines = GlobalEngines::default();
+        let global_status = Arc::new(GlobalStatus::default());
+        let global_queries =
+            topology
+                .global_store_names()
+                .next()
+                .is_some()
+                .then(|| GlobalQueries {
+                    topology: topology.clone(),
+                    application_id: config.application_id().to_string(),
+                    state_dir: config.state_dir().to_path_buf(),
+                    engines: engines.clone(),
+                    status: Arc::clone(&global_status),
+                });
+        let queries = Arc::new(
+            QueryRouter::for_topology(Arc::clone(&shared), &topology, config.api_timeout())
+                .with_global(global_queries),
+        );
         Ok(KafkaStreams {
             restore_listener: Mutex::new(None),
             exception_handler: Mutex::new(None),
@@ -220,6 +241,9 @@ impl KafkaStreams {
             shutdown: Arc::new(AtomicBool::new(false)),
             threads: Mutex::new(Vec::new()),
             shutdown_listener: Mutex::new(None),
+            engines,
+            global_status,
+            global_thread: Mutex::new(None),
         })
     }
 
@@ -253,6 +277,9 @@ impl KafkaStreams {
     /// instance shuts down and its state becomes [`Error`](StreamsState::Error), the default
     /// without a handler) or [`StreamThreadExceptionResponse::ShutdownApplication`] (every
     /// instance of the application does). Only before [`start`](Self::start).
+    ///
+    /// The handler is not asked about the global stream thread (global stores): its failure
+    /// always shuts the client down, as Kafka Streams cannot replace a global thread either.
     ///
     /// With a handler, the instance creates the internal topic
     /// `<application.id>-shutdown-requests` (one partition) at start and watches it: Kafka
@@ -290,8 +317,8 @@ impl KafkaStreams {
     }
 
     /// Sets the listener told about state restoration (start, each batch, end, per changelog
-    /// partition) — Kafka Streams' `setGlobalStateRestoreListener`. Only before
-    /// [`start`](Self::start).
+    /// partition, and per partition of a global store's topic) — Kafka Streams'
+    /// `setGlobalStateRestoreListener`. Only before [`start`](Self::start).
     pub fn set_global_state_restore_listener(
         &self,
         listener: impl StateRestoreListener + 'static,
@@ -314,6 +341,11 @@ impl KafkaStreams {
     /// starts the stream threads. Returns once they are started; they then join the group
     /// (state [`Rebalancing`](StreamsState::Rebalancing), then
     /// [`Running`](StreamsState::Running)).
+    ///
+    /// With global stores (`GlobalKTable`s), the global stream thread starts first and `start`
+    /// waits until it has restored every global store up to its topic's end (state
+    /// `Rebalancing` meanwhile), as Kafka Streams' `start` does; if that fails, `start` returns
+    /// [`StartError::GlobalThread`] and the state is [`Error`](StreamsState::Error).
     ///
     /// Fails within `default.api.timeout.ms` if no broker answers.
     pub fn start(&self) -> Result<(), StartError> {
@@ -358,6 +390,23 @@ impl KafkaStreams {
         }
         drop(admin);
 
+        if !self.shared.transition(StreamsState::Rebalancing) {
+            return Err(StartError::IllegalState {
+                operation: "start",
+                state: self.state(),
+            });
+        }
+        let restore_listener = self
+            .restore_listener
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let has_global = self.topology.global_store_names().next().is_some();
+        if has_global && !self.start_global_thread(restore_listener.clone())? {
+            // Closed while the global stores were restoring.
+            return Ok(());
+        }
+
         let threads = self.config.num_stream_threads();
         self.shared.update(|inner| {
             inner.threads = vec![ThreadState::Starting; threads];
@@ -365,12 +414,6 @@ impl KafkaStreams {
                 .map(|n| ThreadMetrics::new(self.thread_name(n)))
                 .collect();
         });
-        if !self.shared.transition(StreamsState::Rebalancing) {
-            return Err(StartError::IllegalState {
-                operation: "start",
-                state: self.state(),
-            });
-        }
         let mut handles = self.threads.lock().unwrap_or_else(|p| p.into_inner());
         for n in 1..=threads {
             let setup = ThreadSetup {
@@ -386,12 +429,9 @@ impl KafkaStreams {
                 shared: Arc::clone(&self.shared),
                 shutdown: Arc::clone(&self.shutdown),
                 queries: self.queries.add_thread(),
-                restore_listener: self
-                    .restore_listener
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .clone(),
+                restore_listener: restore_listener.clone(),
                 exception_handler: handler.clone(),
+                global_engines: has_global.then(|| self.engines.clone()),
             };
             match stream_thread::spawn(setup) {
                 Ok(handle) => handles.push(handle),
@@ -407,6 +447,49 @@ impl KafkaStreams {
             }
         }
         Ok(())
+    }
+
+    /// Starts the global stream thread and waits until it has restored the global stores:
+    /// `Ok(true)` then, `Ok(false)` if the instance was closed meanwhile.
+    fn start_global_thread(
+        &self,
+        restore_listener: Option<Arc<dyn StateRestoreListener>>,
+    ) -> Result<bool, StartError> {
+        let setup = GlobalSetup {
+            name: format!("{}-GlobalStreamThread", self.client_id),
+            client_id: self.client_id.clone(),
+            topology: self.topology.clone(),
+            config: self.config.clone(),
+            engines: self.engines.clone(),
+            shared: Arc::clone(&self.shared),
+            shutdown: Arc::clone(&self.shutdown),
+            status: Arc::clone(&self.global_status),
+            restore_listener,
+        };
+        {
+            // Held while spawning: a concurrent `close` finds the thread to join.
+            let mut slot = self.global_thread.lock().unwrap_or_else(|p| p.into_inner());
+            let handle = global_thread::spawn(setup).map_err(|source| {
+                self.shutdown.store(true, Ordering::Release);
+                StartError::Spawn { source }
+            })?;
+            *slot = Some(handle);
+        }
+        match self.global_status.wait_past_restoring(None) {
+            GlobalPhase::Running => Ok(true),
+            GlobalPhase::Failed => {
+                let source = self.shared.lock().error.clone().unwrap_or_else(|| {
+                    Arc::new(RuntimeError::GlobalThread {
+                        thread: format!("{}-GlobalStreamThread", self.client_id),
+                        source: Box::new(GlobalThreadError::Panic {
+                            message: "failed without an error".to_string(),
+                        }),
+                    })
+                });
+                Err(StartError::GlobalThread { source })
+            }
+            GlobalPhase::Restoring | GlobalPhase::Stopped => Ok(false),
+        }
     }
 
     fn thread_name(&self, n: usize) -> String {
@@ -446,6 +529,24 @@ impl KafkaStreams {
             .take();
         for handle in handles.into_iter().chain(listener) {
             let _ = handle.join();
+        }
+        // The global thread goes after the stream threads, whose tasks read its stores until
+        // they are closed; then the stores.
+        let global = self
+            .global_thread
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take();
+        if let Some(handle) = global {
+            if !self.global_status.wait_ended(deadline) {
+                warn!(?timeout, "the global stream thread did not stop in time");
+                *self.global_thread.lock().unwrap_or_else(|p| p.into_inner()) = Some(handle);
+                return false;
+            }
+            let _ = handle.join();
+        }
+        if let Err(e) = self.engines.close_all() {
+            warn!(error = %e, "closing the global stores failed");
         }
         // The threads are gone: another instance may use the state directory now.
         self.state_lock

@@ -11,6 +11,7 @@
 //! | step | file | what happens |
 //! |---|---|---|
 //! | start | `kafka_streams.rs` | checks and creates topics (`topics.rs`), starts the threads |
+//! | global stores | `global_thread.rs` | the global stream thread restores every global store from its topic before the stream threads start, then keeps it up to date |
 //! | poll | `stream_thread.rs` | the step loop: poll → rebalance → restore → process → punctuate → commit |
 //! | rebalance | `consumer.rs`, `task_manager/rebalance.rs` | the group's callback becomes an event; revoked tasks are committed and closed, assigned ones created |
 //! | route | `task_manager/mod.rs` | a record goes to the task of its partition |
@@ -44,6 +45,14 @@
 //! Interactive queries ([`KafkaStreams::store`] and its siblings) read the stores of every local
 //! task while the application runs; each stream thread answers between two turns of its loop.
 //!
+//! Global stores (`GlobalKTable`s) are not in any task: the instance's global stream thread
+//! reads every partition of their topics (outside the consumer group, from
+//! `<state.dir>/<application.id>/global/.checkpoint` for persistent stores, else from the
+//! beginning) up to the end before [`KafkaStreams::start`] starts the stream threads, then keeps
+//! them up to date. Every task of every thread reads them, read-only; queries read them on the
+//! caller's thread. A failure of the global thread fails the instance
+//! ([`RuntimeError::GlobalThread`]).
+//!
 //! State stores (in memory or RocksDB) log every write to their changelog topic
 //! `<application.id>-<store>-changelog`, which start creates. A task restores its stores from
 //! there before it processes: from its `.checkpoint` to the changelog's end, or from the start
@@ -56,6 +65,7 @@ mod checkpoint;
 mod collector;
 mod consumer;
 mod error;
+mod global_thread;
 mod kafka_streams;
 mod metrics;
 mod partition_group;
@@ -70,7 +80,7 @@ mod task_manager;
 mod topics;
 mod transaction;
 
-pub use error::{RuntimeError, StartError};
+pub use error::{GlobalThreadError, RuntimeError, StartError};
 pub use kafka_streams::KafkaStreams;
 pub use metrics::{PartitionMetrics, StreamsMetrics, TaskMetrics, ThreadMetrics};
 pub use query::{

@@ -17,10 +17,15 @@ use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use crate::processor::TaskId;
-use crate::state::{StoreError, StoreKind, StoreRegistry, query_reads};
-use crate::topology::Topology;
+use std::path::PathBuf;
 
+use crate::processor::TaskId;
+use crate::state::global::{GlobalAccess, GlobalEngines};
+use crate::state::{StoreContext, StoreError, StoreKind, StoreRegistry, query_reads};
+use crate::topology::Topology;
+use crate::topology::instance::global_store_views;
+
+use super::global_thread::{GlobalPhase, GlobalStatus};
 use super::state::{Shared, StreamsState};
 use super::stream_task::StreamTask;
 
@@ -54,6 +59,16 @@ pub(crate) fn serve(jobs: &Receiver<QueryJob>, tasks: &[StreamTask]) {
     }
 }
 
+/// What queries of global stores read: the instance's engines of them, directly from the
+/// caller's thread (they are thread-safe), once the global thread has restored them.
+pub(crate) struct GlobalQueries {
+    pub(crate) topology: Topology,
+    pub(crate) application_id: String,
+    pub(crate) state_dir: PathBuf,
+    pub(crate) engines: GlobalEngines,
+    pub(crate) status: Arc<GlobalStatus>,
+}
+
 /// Sends queries to the stream threads of one [`KafkaStreams`](super::KafkaStreams).
 pub(crate) struct QueryRouter {
     shared: Arc<Shared>,
@@ -61,6 +76,8 @@ pub(crate) struct QueryRouter {
     stores: Vec<(String, StoreKind)>,
     threads: Mutex<Vec<Sender<QueryJob>>>,
     timeout: Duration,
+    /// The global stores, if there are some.
+    global: Option<GlobalQueries>,
 }
 
 impl QueryRouter {
@@ -74,7 +91,14 @@ impl QueryRouter {
             stores,
             threads: Mutex::new(Vec::new()),
             timeout,
+            global: None,
         }
+    }
+
+    /// Answers queries of global stores from `global`.
+    pub(crate) fn with_global(mut self, global: Option<GlobalQueries>) -> Self {
+        self.global = global;
+        self
     }
 
     /// A router for the stores of `topology`.
@@ -200,13 +224,18 @@ type Answer<R> = Result<Vec<(TaskId, R)>, QueryError>;
 
 impl StoreQuery {
     /// Runs `read` on the handle of every local task holding the store (`None`: the handle has
-    /// other types) and returns the results in task order.
+    /// other types) and returns the results in task order. A global store is read once, here.
     fn per_task<R, F>(&self, read: F) -> Result<Vec<R>, QueryError>
     where
         R: Send + 'static,
         F: Fn(&dyn Any) -> Option<Result<R, StoreError>> + Clone + Send + 'static,
     {
         let store = &*self.target.store;
+        if let Some(global) = &self.router.global
+            && global.topology.is_global_store(store)
+        {
+            return self.global_read(global, &read);
+        }
         let generation = self.router.ready(store)?;
         let (reply, answers) = mpsc::channel::<Answer<R>>();
         let mut asked = 0;
@@ -284,6 +313,50 @@ impl StoreQuery {
         }
         parts.sort_by_key(|(task, _)| *task);
         Ok(parts.into_iter().map(|(_, r)| r).collect())
+    }
+
+    /// Reads a global store on the caller's thread: every instance has all of it, and its
+    /// engine is thread-safe. Answers in `Running` and `Rebalancing` (global stores do not
+    /// move), once the global thread has restored them.
+    fn global_read<R>(
+        &self,
+        global: &GlobalQueries,
+        read: &impl Fn(&dyn Any) -> Option<Result<R, StoreError>>,
+    ) -> Result<Vec<R>, QueryError> {
+        let store = &*self.target.store;
+        let state = self.router.shared.state();
+        if !state.is_running_or_rebalancing() {
+            return Err(QueryError::NotRunning { state });
+        }
+        if global.status.phase() != GlobalPhase::Running {
+            return Err(not_ready(store, NotReadyReason::GlobalRestoring));
+        }
+        let context = StoreContext::global(
+            global.application_id.as_str(),
+            &global.state_dir,
+            GlobalAccess {
+                engines: global.engines.clone(),
+                writable: false,
+            },
+        );
+        let answer = catch_unwind(AssertUnwindSafe(|| {
+            query_reads(|| {
+                let views = global_store_views(&global.topology, &context)?;
+                let view = TaskView {
+                    id: TaskId::GLOBAL,
+                    stores: &views,
+                    restoring: false,
+                };
+                self.target.answer(&[view], read)
+            })
+        }))
+        .unwrap_or_else(|panic| {
+            Err(QueryError::Panic {
+                store: store.to_string(),
+                message: panic_message(&*panic),
+            })
+        })?;
+        Ok(answer.into_iter().map(|(_, r)| r).collect())
     }
 
     /// [`per_task`](Self::per_task) on handles of type `H`.

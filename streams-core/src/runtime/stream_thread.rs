@@ -3,6 +3,7 @@
 //! punctuate → commit — see [`StreamThread::step`].
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
@@ -14,7 +15,12 @@ use tracing::{error, info, warn};
 
 use crate::config::StreamsConfig;
 use crate::config::clients as client;
+use crate::error::StreamsError;
+use crate::processor::TaskId;
+use crate::state::StoreContext;
+use crate::state::global::{GlobalAccess, GlobalEngines};
 use crate::topology::Topology;
+use crate::topology::instance::global_store_views;
 
 use super::RuntimeError;
 use super::collector::{DeliveryReports, Producer};
@@ -51,6 +57,8 @@ pub(crate) struct ThreadSetup {
     pub(crate) restore_listener: Option<Arc<dyn StateRestoreListener>>,
     /// What to do when the thread fails (default: shut the client down).
     pub(crate) exception_handler: Option<UncaughtExceptionHandler>,
+    /// The global stores' engines, if the topology has global stores (restored by then).
+    pub(crate) global_engines: Option<GlobalEngines>,
 }
 
 /// What to do when a stream thread fails — Kafka Streams'
@@ -218,7 +226,7 @@ impl<'s> StreamThread<'s> {
             setup.restore_listener.clone(),
             setup.config.api_timeout(),
         );
-        let tasks = TaskManager::new(
+        let mut tasks = TaskManager::new(
             setup.index,
             Arc::from(setup.name.as_str()),
             setup.topology.clone(),
@@ -230,6 +238,27 @@ impl<'s> StreamThread<'s> {
             Arc::clone(&setup.shared),
             restorer,
         );
+        if let Some(engines) = &setup.global_engines {
+            // Every task of the thread reads the global stores through these handles.
+            let access = GlobalAccess {
+                engines: engines.clone(),
+                writable: false,
+            };
+            let context = StoreContext::global(
+                setup.config.application_id(),
+                setup.config.state_dir(),
+                access,
+            );
+            let views =
+                global_store_views(&setup.topology, &context).map_err(|e| RuntimeError::Task {
+                    task: TaskId::GLOBAL,
+                    source: StreamsError::Instantiate {
+                        task: TaskId::GLOBAL,
+                        reason: e.to_string(),
+                    },
+                })?;
+            tasks.set_global_stores(Rc::new(views));
+        }
         let consumer: StreamConsumer =
             client::consumer(&setup.config, &format!("{}-consumer", setup.name))
                 .create_with_context(StreamsConsumerContext::default())

@@ -102,11 +102,17 @@ pub(crate) fn plan(
             .map_or(0, |(id, _, _)| *id)
     };
 
-    let missing: Vec<String> = read
+    // Global stores' topics must exist too; they are read by the global thread alone, so they
+    // are neither subscribed to nor co-partitioned with anything.
+    let mut missing: Vec<String> = read
         .iter()
-        .filter(|t| !internal.contains(*t) && !existing.contains_key(**t))
-        .map(|t| t.to_string())
+        .copied()
+        .chain(topology.global_topics())
+        .filter(|t| !internal.contains(*t) && !existing.contains_key(*t))
+        .map(str::to_string)
         .collect();
+    missing.sort();
+    missing.dedup();
     if !missing.is_empty() {
         return Err(StartError::MissingSourceTopics { topics: missing });
     }
@@ -340,6 +346,37 @@ mod tests {
 
     fn existing(pairs: &[(&str, i32)]) -> HashMap<String, i32> {
         pairs.iter().map(|(t, n)| (t.to_string(), *n)).collect()
+    }
+
+    #[test]
+    fn global_topics_must_exist_but_are_neither_subscribed_nor_co_partitioned() {
+        let mut b = TopologyBuilder::new();
+        b.add_global_store(
+            crate::state::Stores::in_memory_key_value("dims", Utf8, Utf8).with_logging_disabled(),
+            crate::topology::SourceSpec::new("dims-source", ["dims"], Utf8, Utf8),
+            "dims-loader",
+            || Pass,
+        )
+        .add_source("in", ["input"], Utf8, Utf8)
+        .add_sink("out", "output", Utf8, Utf8, ["in"]);
+        let topology = b.build().expect("valid");
+        let plan = plan(
+            &topology,
+            "app",
+            &existing(&[("input", 4), ("dims", 3), ("output", 4)]),
+        )
+        .expect("a global topic of another partition count is fine");
+        assert_eq!(plan.subscribe, vec!["input"]);
+        assert!(plan.create.is_empty(), "no changelog: {:?}", plan.create);
+        let err = plan_missing(&topology);
+        assert!(
+            matches!(&err, StartError::MissingSourceTopics { topics } if topics == &["dims"]),
+            "{err}"
+        );
+    }
+
+    fn plan_missing(topology: &Topology) -> StartError {
+        plan(topology, "app", &existing(&[("input", 4)])).unwrap_err()
     }
 
     #[test]

@@ -2,6 +2,7 @@ use std::any::Any;
 use std::fmt;
 use std::marker::PhantomData;
 use std::rc::Rc;
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::codec::Codec;
@@ -10,11 +11,12 @@ use super::bytes::{BytesStore, RestoreRecord};
 use super::cache::CachingStore;
 use super::context::StoreContext;
 use super::error::StoreError;
+use super::global::{GlobalAccess, SharedEngine, SharedMemory, SharedStore};
 use super::key_value::KeyValueStore;
 use super::logging::{KeyFormat, LoggingStore, ValueFormat, restore_keys};
 use super::memory::InMemoryStore;
 #[cfg(feature = "rocksdb")]
-use super::rocks::{RocksDb, RocksFamily};
+use super::rocks::{RocksDb, RocksFamily, SharedRocksDb};
 #[cfg(feature = "rocksdb")]
 use super::segments::RocksSegments;
 #[cfg(feature = "rocksdb")]
@@ -274,6 +276,9 @@ impl Spec {
 
     /// Opens the engine and stacks logging and caching on it.
     fn open(&self, ctx: &StoreContext) -> Result<Opened, StoreError> {
+        if let Some(global) = ctx.global_access() {
+            return self.open_global(ctx, global);
+        }
         let name = self.name.as_str();
         let base: Rc<dyn BytesStore> = match self.kind {
             StoreKind::VersionedKeyValue => {
@@ -350,6 +355,44 @@ impl Spec {
             name: self.name.clone(),
             top: Rc::clone(&top),
             keys: self.key_format(),
+        });
+        Ok((top, lifecycle))
+    }
+}
+
+impl Spec {
+    /// A global store: a layer over the instance's one engine of this store (opened on first
+    /// use), without changelog (the source topic is one) or record cache (every reader sees a
+    /// write at once).
+    fn open_global(&self, ctx: &StoreContext, global: &GlobalAccess) -> Result<Opened, StoreError> {
+        let name = self.name.as_str();
+        if !matches!(
+            self.kind,
+            StoreKind::KeyValue | StoreKind::TimestampedKeyValue
+        ) {
+            return Err(StoreError::NotGlobal {
+                store: name.to_string(),
+                reason: "only key-value stores can be global stores".to_string(),
+            });
+        }
+        let engine = global.engines.get_or_open(name, || {
+            Ok(match self.engine {
+                Engine::InMemory => Arc::new(SharedMemory::default()) as Arc<dyn SharedEngine>,
+                #[cfg(feature = "rocksdb")]
+                Engine::RocksDb => Arc::new(SharedRocksDb::open(
+                    name,
+                    &ctx.store_dir(name),
+                    ctx.rocksdb_memory(),
+                )?),
+            })
+        })?;
+        #[cfg(not(feature = "rocksdb"))]
+        let _ = ctx;
+        let top: Rc<dyn BytesStore> = Rc::new(SharedStore::new(name, engine, global.writable));
+        let lifecycle: Rc<dyn StateStore> = Rc::new(Lifecycle {
+            name: self.name.clone(),
+            top: Rc::clone(&top),
+            keys: KeyFormat::Plain,
         });
         Ok((top, lifecycle))
     }

@@ -10,6 +10,7 @@ use crate::task_id::TaskId;
 
 use super::cache::RecordCache;
 use super::error::StoreError;
+use super::global::GlobalAccess;
 use super::logging::ChangelogSink;
 #[cfg(feature = "rocksdb")]
 use super::rocks::RocksDbMemory;
@@ -44,6 +45,8 @@ pub struct StoreContext {
     rocksdb: RocksDbMemory,
     record_cache: Option<RecordCache>,
     changelog: Option<Rc<dyn ChangelogSink>>,
+    /// Set for global stores: their shared engines, and whether this thread writes them.
+    global: Option<GlobalAccess>,
 }
 
 impl fmt::Debug for StoreContext {
@@ -56,6 +59,7 @@ impl fmt::Debug for StoreContext {
         s.field("rocksdb", &self.rocksdb);
         s.field("record_cache", &self.record_cache)
             .field("changelog", &self.changelog.is_some())
+            .field("global", &self.global)
             .finish()
     }
 }
@@ -77,7 +81,28 @@ impl StoreContext {
             rocksdb: RocksDbMemory::shared(),
             record_cache: None,
             changelog: None,
+            global: None,
         }
+    }
+
+    /// A context for the global stores of application `application_id`, which live in
+    /// `<state.dir>/<application.id>/global` (Kafka Streams' global state directory): stores
+    /// built with it are layers over the engines in `access` (opened there on first use), with
+    /// neither record cache nor changelog.
+    pub(crate) fn global(
+        application_id: impl Into<Arc<str>>,
+        state_dir: impl Into<PathBuf>,
+        access: GlobalAccess,
+    ) -> Self {
+        StoreContext {
+            global: Some(access),
+            ..StoreContext::new(TaskId::GLOBAL, application_id, state_dir)
+        }
+    }
+
+    /// The global engines, if this context builds global stores.
+    pub(crate) fn global_access(&self) -> Option<&GlobalAccess> {
+        self.global.as_ref()
     }
 
     /// Uses `memory` as the RocksDB budget instead of the process-wide default.
@@ -116,11 +141,15 @@ impl StoreContext {
         &self.state_dir
     }
 
-    /// The task's directory: `<state.dir>/<application.id>/<task>`.
+    /// The task's directory: `<state.dir>/<application.id>/<task>` (`.../global` for global
+    /// stores).
     pub fn task_dir(&self) -> PathBuf {
-        self.state_dir
-            .join(&*self.application_id)
-            .join(self.task_id.to_string())
+        let dir = self.state_dir.join(&*self.application_id);
+        if self.global.is_some() {
+            dir.join("global")
+        } else {
+            dir.join(self.task_id.to_string())
+        }
     }
 
     /// A persistent store's RocksDB directory: `<task dir>/rocksdb/<store>`.

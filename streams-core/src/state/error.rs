@@ -94,6 +94,24 @@ pub enum StoreError {
         /// Why.
         reason: String,
     },
+    /// A write to a global store from a task: global stores are read-only for processors
+    /// (only the global stream thread writes them, from their source topic).
+    #[error(
+        "state store `{store}` is a global store: it is read-only for processors (its source \
+         topic is the only way to change it)"
+    )]
+    ReadOnly {
+        /// The store.
+        store: String,
+    },
+    /// A store cannot be a global store (only key-value stores can).
+    #[error("state store `{store}` cannot be a global store: {reason}")]
+    NotGlobal {
+        /// The store.
+        store: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 impl StoreError {

@@ -51,6 +51,7 @@ mod bytes;
 mod cache;
 mod context;
 mod error;
+pub(crate) mod global;
 mod key_value;
 mod logging;
 mod memory;

@@ -5,7 +5,6 @@ use std::rc::Rc;
 
 use super::builder::{BuiltStore, StateStore};
 use super::bytes::RestoreRecord;
-use super::context::TempDir;
 use super::error::StoreError;
 
 /// One store: name, typed handle, lifecycle.
@@ -18,8 +17,6 @@ pub struct StoreRegistry {
     /// In build order.
     stores: Vec<Registered>,
     index: HashMap<String, usize>,
-    /// A temporary state directory the stores live in (test driver), removed after them.
-    temp_dir: Option<TempDir>,
 }
 
 impl fmt::Debug for StoreRegistry {
@@ -39,10 +36,6 @@ impl StoreRegistry {
                 self.stores.push((name, built.handle, built.store));
             }
         }
-    }
-
-    pub(crate) fn set_temp_dir(&mut self, dir: TempDir) {
-        self.temp_dir = Some(dir);
     }
 
     pub(crate) fn get(&self, name: &str) -> Option<&dyn Any> {
@@ -102,8 +95,5 @@ impl Drop for StoreRegistry {
         if let Err(e) = self.close_all() {
             tracing::warn!(error = %e, "closing state stores failed");
         }
-        // Handles and lifecycles go before the directory they live in.
-        self.stores.clear();
-        self.temp_dir.take();
     }
 }

@@ -77,17 +77,23 @@ impl RocksDbMemory {
         }
     }
 
-    /// The process-wide budget of [`DEFAULT_TOTAL_BYTES`](Self::DEFAULT_TOTAL_BYTES), created
-    /// on first use.
+    /// The process-wide budget, whatever its size: created with
+    /// [`DEFAULT_TOTAL_BYTES`](Self::DEFAULT_TOTAL_BYTES) if nothing created it before.
     pub fn shared() -> Self {
-        Self::process_wide(Self::DEFAULT_TOTAL_BYTES)
+        Self::process_wide_cell()
+            .get_or_init(|| RocksDbMemory::new(Self::DEFAULT_TOTAL_BYTES))
+            .clone()
+    }
+
+    fn process_wide_cell() -> &'static OnceLock<RocksDbMemory> {
+        static SHARED: OnceLock<RocksDbMemory> = OnceLock::new();
+        &SHARED
     }
 
     /// The process-wide budget, created with `total_bytes` on first use; later calls share
     /// it whatever size they ask for (the runtime passes `rocksdb.memory.max.bytes`).
     pub fn process_wide(total_bytes: usize) -> Self {
-        static SHARED: OnceLock<RocksDbMemory> = OnceLock::new();
-        let shared = SHARED.get_or_init(|| RocksDbMemory::new(total_bytes));
+        let shared = Self::process_wide_cell().get_or_init(|| RocksDbMemory::new(total_bytes));
         if shared.total_bytes != total_bytes.max(1 << 20) {
             tracing::warn!(
                 requested = total_bytes,
@@ -422,5 +428,160 @@ impl BytesStore for RocksFamily {
 
     fn close(&self) -> Result<(), StoreError> {
         if self.owner { self.db.close() } else { Ok(()) }
+    }
+}
+
+/// A global store's RocksDB database (default column family only), shared by the threads of an
+/// instance: RocksDB is thread-safe, so the lock only guards closing.
+pub(crate) struct SharedRocksDb {
+    name: String,
+    path: PathBuf,
+    db: std::sync::RwLock<Option<DB>>,
+    /// Write-ahead log off: the global thread flushes before it checkpoints, and the source
+    /// topic has everything after the checkpoint.
+    write: WriteOptions,
+}
+
+impl SharedRocksDb {
+    /// Opens (creating if needed) the database at `path`.
+    pub(crate) fn open(
+        name: &str,
+        path: &Path,
+        memory: &RocksDbMemory,
+    ) -> Result<Self, StoreError> {
+        std::fs::create_dir_all(path).map_err(|source| StoreError::Io {
+            store: name.to_string(),
+            action: "create",
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let db = DB::open(&memory.options(), path).map_err(|e| {
+            StoreError::backend(name, format!("cannot open `{}`: {e}", path.display()))
+        })?;
+        let mut write = WriteOptions::default();
+        write.disable_wal(true);
+        Ok(SharedRocksDb {
+            name: name.to_string(),
+            path: path.to_path_buf(),
+            db: std::sync::RwLock::new(Some(db)),
+            write,
+        })
+    }
+
+    fn error(&self, e: impl fmt::Display) -> StoreError {
+        StoreError::backend(&self.name, e)
+    }
+
+    fn with_db<R>(&self, f: impl FnOnce(&DB) -> Result<R, StoreError>) -> Result<R, StoreError> {
+        let db = self.db.read().unwrap_or_else(|p| p.into_inner());
+        match db.as_ref() {
+            Some(db) => f(db),
+            None => Err(self.error(format!("`{}` is closed", self.path.display()))),
+        }
+    }
+}
+
+impl super::global::SharedEngine for SharedRocksDb {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.with_db(|db| {
+            db.get_pinned(key)
+                .map(|v| v.map(|v| v.to_vec()))
+                .map_err(|e| self.error(e))
+        })
+    }
+
+    fn put(&self, key: &[u8], value: Option<&[u8]>) -> Result<(), StoreError> {
+        self.with_db(|db| {
+            match value {
+                Some(value) => db.put_opt(key, value, &self.write),
+                None => db.delete_opt(key, &self.write),
+            }
+            .map_err(|e| self.error(e))
+        })
+    }
+
+    fn scan(
+        &self,
+        range: &ByteRange,
+        reverse: bool,
+        limit: usize,
+    ) -> Result<Vec<Entry>, StoreError> {
+        if range.is_empty() || limit == 0 {
+            return Ok(Vec::new());
+        }
+        self.with_db(|db| {
+            let mut iter = db.raw_iterator();
+            let mut out = Vec::new();
+            if reverse {
+                match &range.to {
+                    Bound::Included(k) | Bound::Excluded(k) => iter.seek_for_prev(k),
+                    Bound::Unbounded => iter.seek_to_last(),
+                }
+            } else {
+                match &range.from {
+                    Bound::Included(k) | Bound::Excluded(k) => iter.seek(k),
+                    Bound::Unbounded => iter.seek_to_first(),
+                }
+            }
+            while out.len() < limit {
+                let Some((key, value)) = iter.item() else {
+                    break;
+                };
+                let inside = if reverse {
+                    range.above_lower(key)
+                } else {
+                    range.below_upper(key)
+                };
+                if !inside {
+                    break;
+                }
+                if range.contains(key) {
+                    out.push((key.to_vec(), value.to_vec()));
+                }
+                if reverse {
+                    iter.prev();
+                } else {
+                    iter.next();
+                }
+            }
+            iter.status().map_err(|e| self.error(e))?;
+            Ok(out)
+        })
+    }
+
+    fn approximate_num_entries(&self) -> Result<u64, StoreError> {
+        self.with_db(|db| {
+            db.property_int_value(rocksdb::properties::ESTIMATE_NUM_KEYS)
+                .map(Option::unwrap_or_default)
+                .map_err(|e| self.error(e))
+        })
+    }
+
+    fn flush(&self) -> Result<(), StoreError> {
+        self.with_db(|db| db.flush().map_err(|e| self.error(e)))
+    }
+
+    fn restore(&self, records: &[RestoreRecord<'_>]) -> Result<(), StoreError> {
+        self.with_db(|db| {
+            let mut batch = WriteBatch::default();
+            for record in records {
+                match record.value {
+                    Some(value) => batch.put(record.key, value),
+                    None => batch.delete(record.key),
+                }
+            }
+            db.write_opt(batch, &self.write).map_err(|e| self.error(e))
+        })
+    }
+
+    fn close(&self) -> Result<(), StoreError> {
+        let flushed = self.flush();
+        let mut db = self.db.write().unwrap_or_else(|p| p.into_inner());
+        drop(db.take());
+        flushed
+    }
+
+    fn persistent(&self) -> bool {
+        true
     }
 }

@@ -8,24 +8,33 @@ use crate::error::StreamsError;
 use crate::processor::PunctuationType;
 use crate::processor::TaskId;
 use crate::processor::node::RawRecord;
-use crate::processor::task_state::{OutputRecord, RecordCollector, TaskState, WallClock};
+use crate::processor::task_state::{NoSinks, OutputRecord, RecordCollector, TaskState, WallClock};
 use crate::record::Headers;
+use crate::state::global::{GlobalAccess, GlobalEngines};
 use crate::state::{
     KeyValueStore, RecordCache, SessionStore, StoreContext, TempDir, TimestampedKeyValueStore,
     VersionedKeyValueStore, WindowStore,
 };
-use crate::topology::instance::TaskGraph;
+use crate::topology::instance::{TaskGraph, global_store_views};
 use crate::topology::{TopicHandle, Topology};
 
 use super::captured::Captured;
 use super::input::TestInputTopic;
 use super::output::TestOutputTopic;
 
+/// Where records written to a topic the topology reads go, as Kafka Streams' driver feeds them
+/// back: into the task (a source input) or into the global stores (a global source input).
+#[derive(Debug, Clone, Copy)]
+enum Feed {
+    Task(usize),
+    Global(usize),
+}
+
 /// What sinks wrote, per topic, shared by the collector and the driver.
 struct Written {
-    /// The topics sources read, with their source index: records written to them are fed
+    /// The topics sources read, with where their records go: records written to them are fed
     /// back.
-    sources: Vec<(Arc<str>, usize)>,
+    sources: Vec<(Arc<str>, Feed)>,
     /// Per topic written to, in order of first write.
     outputs: Vec<Output>,
     /// Records not yet placed in `outputs`: once a record to a fed-back topic is written, the
@@ -37,8 +46,8 @@ struct Written {
 /// The records sinks wrote to one topic.
 struct Output {
     topic: Arc<str>,
-    /// The source reading `topic`, if the topology reads it.
-    source: Option<usize>,
+    /// Where records written to `topic` go, if the topology reads it.
+    source: Option<Feed>,
     records: Captured,
 }
 
@@ -125,15 +134,34 @@ impl Default for DriverOptions {
     }
 }
 
+/// The global stores' task — Kafka Streams' `GlobalStateUpdateTask`: the global sources and
+/// the processors writing the global stores, with a stream time of their own.
+struct GlobalTask {
+    graph: TaskGraph,
+    task: TaskState,
+    /// Next offset per source input of the graph.
+    offsets: Vec<i64>,
+}
+
 pub(crate) struct Inner {
     graph: TaskGraph,
     task: TaskState,
+    /// The global stores' task, if the topology has global stores.
+    global: Option<GlobalTask>,
     clock: Rc<Cell<i64>>,
     written: Rc<RefCell<Written>>,
     /// An empty buffer with capacity, swapped with the deferred records on each capture.
     spare: Captured,
     /// Next offset per source input of the graph.
     offsets: Vec<i64>,
+    /// The global stores' engines (kept until every task's stores are gone).
+    #[expect(
+        dead_code,
+        reason = "owned here so the engines outlive every store layer over them"
+    )]
+    engines: GlobalEngines,
+    /// The temporary state directory, removed last.
+    _dir: TempDir,
 }
 
 /// Runs a topology in-process, record by record, with a mock wall clock. See the
@@ -161,21 +189,70 @@ impl TopologyTestDriver {
             partition: 0,
         };
         let topology = topology.for_application(&options.application_id);
-        let all: Vec<usize> = (0..topology.nodes().len()).collect();
+        let global_nodes = topology.global_nodes();
+        let members: Vec<usize> = (0..topology.nodes().len())
+            .filter(|i| !global_nodes.contains(i))
+            .collect();
         let instantiate = |reason: String| StreamsError::Instantiate { task: id, reason };
         // Stores live in a temporary state directory, removed when the driver drops; caching
         // stores share one record cache, flushed after every input record as Kafka Streams'
         // driver commits after each.
         let dir = TempDir::new("streams-driver").map_err(|e| instantiate(e.to_string()))?;
-        let store_context = StoreContext::new(id, options.application_id.as_str(), dir.path())
-            .with_record_cache(RecordCache::new(options.cache_max_bytes));
-        let (graph, mut stores) =
-            TaskGraph::with_stores(&topology, &all, &store_context).map_err(instantiate)?;
-        stores.set_temp_dir(dir);
         let clock = Rc::new(Cell::new(options.wall_clock_start_ms));
+        let application_id: Arc<str> = Arc::from(options.application_id.as_str());
+        let engines = GlobalEngines::default();
+
+        // The global stores first: tasks read them from `init` on.
+        let (global, globals) = if global_nodes.is_empty() {
+            (None, None)
+        } else {
+            let instantiate = |reason: String| StreamsError::Instantiate {
+                task: TaskId::GLOBAL,
+                reason,
+            };
+            let access = |writable| GlobalAccess {
+                engines: engines.clone(),
+                writable,
+            };
+            let context =
+                StoreContext::global(Arc::clone(&application_id), dir.path(), access(true));
+            let (graph, stores) =
+                TaskGraph::with_global_stores(&topology, &context).map_err(instantiate)?;
+            let mut task = TaskState::new(
+                TaskId::GLOBAL,
+                Arc::clone(&application_id),
+                Box::new(MockClock(Rc::clone(&clock))),
+                Box::new(NoSinks),
+                stores,
+            );
+            graph.init(&mut task)?;
+            let readers =
+                StoreContext::global(Arc::clone(&application_id), dir.path(), access(false));
+            let views =
+                global_store_views(&topology, &readers).map_err(|e| instantiate(e.to_string()))?;
+            let offsets = vec![0; graph.source_count()];
+            (
+                Some(GlobalTask {
+                    graph,
+                    task,
+                    offsets,
+                }),
+                Some(Rc::new(views)),
+            )
+        };
+
+        let store_context = StoreContext::new(id, Arc::clone(&application_id), dir.path())
+            .with_record_cache(RecordCache::new(options.cache_max_bytes));
+        let (graph, stores) =
+            TaskGraph::with_stores(&topology, &members, &store_context).map_err(instantiate)?;
+        let global_sources = global.iter().flat_map(|g| {
+            (0..g.graph.source_count())
+                .map(|i| (Arc::clone(g.graph.source_topic(i)), Feed::Global(i)))
+        });
         let written = Rc::new(RefCell::new(Written {
             sources: (0..graph.source_count())
-                .map(|i| (Arc::clone(graph.source_topic(i)), i))
+                .map(|i| (Arc::clone(graph.source_topic(i)), Feed::Task(i)))
+                .chain(global_sources)
                 .collect(),
             outputs: Vec::new(),
             deferred: Captured::default(),
@@ -186,19 +263,23 @@ impl TopologyTestDriver {
         };
         let mut task = TaskState::new(
             id,
-            Arc::from(options.application_id.as_str()),
+            application_id,
             Box::new(MockClock(Rc::clone(&clock))),
             Box::new(collector),
             stores,
         );
+        task.globals = globals;
         graph.init(&mut task)?;
         let mut inner = Inner {
             task,
+            global,
             clock,
             written,
             spare: Captured::default(),
             offsets: vec![0; graph.source_count()],
             graph,
+            engines,
+            _dir: dir,
         };
         inner.capture_and_reprocess()?;
         Ok(TopologyTestDriver {
@@ -372,13 +453,7 @@ impl TopologyTestDriver {
         &self,
         name: &str,
     ) -> Option<KeyValueStore<K, V>> {
-        let inner = self.inner.borrow();
-        inner
-            .task
-            .stores
-            .get(name)
-            .and_then(|s| s.downcast_ref::<KeyValueStore<K, V>>())
-            .cloned()
+        self.store_handle(name)
     }
 
     /// A timestamped key-value store of the topology; `None` if no such store with these types
@@ -416,6 +491,7 @@ impl TopologyTestDriver {
             .task
             .stores
             .get(name)
+            .or_else(|| inner.global.as_ref()?.task.stores.get(name))
             .and_then(|s| s.downcast_ref::<H>())
             .cloned()
     }
@@ -447,6 +523,38 @@ impl Drop for TopologyTestDriver {
     fn drop(&mut self) {
         let inner = self.inner.get_mut();
         inner.graph.close(&mut inner.task);
+        if let Some(global) = &mut inner.global {
+            global.graph.close(&mut global.task);
+        }
+        // The fields drop in order: the tasks' stores (their layers over the global engines
+        // among them), the engines, then the directory they all live in.
+    }
+}
+
+impl GlobalTask {
+    /// Applies a record of a global store's topic to the store at once, as Kafka Streams'
+    /// driver does: no output, no punctuation, the stream tasks' time untouched.
+    fn process(
+        &mut self,
+        source: usize,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        timestamp: i64,
+        headers: Headers,
+    ) -> Result<(), StreamsError> {
+        let offset = self.offsets[source];
+        self.offsets[source] += 1;
+        let raw = RawRecord {
+            topic: self.graph.source_topic(source),
+            partition: 0,
+            offset,
+            timestamp,
+            key,
+            value,
+            headers,
+        };
+        self.graph.process(source, raw, &mut self.task)?;
+        self.graph.commit(&mut self.task)
     }
 }
 
@@ -459,14 +567,18 @@ impl Inner {
         timestamp: i64,
         headers: Headers,
     ) -> Result<(), StreamsError> {
-        let source = self
-            .graph
-            .source_index(topic)
-            .ok_or_else(|| StreamsError::UnknownTopic {
-                topic: topic.to_string(),
-                reason: "no source of the topology reads it",
-            })?;
-        self.process_source(source, key, value, timestamp, headers)
+        if let Some(source) = self.graph.source_index(topic) {
+            return self.process_source(source, key, value, timestamp, headers);
+        }
+        if let Some(global) = &mut self.global
+            && let Some(source) = global.graph.source_index(topic)
+        {
+            return global.process(source, key, value, timestamp, headers);
+        }
+        Err(StreamsError::UnknownTopic {
+            topic: topic.to_string(),
+            reason: "no source of the topology reads it",
+        })
     }
 
     fn process_source(
@@ -523,7 +635,15 @@ impl Inner {
                 again
             };
             if let Some((source, headers)) = again {
-                result = self.process_source(source, r.key, r.value, r.timestamp, headers);
+                result = match (source, &mut self.global) {
+                    (Feed::Task(source), _) => {
+                        self.process_source(source, r.key, r.value, r.timestamp, headers)
+                    }
+                    (Feed::Global(source), Some(global)) => {
+                        global.process(source, r.key, r.value, r.timestamp, headers)
+                    }
+                    (Feed::Global(_), None) => Ok(()),
+                };
             }
         });
         self.spare = records;

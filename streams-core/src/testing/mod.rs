@@ -7,6 +7,11 @@
 //! Wall-clock time is a mock clock moved by
 //! [`advance_wall_clock_time`](TopologyTestDriver::advance_wall_clock_time).
 //!
+//! Global stores (`GlobalKTable`s) are kept by a task of their own, as in Kafka Streams'
+//! driver: a record piped into (or written by a sink to) a global store's topic is applied to
+//! the store at once, emits nothing, and leaves the other task's stream time and punctuations
+//! alone; every processor reads the store from then on.
+//!
 //! ```
 //! use streams_core::codec::Utf8;
 //! use streams_core::error::ProcessorError;

@@ -5,12 +5,12 @@ use std::sync::Arc;
 use crate::codec::Codec;
 use crate::processor::node::{SinkTopic, StreamPartitioner, TopicNameExtractor};
 use crate::processor::{Processor, ProcessorSupplier};
-use crate::state::StoreBuilder;
+use crate::state::{StoreBuilder, StoreKind};
 use crate::timestamp::{InvalidTimestampPolicy, RecordTimestamp, TimestampExtractor};
 
 use super::error::{TopologyError, TopologyErrors};
 use super::factory::{NodeFactory, ProcessorFactory, SinkFactory, SourceFactory, TypePair};
-use super::{InternalTopic, NodeDef, NodeKind, SinkTarget, StoreDef, Topology, subtopology};
+use super::{GlobalStoreDef, InternalTopic, NodeDef, NodeKind, SinkTarget, StoreDef, Topology};
 
 /// A source as declared: name, topics, codecs, and how record time is chosen.
 ///
@@ -139,6 +139,8 @@ pub struct TopologyBuilder {
     copartition_groups: Vec<Vec<String>>,
     /// Problems found while the DSL wrote its operations, reported by [`build`](Self::build).
     reported: Vec<TopologyError>,
+    /// (source, processor, store) of each global store.
+    global_stores: Vec<(String, String, String)>,
 }
 
 struct PendingNode {
@@ -403,6 +405,117 @@ impl TopologyBuilder {
         self
     }
 
+    /// Adds a global store — Kafka Streams' `Topology#addGlobalStore`: `store`, filled from
+    /// the one topic of `source` by the processor `processor_name` that `supplier` makes.
+    ///
+    /// Every instance of the application keeps a full copy: its global stream thread reads
+    /// every partition of the topic (outside the consumer group, from the store's checkpoint
+    /// or the beginning), restores the store up to the topic's end before any task processes,
+    /// then keeps it up to date. Every processor of every task can read it by name through its
+    /// context without being connected to it (it is read-only for them; a write fails with
+    /// [`StoreError::ReadOnly`](crate::state::StoreError::ReadOnly)), and interactive queries
+    /// read it on every instance. The topic is its changelog, so the store must have logging
+    /// disabled; only key-value stores can be global. The source and the processor form a
+    /// sub-topology of their own that makes no tasks (`describe()` shows it as
+    /// `Sub-topology: N for global store (will not generate tasks)`).
+    ///
+    /// ```
+    /// use streams_core::codec::Utf8;
+    /// use streams_core::error::ProcessorError;
+    /// use streams_core::processor::{Processor, ProcessorContext};
+    /// use streams_core::record::Record;
+    /// use streams_core::state::{KeyValueStore, StoreBuilder, Stores};
+    /// use streams_core::testing::TopologyTestDriver;
+    /// use streams_core::topology::{SourceSpec, TopologyBuilder};
+    ///
+    /// /// Writes every record of the global topic into the store.
+    /// #[derive(Default)]
+    /// struct Load(Option<KeyValueStore<String, String>>);
+    /// impl Processor for Load {
+    ///     type KIn = String;
+    ///     type VIn = String;
+    ///     type KOut = String;
+    ///     type VOut = String;
+    ///     fn init(&mut self, ctx: &mut ProcessorContext<'_, String, String>) -> Result<(), ProcessorError> {
+    ///         self.0 = Some(ctx.key_value_store("countries")?);
+    ///         Ok(())
+    ///     }
+    ///     fn process(&mut self, r: Record<String, String>, _: &mut ProcessorContext<'_, String, String>)
+    ///         -> Result<(), ProcessorError> {
+    ///         self.0.as_ref().expect("init").put(&r.key, &r.value)?;
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// /// Looks every order's country up in the global store.
+    /// #[derive(Default)]
+    /// struct Enrich(Option<KeyValueStore<String, String>>);
+    /// impl Processor for Enrich {
+    ///     type KIn = String;
+    ///     type VIn = String;
+    ///     type KOut = String;
+    ///     type VOut = String;
+    ///     fn init(&mut self, ctx: &mut ProcessorContext<'_, String, String>) -> Result<(), ProcessorError> {
+    ///         self.0 = Some(ctx.key_value_store("countries")?); // not connected: it is global
+    ///         Ok(())
+    ///     }
+    ///     fn process(&mut self, r: Record<String, String>, ctx: &mut ProcessorContext<'_, String, String>)
+    ///         -> Result<(), ProcessorError> {
+    ///         let country = self.0.as_ref().expect("init").get(&r.value)?.unwrap_or_default();
+    ///         ctx.forward(r.map_value(|code| format!("{code}={country}")))
+    ///     }
+    /// }
+    ///
+    /// let mut builder = TopologyBuilder::new();
+    /// builder
+    ///     .add_global_store(
+    ///         Stores::in_memory_key_value("countries", Utf8, Utf8).with_logging_disabled(),
+    ///         SourceSpec::new("countries-source", ["countries"], Utf8, Utf8),
+    ///         "countries-loader",
+    ///         Load::default,
+    ///     )
+    ///     .add_source("orders", ["orders"], Utf8, Utf8)
+    ///     .add_processor("enrich", Enrich::default, ["orders"])
+    ///     .add_sink("out", "enriched", Utf8, Utf8, ["enrich"]);
+    /// let topology = builder.build().unwrap();
+    /// assert!(topology.describe().to_string().contains(
+    ///     "Sub-topology: 0 for global store (will not generate tasks)"
+    /// ));
+    ///
+    /// let driver = TopologyTestDriver::new(topology).unwrap();
+    /// let countries = driver.create_input_topic("countries", Utf8, Utf8);
+    /// countries.pipe_input("fr".to_string(), "France".to_string()).unwrap();
+    /// let orders = driver.create_input_topic("orders", Utf8, Utf8);
+    /// orders.pipe_input("o1".to_string(), "fr".to_string()).unwrap();
+    /// let out = driver.create_output_topic("enriched", Utf8, Utf8);
+    /// assert_eq!(out.read_value().unwrap(), "fr=France");
+    /// ```
+    pub fn add_global_store<K, V, KC, VC, TE, S>(
+        &mut self,
+        store: impl StoreBuilder,
+        source: SourceSpec<K, V, KC, VC, TE>,
+        processor_name: impl Into<String>,
+        supplier: S,
+    ) -> &mut Self
+    where
+        K: Clone + 'static,
+        V: Clone + 'static,
+        KC: Codec<K>,
+        VC: Codec<V>,
+        TE: TimestampExtractor<K, V>,
+        S: ProcessorSupplier,
+    {
+        let source_name = source.name.clone();
+        let processor_name = processor_name.into();
+        let store_name = store.name().to_string();
+        self.add_source_spec(source);
+        self.add_processor(processor_name.clone(), supplier, [source_name.clone()]);
+        self.add_state_store(store, [processor_name.clone()]);
+        self.global_stores
+            .push((source_name, processor_name, store_name));
+        self
+    }
+
     /// Connects a processor to stores already (or later) added.
     pub fn connect_processor_and_state_stores<S>(&mut self, processor: &str, stores: S) -> &mut Self
     where
@@ -516,6 +629,7 @@ impl TopologyBuilder {
             });
         }
         let node_stores = self.check_stores(&index, &mut errors);
+        let global_stores = self.check_global_stores(&index, &parents, &mut errors);
         if !errors.is_empty() {
             return Err(TopologyErrors(errors));
         }
@@ -546,14 +660,80 @@ impl TopologyBuilder {
             .into_iter()
             .map(|builder| StoreDef { builder })
             .collect();
-        let subtopologies = subtopology::group(&nodes);
         Ok(Topology::new(
             nodes,
             stores,
-            subtopologies,
             self.internal_topics,
+            global_stores,
             self.copartition_groups,
         ))
+    }
+
+    /// Checks the global stores (Kafka Streams' `addGlobalStore` rules): one topic, logging
+    /// off, a key-value store, connected to its own processor only, and nothing downstream of
+    /// the source and the processor.
+    fn check_global_stores(
+        &self,
+        index: &HashMap<&str, usize>,
+        parents: &[Vec<usize>],
+        errors: &mut Vec<TopologyError>,
+    ) -> Vec<GlobalStoreDef> {
+        let mut defs = Vec::new();
+        for (source, processor, store) in &self.global_stores {
+            let (Some(&s), Some(&p)) = (index.get(source.as_str()), index.get(processor.as_str()))
+            else {
+                continue;
+            };
+            if let NodeKind::Source { topics } = &self.nodes[s].kind
+                && topics.len() != 1
+            {
+                errors.push(TopologyError::GlobalSourceTopics {
+                    source_name: source.clone(),
+                    topics: topics.clone(),
+                });
+            }
+            if let Some(builder) = self.stores.iter().find(|b| b.name() == store) {
+                if builder.logging() {
+                    errors.push(TopologyError::GlobalStoreLogging {
+                        store: store.clone(),
+                    });
+                }
+                if !matches!(
+                    builder.kind(),
+                    StoreKind::KeyValue | StoreKind::TimestampedKeyValue
+                ) {
+                    errors.push(TopologyError::GlobalStoreKind {
+                        store: store.clone(),
+                        kind: builder.kind(),
+                    });
+                }
+            }
+            for (user, used) in &self.store_links {
+                if used == store && user != processor {
+                    errors.push(TopologyError::GlobalStoreConnected {
+                        store: store.clone(),
+                        processor: user.clone(),
+                    });
+                }
+            }
+            for (child, ps) in parents.iter().enumerate() {
+                for &parent in ps {
+                    let allowed = parent == s && child == p;
+                    if (parent == s || parent == p) && !allowed {
+                        errors.push(TopologyError::GlobalNodeAsParent {
+                            node: self.nodes[child].name.clone(),
+                            parent: self.nodes[parent].name.clone(),
+                        });
+                    }
+                }
+            }
+            defs.push(GlobalStoreDef {
+                source: s,
+                processor: p,
+                store: store.clone(),
+            });
+        }
+        defs
     }
 
     fn check_topics(&self, errors: &mut Vec<TopologyError>) {

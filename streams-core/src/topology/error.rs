@@ -235,6 +235,57 @@ pub enum TopologyError {
         /// The operation (e.g. `"an aggregation"`).
         operation: String,
     },
+    /// A global store's source reads other than exactly one topic.
+    #[error(
+        "global store source `{source_name}` reads {}; a global store is read from exactly one topic",
+        if .topics.is_empty() { "no topic".to_string() } else { listed(.topics) }
+    )]
+    GlobalSourceTopics {
+        /// The source.
+        source_name: String,
+        /// The topics it reads.
+        topics: Vec<String>,
+    },
+    /// A global store has logging enabled: its source topic is its changelog.
+    #[error(
+        "global store `{store}` has logging enabled; its source topic is its changelog, so build \
+         it with `with_logging_disabled()`"
+    )]
+    GlobalStoreLogging {
+        /// The store.
+        store: String,
+    },
+    /// A global store that is not a key-value store.
+    #[error("global store `{store}` is a {kind:?} store; only key-value stores can be global")]
+    GlobalStoreKind {
+        /// The store.
+        store: String,
+        /// Its kind.
+        kind: crate::state::StoreKind,
+    },
+    /// A global store is connected to another processor than the one that writes it.
+    #[error(
+        "global store `{store}` is connected to processor `{processor}`; every processor can \
+         read a global store without being connected to it, and only its own processor writes it"
+    )]
+    GlobalStoreConnected {
+        /// The store.
+        store: String,
+        /// The processor connected to it.
+        processor: String,
+    },
+    /// A node is a child of a global store's source or processor: nothing runs downstream of
+    /// a global store.
+    #[error(
+        "node `{node}` names `{parent}` as parent, which is the source or processor of a global \
+         store; nothing can be downstream of a global store"
+    )]
+    GlobalNodeAsParent {
+        /// The node.
+        node: String,
+        /// The global store's node.
+        parent: String,
+    },
 }
 
 /// The shortest retention period a windowed aggregation's store may have, and why — part of
@@ -313,6 +364,14 @@ fn quoted(names: &[String]) -> String {
         .map(|n| format!("`{n}`"))
         .collect::<Vec<_>>()
         .join(" -> ")
+}
+
+fn listed(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Every problem found while building a topology.

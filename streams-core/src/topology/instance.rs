@@ -10,7 +10,7 @@ use crate::error::StreamsError;
 use crate::processor::PunctuationType;
 use crate::processor::node::{NodeInfo, NodeLifecycle, RawInput, RawRecord};
 use crate::processor::task_state::TaskState;
-use crate::state::{StoreContext, StoreRegistry};
+use crate::state::{StoreContext, StoreError, StoreRegistry};
 
 use super::Topology;
 use super::factory::NodeInstance;
@@ -137,6 +137,18 @@ impl TaskGraph {
         ))
     }
 
+    /// Instantiates the global stores' sub-topologies (their sources and the processors that
+    /// write them) with the stores built in `stores`, a global context whose engines this
+    /// instance's global thread (or test driver) writes.
+    pub(crate) fn with_global_stores(
+        topology: &Topology,
+        stores: &StoreContext,
+    ) -> Result<(Self, StoreRegistry), String> {
+        let built = Self::with_stores(topology, &topology.global_nodes(), stores)?;
+        check_shared(topology, stores).map_err(|e| e.to_string())?;
+        Ok(built)
+    }
+
     /// The index of the source input for `topic`, if one of the task's sources reads it.
     pub(crate) fn source_index(&self, topic: &str) -> Option<usize> {
         self.sources.iter().position(|(t, _)| **t == *topic)
@@ -230,5 +242,42 @@ impl TaskGraph {
             node.borrow_mut().close();
             task.punctuations.cancel_node(*i);
         }
+    }
+}
+
+/// The global stores as tasks read them: a read-only handle on each, over the instance's
+/// engines (`stores` is a global context; the engines are opened there if the global thread has
+/// not yet).
+pub(crate) fn global_store_views(
+    topology: &Topology,
+    stores: &StoreContext,
+) -> Result<StoreRegistry, StoreError> {
+    let mut registry = StoreRegistry::default();
+    for store in topology.stores() {
+        let name = store.builder.name();
+        if topology.is_global_store(name) {
+            registry.insert(name.to_string(), store.builder.build(stores)?);
+        }
+    }
+    check_shared(topology, stores)?;
+    Ok(registry)
+}
+
+/// Every global store was built on the shared engines: a store builder of the user's own that
+/// makes stores of its own on each thread cannot be a global store.
+fn check_shared(topology: &Topology, stores: &StoreContext) -> Result<(), StoreError> {
+    let shared = |name: &str| {
+        stores
+            .global_access()
+            .is_some_and(|access| access.engines.contains(name))
+    };
+    match topology.global_store_names().find(|name| !shared(name)) {
+        Some(name) => Err(StoreError::NotGlobal {
+            store: name.to_string(),
+            reason: "its builder does not build it on the instance's shared engine (use a \
+                     builder from `Stores`)"
+                .to_string(),
+        }),
+        None => Ok(()),
     }
 }

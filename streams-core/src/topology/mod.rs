@@ -21,7 +21,8 @@ pub use crate::processor::node::{RecordContext, StreamPartitioner, TopicNameExtr
 pub(crate) use builder::valid_topic_name;
 pub use builder::{SourceSpec, TopologyBuilder};
 pub use describe::{
-    NodeDescription, NodeKindDescription, SubtopologyDescription, TopologyDescription,
+    GlobalStoreDescription, NodeDescription, NodeKindDescription, SubtopologyDescription,
+    TopologyDescription,
 };
 pub use error::{MinimumRetention, TopologyError, TopologyErrors};
 pub use handle::TopicHandle;
@@ -70,10 +71,23 @@ pub(crate) struct InternalTopic {
     pub(crate) partitions: Option<u32>,
 }
 
+/// A global store as declared: its source (reading one topic), the processor that writes it,
+/// and the store (node indices and the store's name).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct GlobalStoreDef {
+    pub(crate) source: usize,
+    pub(crate) processor: usize,
+    pub(crate) store: String,
+}
+
 struct Inner {
     nodes: Vec<NodeDef>,
     stores: Vec<StoreDef>,
+    /// The sub-topologies that make tasks.
     subtopologies: Vec<Group>,
+    /// The sub-topologies of global stores (Kafka Streams numbers them with the others).
+    global_groups: Vec<Group>,
+    global_stores: Vec<GlobalStoreDef>,
     internal_topics: Vec<InternalTopic>,
     /// Nodes whose input topics must be co-partitioned (the two sides of a join): Kafka
     /// Streams' co-partition groups.
@@ -98,18 +112,27 @@ impl Topology {
         TopologyBuilder::new()
     }
 
+    /// A topology of checked nodes: split into sub-topologies, those of global stores apart.
     pub(crate) fn new(
         nodes: Vec<NodeDef>,
         stores: Vec<StoreDef>,
-        subtopologies: Vec<Group>,
         internal_topics: Vec<InternalTopic>,
+        global_stores: Vec<GlobalStoreDef>,
         copartition_groups: Vec<Vec<String>>,
     ) -> Self {
+        let (global_groups, subtopologies) =
+            subtopology::group(&nodes).into_iter().partition(|g| {
+                g.nodes
+                    .iter()
+                    .any(|&i| global_stores.iter().any(|s| s.source == i))
+            });
         Topology {
             inner: Arc::new(Inner {
                 nodes,
                 stores,
                 subtopologies,
+                global_groups,
+                global_stores,
                 internal_topics,
                 copartition_groups,
             }),
@@ -227,12 +250,11 @@ impl Topology {
                 partitions: t.partitions,
             })
             .collect();
-        let subtopologies = subtopology::group(&nodes);
         Topology::new(
             nodes,
             stores,
-            subtopologies,
             internal_topics,
+            self.inner.global_stores.clone(),
             self.inner.copartition_groups.clone(),
         )
     }
@@ -245,11 +267,57 @@ impl Topology {
         &self.inner.stores
     }
 
+    /// The sub-topologies that make tasks (not those of global stores).
     pub(crate) fn groups(&self) -> &[Group] {
         &self.inner.subtopologies
     }
 
-    /// The topics this topology reads, in node order.
+    /// The sub-topologies of global stores (each a source and the processor writing the store).
+    pub(crate) fn global_groups(&self) -> &[Group] {
+        &self.inner.global_groups
+    }
+
+    /// The global stores as declared.
+    pub(crate) fn global_stores(&self) -> &[GlobalStoreDef] {
+        &self.inner.global_stores
+    }
+
+    /// The nodes of every global store's sub-topology, ascending.
+    pub(crate) fn global_nodes(&self) -> Vec<usize> {
+        let mut nodes: Vec<usize> = self
+            .inner
+            .global_groups
+            .iter()
+            .flat_map(|g| g.nodes.iter().copied())
+            .collect();
+        nodes.sort_unstable();
+        nodes
+    }
+
+    /// The topics global stores are read from (each the changelog of its store), in
+    /// declaration order.
+    pub fn global_topics(&self) -> impl Iterator<Item = &str> + '_ {
+        self.inner
+            .global_stores
+            .iter()
+            .flat_map(|g| match &self.inner.nodes[g.source].kind {
+                NodeKind::Source { topics } => topics.first().map(String::as_str),
+                _ => None,
+            })
+    }
+
+    /// The names of the global stores (see
+    /// [`TopologyBuilder::add_global_store`]), in declaration order.
+    pub fn global_store_names(&self) -> impl Iterator<Item = &str> + '_ {
+        self.inner.global_stores.iter().map(|g| g.store.as_str())
+    }
+
+    /// Whether store `name` is a global store.
+    pub(crate) fn is_global_store(&self, name: &str) -> bool {
+        self.inner.global_stores.iter().any(|g| g.store == name)
+    }
+
+    /// The topics this topology reads, in node order (global stores' topics included).
     pub fn source_topics(&self) -> impl Iterator<Item = &str> + '_ {
         self.inner.nodes.iter().flat_map(|n| match &n.kind {
             NodeKind::Source { topics } => topics.iter().map(String::as_str).collect::<Vec<_>>(),

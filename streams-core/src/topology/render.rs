@@ -68,6 +68,18 @@ impl<'a> Picture<'a> {
 }
 
 impl Topology {
+    /// Every sub-topology by id, with whether it is a global store's.
+    fn all_groups(&self) -> Vec<(&super::Group, bool)> {
+        let mut all: Vec<(&super::Group, bool)> = self
+            .groups()
+            .iter()
+            .map(|g| (g, false))
+            .chain(self.global_groups().iter().map(|g| (g, true)))
+            .collect();
+        all.sort_by_key(|(g, _)| g.id);
+        all
+    }
+
     /// A Mermaid flowchart: one subgraph per sub-topology; sources and sinks as trapezoids,
     /// topics as stadiums (dotted edges), stores as cylinders.
     ///
@@ -84,8 +96,13 @@ impl Topology {
         let label = |s: &str| s.replace('"', "#quot;");
         let mut out = String::from("flowchart LR\n");
         let nodes = self.nodes();
-        for group in self.groups() {
-            let _ = writeln!(out, "  subgraph sub{0}[\"Sub-topology: {0}\"]", group.id);
+        for (group, global) in self.all_groups() {
+            let suffix = if global { " (global store)" } else { "" };
+            let _ = writeln!(
+                out,
+                "  subgraph sub{0}[\"Sub-topology: {0}{suffix}\"]",
+                group.id
+            );
             for &i in &group.nodes {
                 let (open, close) = match nodes[i].kind {
                     NodeKind::Source { .. } => ("[/", "/]"),
@@ -130,10 +147,11 @@ impl Topology {
         let q = |s: &str| format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""));
         let mut out = String::from("digraph topology {\n  rankdir=LR;\n");
         let nodes = self.nodes();
-        for group in self.groups() {
+        for (group, global) in self.all_groups() {
+            let suffix = if global { " (global store)" } else { "" };
             let _ = writeln!(
                 out,
-                "  subgraph cluster_{0} {{\n    label=\"Sub-topology: {0}\";",
+                "  subgraph cluster_{0} {{\n    label=\"Sub-topology: {0}{suffix}\";",
                 group.id
             );
             for &i in &group.nodes {

@@ -7,6 +7,7 @@ pub(crate) mod forward;
 pub(crate) mod join_buffer;
 pub(crate) mod session_aggregate;
 pub(crate) mod stateless;
+pub(crate) mod stream_global_join;
 pub(crate) mod stream_stream_join;
 pub(crate) mod stream_table_join;
 pub(crate) mod suppress;

@@ -123,6 +123,8 @@ pub enum NotReadyReason {
     /// No task of this instance holds the store: its partitions are on other instances (ask
     /// those), or none is assigned here yet.
     NotHosted,
+    /// A global store that the global stream thread has not finished restoring from its topic.
+    GlobalRestoring,
 }
 
 impl fmt::Display for NotReadyReason {
@@ -134,6 +136,9 @@ impl fmt::Display for NotReadyReason {
             }
             NotReadyReason::Migrated => f.write_str("its tasks moved while the query ran"),
             NotReadyReason::NotHosted => f.write_str("no task of this instance holds it"),
+            NotReadyReason::GlobalRestoring => {
+                f.write_str("the global stream thread is restoring it from its topic")
+            }
         }
     }
 }

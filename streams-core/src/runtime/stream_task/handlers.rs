@@ -36,6 +36,16 @@ pub(crate) struct FailedRecord<'a> {
 }
 
 impl Handlers {
+    /// The handlers `config` names or gives as code.
+    pub(crate) fn from_config(config: &crate::config::StreamsConfig) -> Self {
+        Handlers {
+            deserialization: config.deserialization_handler(),
+            processing: config.processing_handler(),
+            dead_letter_queue: config.dead_letter_queue().map(Arc::from),
+            user: config.user_handlers().clone(),
+        }
+    }
+
     /// Writes `record` to the dead-letter queue, if there is one: its raw key, value and
     /// headers, plus Kafka Streams' `__streams.errors.*` headers saying why (KIP-1034).
     pub(super) fn dead_letter(
@@ -83,15 +93,28 @@ impl Handlers {
 
     /// `Ok(())` if the error is to be skipped (logged), else the error that stops the thread.
     pub(super) fn handle(&self, task: TaskId, error: StreamsError) -> Result<(), RuntimeError> {
-        let user = match &error {
+        if self.skips(&error) {
+            warn!(%task, %error, "skipping a record (exception handler = log-and-continue)");
+            Ok(())
+        } else {
+            Err(RuntimeError::Task {
+                task,
+                source: error,
+            })
+        }
+    }
+
+    /// Whether the handlers say to skip the record that failed with `error`.
+    pub(crate) fn skips(&self, error: &StreamsError) -> bool {
+        let user = match error {
             StreamsError::Deserialization { .. } => self.user.deserialization.as_ref(),
             StreamsError::Processing { .. } => self.user.processing.as_ref(),
             _ => None,
         };
-        let skip = match (user, &error) {
+        match (user, error) {
             // A handler that panics fails the record.
             (Some(handler), _) => {
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler.handle(&error)))
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handler.handle(error)))
                     .is_ok_and(|r| r == HandlerResponse::Continue)
             }
             (None, StreamsError::Deserialization { .. }) => {
@@ -101,15 +124,6 @@ impl Handlers {
                 self.processing == ProcessingHandler::LogAndContinue
             }
             (None, _) => false,
-        };
-        if skip {
-            warn!(%task, %error, "skipping a record (exception handler = log-and-continue)");
-            Ok(())
-        } else {
-            Err(RuntimeError::Task {
-                task,
-                source: error,
-            })
         }
     }
 }

@@ -159,6 +159,7 @@ impl StreamTask {
         let exactly_once = stores.exactly_once;
         let stores_now = stores.now;
         let changelogs = stores.changelogs;
+        let globals = stores.globals;
         let stores = registry;
         let inputs = partitions
             .iter()
@@ -173,6 +174,7 @@ impl StreamTask {
             .collect::<Result<Vec<_>, _>>()?;
         let mut state =
             TaskState::new(id, application_id, Box::new(SystemClock), collector, stores);
+        state.globals = globals;
         graph
             .init(&mut state)
             .map_err(|source| RuntimeError::Task { task: id, source })?;

@@ -31,6 +31,8 @@ pub(crate) struct TaskStores {
     pub(crate) persistent: bool,
     /// `exactly_once_v2`: a checkpoint is written only on a clean close, and removed once read.
     pub(crate) exactly_once: bool,
+    /// Read-only handles on the instance's global stores.
+    pub(crate) globals: Option<Rc<StoreRegistry>>,
 }
 
 /// Changelog records logged between two checkpoints written at commit (Kafka Streams'

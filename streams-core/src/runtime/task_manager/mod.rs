@@ -28,7 +28,7 @@ use crate::processor::TaskId;
 use crate::record::Headers;
 #[cfg(feature = "rocksdb")]
 use crate::state::RocksDbMemory;
-use crate::state::{RecordCache, StoreContext};
+use crate::state::{RecordCache, StoreContext, StoreRegistry};
 use crate::topology::Topology;
 
 use super::RuntimeError;
@@ -116,6 +116,8 @@ pub(crate) struct TaskManager {
     transaction_timeout: Duration,
     /// How to make the producer again after a fatal transaction error (exactly-once).
     producer_config: Option<rdkafka::ClientConfig>,
+    /// Read-only handles on the instance's global stores, shared by the thread's tasks.
+    globals: Option<Rc<StoreRegistry>>,
 }
 
 impl TaskManager {
@@ -144,12 +146,7 @@ impl TaskManager {
                 named: config.production_handler(),
                 user: config.user_handlers().production.clone(),
             },
-            handlers: Handlers {
-                deserialization: config.deserialization_handler(),
-                processing: config.processing_handler(),
-                dead_letter_queue: config.dead_letter_queue().map(Arc::from),
-                user: config.user_handlers().clone(),
-            },
+            handlers: Handlers::from_config(config),
             limits: InputLimits {
                 max_idle_ms: config.max_task_idle_ms(),
                 buffered_max: config.buffered_records_per_partition(),
@@ -187,7 +184,13 @@ impl TaskManager {
                 .transaction_timeout()
                 .unwrap_or(Duration::from_secs(10)),
             producer_config,
+            globals: None,
         }
+    }
+
+    /// Gives every task made from now on read-only handles on the global stores.
+    pub(crate) fn set_global_stores(&mut self, views: Rc<StoreRegistry>) {
+        self.globals = Some(views);
     }
 
     /// The active tasks.
@@ -380,6 +383,7 @@ impl TaskManager {
                 changelogs,
                 persistent: stores_of(&self.topology, &group.nodes).any(|s| s.persistent()),
                 exactly_once: self.exactly_once,
+                globals: self.globals.clone(),
             },
         )
     }

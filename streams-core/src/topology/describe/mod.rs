@@ -8,7 +8,7 @@ use std::fmt;
 
 use java_order::{JavaTreeSet, copy_capacity, default_capacity, hash_order, java_cmp, java_hash};
 
-use super::{Group, NodeDef, NodeKind, SinkTarget, Topology};
+use super::{GlobalStoreDef, Group, NodeDef, NodeKind, SinkTarget, Topology};
 
 /// What kind of node, and its details.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,16 +58,34 @@ pub struct SubtopologyDescription {
     pub nodes: Vec<NodeDescription>,
 }
 
+/// A global store: the source reading its topic and the processor writing it, a sub-topology
+/// of its own that makes no tasks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GlobalStoreDescription {
+    /// Its id, in the numbering of all sub-topologies.
+    pub id: u32,
+    /// The source (one topic).
+    pub source: NodeDescription,
+    /// The processor (one store: the global store).
+    pub processor: NodeDescription,
+}
+
 /// A topology's structure; its `Display` is Kafka Streams' `TopologyDescription` text.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TopologyDescription {
     subtopologies: Vec<SubtopologyDescription>,
+    global_stores: Vec<GlobalStoreDescription>,
 }
 
 impl TopologyDescription {
-    /// The sub-topologies, by id.
+    /// The sub-topologies that make tasks, by id.
     pub fn subtopologies(&self) -> &[SubtopologyDescription] {
         &self.subtopologies
+    }
+
+    /// The global stores, by id.
+    pub fn global_stores(&self) -> &[GlobalStoreDescription] {
+        &self.global_stores
     }
 }
 
@@ -92,7 +110,52 @@ impl Topology {
             .iter()
             .map(|group| describe_group(nodes, group))
             .collect();
-        TopologyDescription { subtopologies }
+        let global_stores = self
+            .global_groups()
+            .iter()
+            .filter_map(|group| {
+                let def = self
+                    .global_stores()
+                    .iter()
+                    .find(|d| group.nodes.contains(&d.source))?;
+                Some(describe_global_store(nodes, group.id, def))
+            })
+            .collect();
+        TopologyDescription {
+            subtopologies,
+            global_stores,
+        }
+    }
+}
+
+/// A global store as Kafka Streams describes it: its source with its one topic, its processor
+/// with the one store, linked to each other only.
+fn describe_global_store(
+    nodes: &[NodeDef],
+    id: u32,
+    def: &GlobalStoreDef,
+) -> GlobalStoreDescription {
+    let (source, processor) = (&nodes[def.source], &nodes[def.processor]);
+    let topics = match &source.kind {
+        NodeKind::Source { topics } => topics.iter().take(1).cloned().collect(),
+        _ => Vec::new(),
+    };
+    GlobalStoreDescription {
+        id,
+        source: NodeDescription {
+            name: source.name.to_string(),
+            kind: NodeKindDescription::Source { topics },
+            predecessors: Vec::new(),
+            successors: vec![processor.name.to_string()],
+        },
+        processor: NodeDescription {
+            name: processor.name.to_string(),
+            kind: NodeKindDescription::Processor {
+                stores: vec![def.store.clone()],
+            },
+            predecessors: vec![source.name.to_string()],
+            successors: Vec::new(),
+        },
     }
 }
 
@@ -246,13 +309,46 @@ impl fmt::Display for SubtopologyDescription {
     }
 }
 
+impl fmt::Display for GlobalStoreDescription {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "Sub-topology: {} for global store (will not generate tasks)",
+            self.id
+        )?;
+        writeln!(f, "    {}", self.source)?;
+        writeln!(f, "    {}", self.processor)
+    }
+}
+
 /// Byte-identical to Kafka Streams' `TopologyDescription.toString()`, including its quirks:
-/// the first heading is indented by three spaces and later ones by two.
+/// the first heading is indented by three spaces and later ones by two; a global store has no
+/// blank line after it; sub-topologies and global stores are merged by walking the ids from 0,
+/// printing the next sub-topology when its id is the one expected and the next global store
+/// otherwise, then whatever is left of either.
 impl fmt::Display for TopologyDescription {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("Topologies:\n ")?;
-        for sub in &self.subtopologies {
+        let (mut subs, mut globals) = (
+            self.subtopologies.iter().peekable(),
+            self.global_stores.iter().peekable(),
+        );
+        let mut expected = 0;
+        while let (Some(sub), Some(global)) = (subs.peek(), globals.peek()) {
+            if sub.id == expected {
+                write!(f, "  {sub}")?;
+                subs.next();
+            } else {
+                write!(f, "  {global}")?;
+                globals.next();
+            }
+            expected += 1;
+        }
+        for sub in subs {
             write!(f, "  {sub}")?;
+        }
+        for global in globals {
+            write!(f, "  {global}")?;
         }
         Ok(())
     }
