@@ -465,3 +465,7 @@ mod windowed {
         assert_eq!(counts, [("ann@0".to_string(), 2), ("bob@0".to_string(), 1)]);
     }
 }
+
+/// Joins declared in `topology!`.
+#[path = "macros/joins.rs"]
+mod joins;

@@ -3,7 +3,7 @@
 
 use std::marker::PhantomData;
 
-pub use crate::codec::{Bincode, Bytes, Codec, DefaultCodec, Json, Utf8};
+pub use crate::codec::{Bincode, Bytes, Codec, DefaultCodec, Json, Nullable, Utf8};
 pub use crate::error::ProcessorError;
 pub use crate::processor::{Processor, ProcessorContext, Punctuation, PunctuationType};
 pub use crate::record::Record;
@@ -236,7 +236,7 @@ pub fn declared_topology_never<T>() -> Result<T, crate::topology::TopologyErrors
 
 // ---- `topology!` with DSL operations: the chain runs on a `StreamsBuilder`.
 
-pub use crate::dsl::{Consumed, KStream, Produced, StreamsBuilder};
+pub use crate::dsl::{Consumed, KStream, KTable, Materialized, Produced, StreamsBuilder};
 
 /// A DSL stream whose records a `#[processor]` stage takes.
 #[diagnostic::on_unimplemented(
@@ -350,4 +350,120 @@ where
     fn dsl_windowed_by(&self, windows: W) -> W::Stream {
         self.windowed_by(windows)
     }
+}
+
+/// What a `topology!` chain carries (a stream, a table, a grouped or windowed stream), by its key
+/// type: the left side of a join. Grouped and windowed streams have keys too, so a join on one
+/// fails with rustc's plain "no method named `join`" alone.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be joined: a join's left side is a stream or a table",
+    label = "the chain here is a `{Self}`",
+    note = "a chain joins a `KStream` or a `KTable` (a grouped or windowed stream is aggregated first, e.g. `-> .count()`)"
+)]
+pub trait JoinSide {
+    /// The key type.
+    type Key;
+}
+
+macro_rules! join_side {
+    ($($ty:ident<$($p:ident),*>),* $(,)?) => {
+        $(impl<$($p),*> JoinSide for crate::dsl::$ty<$($p),*> {
+            type Key = K;
+        })*
+    };
+}
+
+join_side!(
+    KStream<K, V, KC, VC>,
+    KTable<K, V, KC, VC>,
+    KGroupedStream<K, V, KC, VC>,
+    KGroupedTable<K, V, KC, VC>,
+    TimeWindowedKStream<K, V, KC, VC>,
+    SessionWindowedKStream<K, V, KC, VC>,
+    CogroupedKStream<K, VA, KC>,
+    TimeWindowedCogroupedKStream<K, VA, KC>,
+    SessionWindowedCogroupedKStream<K, VA, KC>,
+    BranchedKStream<K, V, KC, VC>,
+);
+
+/// The other side of `.join`, `.left_join` or `.outer_join` (and their `_with` forms): a table.
+#[diagnostic::on_unimplemented(
+    message = "this join takes a table, but `{Self}` is not one",
+    label = "not a table",
+    note = "`.join`, `.left_join` and `.outer_join` join a table (a `table` of this `topology!`); two streams join within a time window with `.join_stream(&other, joiner, JoinWindows::..)`, `.left_join_stream` or `.outer_join_stream`"
+)]
+pub trait TableSide {
+    /// The table's key type.
+    type Key;
+}
+
+impl<K, V, KC, VC> TableSide for KTable<K, V, KC, VC> {
+    type Key = K;
+}
+
+/// The other side of `.join_stream`, `.left_join_stream` or `.outer_join_stream` (and their
+/// `_with` forms): a stream.
+#[diagnostic::on_unimplemented(
+    message = "this join takes a stream, but `{Self}` is not one",
+    label = "not a stream",
+    note = "`.join_stream`, `.left_join_stream` and `.outer_join_stream` join two streams within a time window; a stream joins a table with `.join(&table, joiner)` or `.left_join(&table, joiner)`"
+)]
+pub trait StreamSide {
+    /// The stream's key type.
+    type Key;
+}
+
+impl<K, V, KC, VC> StreamSide for KStream<K, V, KC, VC> {
+    type Key = K;
+}
+
+/// Equality of the key types of a join's two sides (`Self` is the other side's key type, `K`
+/// the key type of the stream or table the chain joins it to).
+#[diagnostic::on_unimplemented(
+    message = "the two sides of this join have different key types: `{K}` and `{Self}`",
+    label = "the keys of this side are `{Self}`, but the stream or table it is joined to has keys `{K}`",
+    note = "a join matches records with equal keys, so both sides need the same key type: re-key a stream first (`.select_key(..)`, `.map(..)`), or join a table on a key taken from its values with `.join_foreign_key(..)`"
+)]
+pub trait JoinKeys<K> {
+    /// The other side, once its keys are known to be `K`.
+    type Side<S>;
+    /// `side`, typed as [`Side`](Self::Side).
+    fn side<S>(side: &S) -> &Self::Side<S>;
+}
+
+impl<K> JoinKeys<K> for K {
+    type Side<S> = S;
+    fn side<S>(side: &S) -> &S {
+        side
+    }
+}
+
+/// The table a `topology!` chain joins with `.join`, `.left_join` or `.outer_join`, checked at
+/// compile time to be a table with the key type of `left`. On a mismatch the error names the
+/// problem at the user's argument, and the join call itself raises none (its argument's type is
+/// left to inference).
+pub fn join_table<'a, L, R>(
+    _left: &L,
+    other: &'a R,
+) -> &'a <<R as TableSide>::Key as JoinKeys<<L as JoinSide>::Key>>::Side<R>
+where
+    L: JoinSide,
+    R: TableSide,
+    R::Key: JoinKeys<L::Key>,
+{
+    <R::Key as JoinKeys<L::Key>>::side(other)
+}
+
+/// The stream a `topology!` chain joins with `.join_stream`, `.left_join_stream` or
+/// `.outer_join_stream`, checked as [`join_table`] checks a table.
+pub fn join_stream<'a, L, R>(
+    _left: &L,
+    other: &'a R,
+) -> &'a <<R as StreamSide>::Key as JoinKeys<<L as JoinSide>::Key>>::Side<R>
+where
+    L: JoinSide,
+    R: StreamSide,
+    R::Key: JoinKeys<L::Key>,
+{
+    <R::Key as JoinKeys<L::Key>>::side(other)
 }

@@ -320,7 +320,7 @@ pub(super) fn struct_name(d: &Declaration) -> Ident {
     )
 }
 
-/// The struct a declaration builds: the topology and a typed handle per source and sink.
+/// The struct a declaration builds: the topology and a typed handle per source, table and sink.
 pub(super) fn struct_definition(p: &TokenStream, d: &Declaration) -> TokenStream {
     let mut fields = TokenStream::new();
     let mut seen = std::collections::HashSet::new();
@@ -335,10 +335,21 @@ pub(super) fn struct_definition(p: &TokenStream, d: &Declaration) -> TokenStream
         let field = &decl.name;
         fields.extend(quote!(pub #field: #p::TopicHandle<#k, #v, #kct, #vct>,));
     }
+    // A table's handle carries `Option<V>`: a `None` value deletes the row (a tombstone).
+    for decl in d.tables.iter().map(|t| &t.topic) {
+        if !seen.insert(decl.name.to_string()) {
+            continue;
+        }
+        let (k, v) = (&decl.types.key, &decl.types.value);
+        let (kc, vc) = key_value_codecs(&decl.codecs);
+        let (kct, vct) = (codec_parts(p, kc, k).ty, codec_parts(p, vc, v).ty);
+        let field = &decl.name;
+        fields.extend(quote!(pub #field: #p::TopicHandle<#k, ::core::option::Option<#v>, #kct, #p::Nullable<#vct>>,));
+    }
     let name = struct_name(d);
     let vis = d.item.as_ref().map(|item| &item.vis);
     quote! {
-        /// The topology `topology!` declared, with a typed handle per source and sink.
+        /// The topology `topology!` declared, with a typed handle per source, table and sink.
         #[allow(non_snake_case, dead_code)]
         #vis struct #name {
             /// The topology.

@@ -2,6 +2,7 @@
 //! expand to `TopologyBuilder` calls plus compile-time checks spanned on the user's tokens.
 
 mod dsl;
+mod dsl_joins;
 mod expand;
 mod parse;
 mod validate;

@@ -5,6 +5,7 @@
 //! [crate = path;]
 //! source NAME: <K, V> = TOPIC | [TOPIC, TOPIC, ...] as CODEC[, CODEC];
 //!        where TOPIC = "literal" | { expression giving a String or &str }
+//! table NAME: <K, V> = TOPIC as CODEC[, CODEC] [with MATERIALIZED];   // a DSL `KTable`
 //! sink NAME: <K, V> = "topic" as CODEC[, CODEC];
 //! store NAME: STORE_KIND as CODEC[, CODEC];
 //! processor NAME = PATH;                 // another node of a #[processor] stage
@@ -23,6 +24,8 @@ use syn::{Expr, FnArg, Ident, LitStr, Path, Token, Type, Visibility, bracketed, 
 
 mod kw {
     syn::custom_keyword!(source);
+    syn::custom_keyword!(table);
+    syn::custom_keyword!(with);
     syn::custom_keyword!(sink);
     syn::custom_keyword!(store);
     syn::custom_keyword!(processor);
@@ -124,6 +127,20 @@ pub(super) struct TopicDecl {
     pub(super) types: KeyValueTypes,
     pub(super) topics: Vec<Topic>,
     pub(super) codecs: Codecs,
+}
+
+/// `table NAME: <K, V> = TOPIC as CODECS [with MATERIALIZED];`: a table read from a topic (the
+/// DSL's `StreamsBuilder::table_with`), kept as the optional `Materialized` expression says.
+pub(super) struct TableDecl {
+    pub(super) topic: TopicDecl,
+    pub(super) materialized: Option<Box<Expr>>,
+}
+
+/// A source or a table, in declaration order (the order the DSL names them in).
+#[derive(Clone, Copy)]
+pub(super) enum Input {
+    Source(usize),
+    Table(usize),
 }
 
 pub(super) struct StoreDecl {
@@ -331,6 +348,9 @@ pub(super) struct Declaration {
     pub(super) item: Option<ItemHeader>,
     pub(super) krate: Option<Path>,
     pub(super) sources: Vec<TopicDecl>,
+    pub(super) tables: Vec<TableDecl>,
+    /// Sources and tables, in declaration order.
+    pub(super) inputs: Vec<Input>,
     pub(super) sinks: Vec<TopicDecl>,
     pub(super) stores: Vec<StoreDecl>,
     pub(super) processors: Vec<ProcessorDecl>,
@@ -363,6 +383,35 @@ fn parse_topic_decl(input: ParseStream<'_>) -> syn::Result<TopicDecl> {
     })
 }
 
+fn parse_table(input: ParseStream<'_>) -> syn::Result<TableDecl> {
+    let name: Ident = input.parse()?;
+    input.parse::<Token![:]>()?;
+    let types = input.parse()?;
+    input.parse::<Token![=]>()?;
+    if input.peek(syn::token::Bracket) {
+        return Err(input.error(format!(
+            "a table reads one topic: declare `table {name}: <K, V> = \"topic\" as ...;` (merge streams of several topics with `.merge(&other)`, then `.to_table()`)"
+        )));
+    }
+    let topics = vec![input.parse()?];
+    let codecs = input.parse()?;
+    let materialized = if input.peek(kw::with) {
+        input.parse::<kw::with>()?;
+        Some(Box::new(input.parse()?))
+    } else {
+        None
+    };
+    Ok(TableDecl {
+        topic: TopicDecl {
+            name,
+            types,
+            topics,
+            codecs,
+        },
+        materialized,
+    })
+}
+
 impl Parse for Declaration {
     fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
         let mut d = Declaration::default();
@@ -377,7 +426,12 @@ impl Parse for Declaration {
                 d.krate = Some(input.parse()?);
             } else if input.peek(kw::source) && input.peek2(Ident) {
                 input.parse::<kw::source>()?;
+                d.inputs.push(Input::Source(d.sources.len()));
                 d.sources.push(parse_topic_decl(input)?);
+            } else if input.peek(kw::table) && input.peek2(Ident) {
+                input.parse::<kw::table>()?;
+                d.inputs.push(Input::Table(d.tables.len()));
+                d.tables.push(parse_table(input)?);
             } else if input.peek(kw::sink) && input.peek2(Ident) {
                 input.parse::<kw::sink>()?;
                 d.sinks.push(parse_topic_decl(input)?);

@@ -41,10 +41,10 @@ pub(super) struct Graph<'a> {
     pub(super) order: Vec<usize>,
 }
 
-struct Errors(Option<Error>);
+pub(super) struct Errors(pub(super) Option<Error>);
 
 impl Errors {
-    fn push(&mut self, span: Span, message: impl std::fmt::Display) {
+    pub(super) fn push(&mut self, span: Span, message: impl std::fmt::Display) {
         let e = Error::new(span, message);
         match &mut self.0 {
             Some(all) => all.combine(e),
@@ -73,25 +73,12 @@ struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
+    /// Adds a declared node (a name declared twice is reported by [`declarations`] and added
+    /// once).
     fn declare(&mut self, ident: &Ident, kind: NodeKind<'a>) {
         let name = ident.to_string();
-        if let Some(&first) = self.index.get(&name) {
-            let what = match self.nodes[first].kind {
-                NodeKind::Source(_) => "a source",
-                NodeKind::Sink(_) => "a sink",
-                _ => "a processor",
-            };
-            self.errors.push(
-                ident.span(),
-                format!("duplicate node name `{name}`: it is already declared as {what}"),
-            );
+        if self.index.contains_key(&name) {
             return;
-        }
-        if name == "topology" && matches!(kind, NodeKind::Source(_) | NodeKind::Sink(_)) {
-            self.errors.push(
-                ident.span(),
-                "`topology` is reserved: it names the built topology in the value `topology!` returns",
-            );
         }
         self.index.insert(name, self.nodes.len());
         self.nodes.push(Node {
@@ -242,6 +229,88 @@ pub(super) fn path_key(path: &Path) -> String {
         .join("::")
 }
 
+/// The checks of the declarations alone (names and topics), for every declaration: duplicate
+/// store and node names, reserved names, topics read twice, a sink's one topic, topic names.
+pub(super) fn declarations(d: &Declaration) -> Errors {
+    let mut errors = Errors(None);
+    let mut store_names: Vec<String> = Vec::new();
+    for store in &d.stores {
+        let name = store.name.to_string();
+        if store_names.contains(&name) {
+            errors.push(store.name.span(), format!("duplicate store name `{name}`"));
+        }
+        store_names.push(name);
+    }
+    let mut declared: HashMap<String, &str> = HashMap::new();
+    let mut declare = |errors: &mut Errors, ident: &Ident, what: &'static str| {
+        let name = ident.to_string();
+        if let Some(first) = declared.get(&name) {
+            errors.push(
+                ident.span(),
+                format!("duplicate node name `{name}`: it is already declared as {first}"),
+            );
+            return;
+        }
+        if name == "topology" && what != "a processor" {
+            errors.push(
+                ident.span(),
+                "`topology` is reserved: it names the built topology in the value `topology!` returns",
+            );
+        }
+        declared.insert(name, what);
+    };
+    let mut readers: HashMap<String, (Ident, &str)> = HashMap::new();
+    let inputs = d
+        .sources
+        .iter()
+        .map(|s| (s, "source"))
+        .chain(d.tables.iter().map(|t| (&t.topic, "table")));
+    for (input, what) in inputs {
+        let article = if what == "source" {
+            "a source"
+        } else {
+            "a table"
+        };
+        declare(&mut errors, &input.name, article);
+        for topic in input.topics.iter().filter_map(literal) {
+            if let Some((first, first_what)) =
+                readers.insert(topic.value(), (input.name.clone(), what))
+            {
+                errors.push(
+                    topic.span(),
+                    format!("topic \"{}\" is already read by {first_what} `{first}`; a topic can have one source or table", topic.value()),
+                );
+            }
+        }
+    }
+    for sink in &d.sinks {
+        declare(&mut errors, &sink.name, "a sink");
+        if sink.topics.len() != 1 {
+            errors.push(sink.name.span(), "a sink writes exactly one topic");
+        }
+    }
+    let topic_decls = d
+        .sources
+        .iter()
+        .chain(d.tables.iter().map(|t| &t.topic))
+        .chain(&d.sinks);
+    for decl in topic_decls {
+        for topic in decl.topics.iter().filter_map(literal) {
+            if !valid_topic(&topic.value()) {
+                errors.push(
+                    topic.span(),
+                    format!("\"{}\" is not a valid Kafka topic name (1 to 249 characters of a-z, A-Z, 0-9, '.', '_', '-')", topic.value()),
+                );
+            }
+        }
+    }
+    for p in &d.processors {
+        let (ProcessorDecl::Alias { name, .. } | ProcessorDecl::Typed { name, .. }) = p;
+        declare(&mut errors, name, "a processor");
+    }
+    errors
+}
+
 pub(super) fn validate(d: &Declaration) -> syn::Result<Graph<'_>> {
     let mut b = Builder {
         nodes: Vec::new(),
@@ -250,42 +319,13 @@ pub(super) fn validate(d: &Declaration) -> syn::Result<Graph<'_>> {
         errors: Errors(None),
         store_names: Vec::new(),
     };
-    for store in &d.stores {
-        let name = store.name.to_string();
-        if b.store_names.contains(&name) {
-            b.errors
-                .push(store.name.span(), format!("duplicate store name `{name}`"));
-        }
-        b.store_names.push(name);
-    }
-    let mut readers: HashMap<String, Ident> = HashMap::new();
+    b.errors = declarations(d);
+    b.store_names = d.stores.iter().map(|s| s.name.to_string()).collect();
     for source in &d.sources {
         b.declare(&source.name, NodeKind::Source(source));
-        for topic in source.topics.iter().filter_map(literal) {
-            if let Some(first) = readers.insert(topic.value(), source.name.clone()) {
-                b.errors.push(
-                    topic.span(),
-                    format!("topic \"{}\" is already read by source `{first}`; a topic can have one source", topic.value()),
-                );
-            }
-        }
     }
     for sink in &d.sinks {
         b.declare(&sink.name, NodeKind::Sink(sink));
-        if sink.topics.len() != 1 {
-            b.errors
-                .push(sink.name.span(), "a sink writes exactly one topic");
-        }
-    }
-    for decl in d.sources.iter().chain(&d.sinks) {
-        for topic in decl.topics.iter().filter_map(literal) {
-            if !valid_topic(&topic.value()) {
-                b.errors.push(
-                    topic.span(),
-                    format!("\"{}\" is not a valid Kafka topic name (1 to 249 characters of a-z, A-Z, 0-9, '.', '_', '-')", topic.value()),
-                );
-            }
-        }
     }
     for p in &d.processors {
         match p {
