@@ -16,6 +16,10 @@ pub(crate) const BOOTSTRAP_SERVERS: &str = "bootstrap.servers";
 pub(crate) const NUM_STREAM_THREADS: &str = "num.stream.threads";
 pub(crate) const COMMIT_INTERVAL_MS: &str = "commit.interval.ms";
 pub(crate) const MAX_TASK_IDLE_MS: &str = "max.task.idle.ms";
+/// Kafka Streams' internal setting of how often (wall-clock ms) a left or outer stream-stream
+/// join looks for records whose window closed (its `TopologyTestDriver` sets 0).
+pub(crate) const OUTER_JOIN_EMIT_INTERVAL_MS: &str =
+    "__emit.interval.ms.kstreams.outer.join.spurious.results.fix__";
 pub(crate) const AUTO_OFFSET_RESET: &str = "auto.offset.reset";
 pub(crate) const PROCESSING_GUARANTEE: &str = "processing.guarantee";
 pub(crate) const STATE_DIR: &str = "state.dir";
@@ -333,6 +337,7 @@ pub(crate) struct Settings {
     /// Whether `commit.interval.ms` was given (its default depends on the guarantee).
     pub(crate) commit_interval_set: bool,
     pub(crate) max_task_idle_ms: i64,
+    pub(crate) outer_join_emit_interval_ms: i64,
     pub(crate) auto_offset_reset: AutoOffsetReset,
     pub(crate) processing_guarantee: ProcessingGuarantee,
     pub(crate) state_dir: PathBuf,
@@ -360,6 +365,7 @@ impl Default for Settings {
             commit_interval: Duration::from_secs(30),
             commit_interval_set: false,
             max_task_idle_ms: 0,
+            outer_join_emit_interval_ms: 1000,
             auto_offset_reset: AutoOffsetReset::Earliest,
             processing_guarantee: ProcessingGuarantee::AtLeastOnce,
             state_dir: std::env::temp_dir().join("kafka-streams"),
@@ -474,6 +480,9 @@ impl Settings {
                 self.commit_interval_set = true;
             }
             MAX_TASK_IDLE_MS => self.max_task_idle_ms = int(k, value, -1i64, i64::MAX)?,
+            OUTER_JOIN_EMIT_INTERVAL_MS => {
+                self.outer_join_emit_interval_ms = int(k, value, 0i64, i64::MAX)?;
+            }
             AUTO_OFFSET_RESET => self.auto_offset_reset = pick(k, value, OFFSET_RESETS)?,
             PROCESSING_GUARANTEE => {
                 self.processing_guarantee = match value.trim() {

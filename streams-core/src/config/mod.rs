@@ -173,6 +173,14 @@ impl StreamsConfig {
         self.settings.max_task_idle_ms
     }
 
+    /// How often (wall-clock ms) a left or outer stream-stream join looks for records whose
+    /// window closed — Kafka Streams' internal
+    /// `__emit.interval.ms.kstreams.outer.join.spurious.results.fix__` (1000; Kafka Streams'
+    /// `TopologyTestDriver` and ours use 0).
+    pub fn outer_join_emit_interval_ms(&self) -> i64 {
+        self.settings.outer_join_emit_interval_ms
+    }
+
     /// `auto.offset.reset`.
     pub fn auto_offset_reset(&self) -> AutoOffsetReset {
         self.settings.auto_offset_reset

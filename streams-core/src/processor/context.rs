@@ -107,6 +107,12 @@ impl<'a, K, V> ProcessorContext<'a, K, V> {
         self.task.clock.now_ms()
     }
 
+    /// How often (wall-clock ms) a left or outer stream-stream join emits records whose window
+    /// closed.
+    pub(crate) fn outer_join_emit_interval_ms(&self) -> i64 {
+        self.task.outer_join_emit_interval_ms
+    }
+
     /// Asks for a commit as soon as possible, instead of waiting for `commit.interval.ms`.
     pub fn commit(&mut self) {
         self.task.commit_requested = true;

@@ -81,6 +81,9 @@ pub(crate) struct TaskState {
     /// Records dropped on purpose (null keys at an aggregation, nulls at a DSL source, late
     /// records): Kafka Streams' `dropped-records` metric.
     pub(crate) dropped_records: u64,
+    /// How often (wall-clock ms) a left or outer stream-stream join emits records whose window
+    /// closed (`__emit.interval.ms.kstreams.outer.join.spurious.results.fix__`).
+    pub(crate) outer_join_emit_interval_ms: i64,
 }
 
 impl TaskState {
@@ -104,6 +107,8 @@ impl TaskState {
             stores,
             globals: None,
             dropped_records: 0,
+            // The test driver's (as Kafka Streams' driver); the runtime sets the config's.
+            outer_join_emit_interval_ms: 0,
         }
     }
 

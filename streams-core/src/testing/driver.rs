@@ -122,6 +122,10 @@ pub struct DriverOptions {
     /// The record cache's size, `statestore.cache.max.bytes` (default 10 MiB; 0 makes every
     /// cached store write through at once).
     pub cache_max_bytes: usize,
+    /// How often (mock wall-clock ms) a left or outer stream-stream join emits records whose
+    /// window closed (default 0, as Kafka Streams' driver; a running application uses
+    /// `__emit.interval.ms.kstreams.outer.join.spurious.results.fix__`, 1000 by default).
+    pub outer_join_emit_interval_ms: i64,
 }
 
 impl Default for DriverOptions {
@@ -130,6 +134,7 @@ impl Default for DriverOptions {
             application_id: "test-driver".to_string(),
             wall_clock_start_ms: 0,
             cache_max_bytes: RecordCache::DEFAULT_MAX_BYTES,
+            outer_join_emit_interval_ms: 0,
         }
     }
 }
@@ -269,6 +274,7 @@ impl TopologyTestDriver {
             stores,
         );
         task.globals = globals;
+        task.outer_join_emit_interval_ms = options.outer_join_emit_interval_ms;
         graph.init(&mut task)?;
         let mut inner = Inner {
             task,

@@ -61,6 +61,9 @@ pub(crate) struct TimeTracker {
     stream_time: i64,
     /// A lower bound of the timestamps waiting in the shared store.
     min_time: i64,
+    /// The wall-clock time before which the shared store is not scanned again (the emit
+    /// interval throttles the scans, as in Kafka Streams).
+    next_time_to_emit: i64,
 }
 
 impl Default for TimeTracker {
@@ -68,6 +71,7 @@ impl Default for TimeTracker {
         TimeTracker {
             stream_time: -1,
             min_time: i64::MAX,
+            next_time_to_emit: 0,
         }
     }
 }
@@ -177,6 +181,8 @@ where
         trigger: &Record<K, VThis>,
         ctx: &mut ProcessorContext<'_, K, VR>,
     ) -> Result<(), ProcessorError> {
+        let now = ctx.current_system_time_ms();
+        let interval = ctx.outer_join_emit_interval_ms();
         let stream_time = {
             let mut tracker = self.tracker()?;
             if tracker
@@ -186,6 +192,10 @@ where
             {
                 return Ok(());
             }
+            if now < tracker.next_time_to_emit {
+                return Ok(());
+            }
+            tracker.next_time_to_emit = now.saturating_add(interval);
             tracker.min_time = i64::MAX;
             tracker.stream_time
         };

@@ -64,6 +64,8 @@ pub(crate) struct InputLimits {
     pub(crate) max_idle_ms: i64,
     /// `buffered.records.per.partition`.
     pub(crate) buffered_max: usize,
+    /// How often a left or outer stream-stream join emits records whose window closed.
+    pub(crate) outer_join_emit_interval_ms: i64,
 }
 
 /// One task: Kafka Streams' `StreamTask`. It processes the records of its input partitions
@@ -175,6 +177,7 @@ impl StreamTask {
         let mut state =
             TaskState::new(id, application_id, Box::new(SystemClock), collector, stores);
         state.globals = globals;
+        state.outer_join_emit_interval_ms = limits.outer_join_emit_interval_ms;
         graph
             .init(&mut state)
             .map_err(|source| RuntimeError::Task { task: id, source })?;

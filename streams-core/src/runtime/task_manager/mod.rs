@@ -150,6 +150,7 @@ impl TaskManager {
             limits: InputLimits {
                 max_idle_ms: config.max_task_idle_ms(),
                 buffered_max: config.buffered_records_per_partition(),
+                outer_join_emit_interval_ms: config.outer_join_emit_interval_ms(),
             },
             // A commit waits until every record sent is acknowledged or failed, as Kafka
             // Streams' flush does: each record fails on its own after librdkafka's
