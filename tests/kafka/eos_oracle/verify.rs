@@ -103,9 +103,18 @@ pub(super) fn committed(bootstrap: &str, group: &str, topic: &str) -> Vec<Option
     for p in 0..n {
         tpl.add_partition(topic, p);
     }
-    let offsets = c
-        .committed_offsets(tpl, Duration::from_secs(30))
-        .expect("committed offsets");
+    // Right after the broker started or restarted the group's coordinator may still move or
+    // load (`NotCoordinator`, `CoordinatorLoadInProgress`): ask again until it answers.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let offsets = loop {
+        match c.committed_offsets(tpl.clone(), Duration::from_secs(30)) {
+            Ok(offsets) => break offsets,
+            Err(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(500));
+            }
+            Err(e) => panic!("committed offsets: {e}"),
+        }
+    };
     (0..n)
         .map(
             |p| match offsets.find_partition(topic, p).map(|e| e.offset()) {
