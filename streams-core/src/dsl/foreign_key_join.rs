@@ -10,7 +10,7 @@ use crate::codec::{Bytes, Codec, Inferred, Nullable};
 use crate::state::Stores;
 use crate::topology::{TopologyBuilder, TopologyError};
 
-use super::graph::add_kv_store;
+use super::graph::{ResultStore, add_kv_store, result_store};
 use super::ktable::{KTable, TableState};
 use super::names;
 use super::options::{CodecChoice, Materialized, TableJoined};
@@ -21,12 +21,8 @@ use super::processors::foreign_key_join::{
 };
 use super::processors::table::{Materialization, TableSource};
 
-/// The result table's value codec, and how to add its store (builder, store, result node).
-type ResultStore<VRC> = (
-    VRC,
-    Option<String>,
-    Box<dyn FnOnce(&mut TopologyBuilder, &str, &str)>,
-);
+/// The result table's value codec, and how to keep its rows.
+type ResultCodecAndStore<VRC> = (VRC, ResultStore);
 
 impl<K, V, KC, VC> KTable<K, V, KC, VC>
 where
@@ -187,7 +183,7 @@ where
         joiner: RowsJoiner<V, VO, VR>,
         left: bool,
         joined: TableJoined,
-        (value_codec, store_name, add_store): ResultStore<VRC>,
+        (value_codec, (store_name, add_store)): ResultCodecAndStore<VRC>,
     ) -> KTable<K, VR, KC, VRC>
     where
         KO: Clone + 'static,
@@ -425,7 +421,7 @@ where
 }
 
 /// The store of an unmaterialized join's result, should a later operation need one.
-fn default_result_store<K, VR, KC>(key_codec: KC) -> ResultStore<Inferred>
+fn default_result_store<K, VR, KC>(key_codec: KC) -> ResultCodecAndStore<Inferred>
 where
     K: Clone + 'static,
     VR: Clone + 'static,
@@ -435,32 +431,5 @@ where
     let add = move |b: &mut TopologyBuilder, store: &str, node: &str| {
         add_kv_store::<K, VR, _, _>(b, store, key_codec, Inferred, Default::default(), node);
     };
-    (Inferred, None, Box::new(add))
-}
-
-/// The value codec, name and store of a join materialized as `materialized` says.
-fn result_store<K, VR, KC, MK, MV>(
-    materialized: Materialized<MK, MV>,
-    key_codec: KC,
-) -> ResultStore<MV::Codec>
-where
-    K: Clone + 'static,
-    VR: Clone + 'static,
-    MK: CodecChoice<K, KC>,
-    MV: CodecChoice<VR, Inferred>,
-    MK::Codec: Clone + 'static,
-    MV::Codec: Clone + 'static,
-{
-    let Materialized {
-        name,
-        key_codec: mk,
-        value_codec: mv,
-        more,
-    } = materialized;
-    let (key_codec, value_codec) = (mk.choose(key_codec), mv.choose(Inferred));
-    let store_value_codec = value_codec.clone();
-    let add = move |b: &mut TopologyBuilder, store: &str, node: &str| {
-        add_kv_store::<K, VR, _, _>(b, store, key_codec, store_value_codec, more, node);
-    };
-    (value_codec, name, Box::new(add))
+    (Inferred, (None, Box::new(add)))
 }

@@ -5,11 +5,11 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use crate::codec::Codec;
+use crate::codec::{Codec, Inferred};
 use crate::state::{Stores, TimestampedKeyValueStoreBuilder};
 use crate::topology::{TopologyBuilder, TopologyError};
 
-use super::options::{StoreOptions, StoreType};
+use super::options::{CodecChoice, Materialized, StoreOptions, StoreType};
 
 type Step = Box<dyn FnOnce(&mut TopologyBuilder)>;
 
@@ -246,6 +246,40 @@ fn is_generated_name(prefix: &str) -> bool {
         && bytes.len() >= "KSTREAM".len() + 11
         && bytes[bytes.len() - 11] == b'-'
         && bytes[bytes.len() - 10..].iter().all(u8::is_ascii_digit)
+}
+
+/// How a join's result keeps its rows: the store's name (`None`: generated), and how to add
+/// the store (builder, store name, the node that writes it).
+pub(crate) type ResultStore = (
+    Option<String>,
+    Box<dyn FnOnce(&mut TopologyBuilder, &str, &str)>,
+);
+
+/// The value codec and store of a join materialized as `materialized` says.
+pub(crate) fn result_store<K, VR, KC, MK, MV>(
+    materialized: Materialized<MK, MV>,
+    key_codec: KC,
+) -> (MV::Codec, ResultStore)
+where
+    K: Clone + 'static,
+    VR: Clone + 'static,
+    MK: CodecChoice<K, KC>,
+    MV: CodecChoice<VR, Inferred>,
+    MK::Codec: Clone + 'static,
+    MV::Codec: Clone + 'static,
+{
+    let Materialized {
+        name,
+        key_codec: mk,
+        value_codec: mv,
+        more,
+    } = materialized;
+    let (key_codec, value_codec) = (mk.choose(key_codec), mv.choose(Inferred));
+    let store_value_codec = value_codec.clone();
+    let add = move |b: &mut TopologyBuilder, store: &str, node: &str| {
+        add_kv_store::<K, VR, _, _>(b, store, key_codec, store_value_codec, more, node);
+    };
+    (value_codec, (name, Box::new(add)))
 }
 
 #[cfg(test)]

@@ -5,9 +5,9 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use crate::codec::{Codec, Inferred};
-use crate::topology::{TopologyBuilder, TopologyError};
+use crate::topology::TopologyError;
 
-use super::graph::add_kv_store;
+use super::graph::{ResultStore, result_store};
 use super::ktable::{KTable, TableState};
 use super::names;
 use super::options::{CodecChoice, Materialized};
@@ -335,40 +335,6 @@ where
             state,
         )
     }
-}
-
-/// How a materialized join keeps its rows: the store's name (`None`: generated), and how to add
-/// the store (builder, store name, merge node).
-type ResultStore = (
-    Option<String>,
-    Box<dyn FnOnce(&mut TopologyBuilder, &str, &str)>,
-);
-
-/// The value codec and store of a join materialized as `materialized` says.
-fn result_store<K, VR, KC, MK, MV>(
-    materialized: Materialized<MK, MV>,
-    key_codec: KC,
-) -> (MV::Codec, ResultStore)
-where
-    K: Clone + 'static,
-    VR: Clone + 'static,
-    MK: CodecChoice<K, KC>,
-    MV: CodecChoice<VR, Inferred>,
-    MK::Codec: Clone + 'static,
-    MV::Codec: Clone + 'static,
-{
-    let Materialized {
-        name,
-        key_codec: mk,
-        value_codec: mv,
-        more,
-    } = materialized;
-    let (key_codec, value_codec) = (mk.choose(key_codec), mv.choose(Inferred));
-    let store_value_codec = value_codec.clone();
-    let add = move |b: &mut TopologyBuilder, store: &str, merge: &str| {
-        add_kv_store::<K, VR, _, _>(b, store, key_codec, store_value_codec, more, merge);
-    };
-    (value_codec, (name, Box::new(add)))
 }
 
 /// The two sides' joiners of an inner join.
