@@ -15,8 +15,8 @@ use crate::state::{KeyValueStore, WindowStore};
 use super::Types;
 use super::aggregate::{initialized, skip_null};
 
-/// `KStreamJoinWindow`: passes each record on, then keeps it (unless its key is null) in the
-/// side's window store, for the other side to join.
+/// `KStreamJoinWindow`: keeps each record (unless its key is null) in the side's window store,
+/// for the other side to join, and passes it on.
 pub(crate) struct JoinWindowed<K, V, KC> {
     pub(crate) store_name: Arc<str>,
     pub(crate) store: Option<WindowStore<K, V>>,
@@ -44,13 +44,12 @@ where
         r: Record<K, V>,
         ctx: &mut ProcessorContext<'_, K, V>,
     ) -> Result<(), ProcessorError> {
-        let keep = (!self.key_codec.is_null(&r.key)).then(|| (r.key.clone(), r.value.clone()));
-        let timestamp = r.timestamp;
-        ctx.forward(r)?;
-        if let Some((key, value)) = keep {
-            initialized(&self.store)?.put(&key, &value, timestamp)?;
+        // Kept before it is passed on (Kafka Streams passes it on first): the same, since the
+        // join downstream reads the other side's store only, and no copy of the record is made.
+        if !self.key_codec.is_null(&r.key) {
+            initialized(&self.store)?.put(&r.key, &r.value, r.timestamp)?;
         }
-        Ok(())
+        ctx.forward(r)
     }
 }
 
