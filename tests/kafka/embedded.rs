@@ -68,6 +68,61 @@ fn wordcount_with_lifecycle_on_the_embedded_cluster() {
     );
 }
 
+/// A group coordinator that answers the committed-offset query with `NOT_COORDINATOR` or
+/// `COORDINATOR_LOAD_IN_PROGRESS` (it moved, or has just started and still loads its offsets,
+/// as after a broker restart) does not leave the partitions unread: the thread asks again.
+/// With `auto.offset.reset=none` a partition the group never committed is a typed error.
+#[test]
+fn committed_offsets_are_asked_again_while_the_coordinator_moves() {
+    use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
+    use streams::config::AutoOffsetReset;
+
+    let kafka = EmbeddedKafka::start().unwrap();
+    kafka.create_topic("moving-in", 2).unwrap();
+    kafka.create_topic("moving-out", 2).unwrap();
+    produce(kafka.bootstrap_servers(), "moving-in", &numbered(20));
+    kafka
+        .fail_requests(
+            RDKafkaApiKey::OffsetFetch,
+            &[
+                RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_COORDINATOR,
+                RDKafkaRespErr::RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS,
+                RDKafkaRespErr::RD_KAFKA_RESP_ERR_NOT_COORDINATOR,
+            ],
+        )
+        .unwrap();
+    let config = builder(&kafka, "moving").build().unwrap();
+    let streams = KafkaStreams::new(big_values("moving-in", "moving-out"), config).unwrap();
+    streams.start().unwrap();
+    let reader = Reader::new(kafka.bootstrap_servers(), "moving-out");
+    let mut out = Vec::new();
+    let all = (0..20).map(|i| i.to_string()).collect();
+    assert!(
+        reader.read_until(&mut out, Duration::from_secs(60), |r| seen(r) == all),
+        "read {:?}; state {:?}, error {:?}",
+        seen(&out),
+        streams.state(),
+        streams.error()
+    );
+    assert!(streams.close(Duration::from_secs(60)));
+
+    let config = builder(&kafka, "moving-never-committed")
+        .auto_offset_reset(AutoOffsetReset::None)
+        .build()
+        .unwrap();
+    let streams = KafkaStreams::new(big_values("moving-in", "moving-out"), config).unwrap();
+    streams.start().unwrap();
+    assert!(streams.wait_for_state(StreamsState::Error, Duration::from_secs(60)));
+    let error = streams.error().expect("the error");
+    assert!(
+        matches!(
+            &*error,
+            RuntimeError::NoCommittedOffset { topic, .. } if topic == "moving-in"
+        ),
+        "{error}"
+    );
+}
+
 fn big_values(input: &str, output: &str) -> Topology {
     let mut b = TopologyBuilder::new();
     b.add_source("in", [input], Utf8, Utf8)

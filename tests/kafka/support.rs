@@ -22,6 +22,23 @@ use streams::runtime::{KafkaStreams, QueryError, StreamsState};
 use streams::state::{KeyValueStore, Stores};
 use streams::topology::{Topology, TopologyBuilder};
 
+/// The runtime's logs (`tracing`, `RUST_LOG` or `info`), through the test harness's capture:
+/// a failing test prints what its instances logged (rebalances, commits, errors), the others
+/// print nothing. Set once per test binary; every test calls it through [`unique`].
+pub fn logs() {
+    static INIT: std::sync::Once = std::sync::Once::new();
+    INIT.call_once(|| {
+        let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+            .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_test_writer()
+            .with_thread_names(true)
+            .with_ansi(false)
+            .try_init();
+    });
+}
+
 /// The real broker's bootstrap servers: `KAFKA_BOOTSTRAP`, else a broker started (or found
 /// running) by `scripts/kafka-broker.sh start`.
 pub fn bootstrap() -> String {
@@ -147,6 +164,7 @@ impl Drop for Broker {
 
 /// A name unique to this test run.
 pub fn unique(name: &str) -> String {
+    logs();
     static NEXT: AtomicU32 = AtomicU32::new(0);
     let ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

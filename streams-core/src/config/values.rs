@@ -43,7 +43,8 @@ pub enum AutoOffsetReset {
     Earliest,
     /// `latest`: only records written from now on.
     Latest,
-    /// `none`: fail.
+    /// `none`: the stream thread fails (`RuntimeError::NoCommittedOffset`, Kafka Streams'
+    /// `NoOffsetForPartitionException`).
     None,
 }
 

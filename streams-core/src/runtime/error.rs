@@ -190,6 +190,28 @@ pub enum RuntimeError {
         /// librdkafka's error.
         source: KafkaError,
     },
+    /// The group's committed offsets of the thread's assigned partitions stayed unknown for
+    /// `default.api.timeout.ms` (no group coordinator answered), or the coordinator refused.
+    #[error(
+        "fetching the committed offsets of the assigned partitions failed for {timeout:?}: {source}"
+    )]
+    CommittedOffsets {
+        /// `default.api.timeout.ms`.
+        timeout: std::time::Duration,
+        /// librdkafka's last error.
+        source: KafkaError,
+    },
+    /// An input partition has no committed offset and `auto.offset.reset` is `none` (Kafka
+    /// Streams' `NoOffsetForPartitionException`).
+    #[error(
+        "no committed offset for input topic `{topic}` partition {partition} and `auto.offset.reset` is none: set it to `earliest` or `latest`"
+    )]
+    NoCommittedOffset {
+        /// The input topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+    },
     /// The restore consumer failed reading changelogs.
     #[error("restoring state stores: {operation} failed: {source}")]
     Restore {

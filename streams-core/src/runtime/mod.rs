@@ -13,7 +13,7 @@
 //! | start | `kafka_streams.rs` | checks and creates topics (`topics.rs`), starts the threads |
 //! | global stores | `global_thread.rs` | the global stream thread restores every global store from its topic before the stream threads start, then keeps it up to date |
 //! | poll | `stream_thread.rs` | the step loop: poll → rebalance → restore → process → punctuate → commit |
-//! | rebalance | `consumer.rs`, `task_manager/rebalance.rs` | the group's callback becomes an event; revoked tasks are committed and closed, assigned ones created |
+//! | rebalance | `consumer.rs`, `task_manager/rebalance.rs`, `committed.rs` | the group's callback becomes an event; revoked tasks are committed and closed, assigned ones created and started from the committed offsets |
 //! | route | `task_manager/mod.rs` | a record goes to the task of its partition |
 //! | buffer | `partition_group.rs` | per-partition queues, lowest timestamp next, pause when full |
 //! | restore | `restore.rs`, `stream_task/stores.rs`, `checkpoint.rs` | new tasks read their stores back from the changelogs |
@@ -63,6 +63,7 @@
 mod changelog;
 mod checkpoint;
 mod collector;
+mod committed;
 mod consumer;
 mod error;
 mod global_thread;

@@ -95,6 +95,10 @@ pub(crate) struct TaskManager {
     limits: InputLimits,
     flush_timeout: Duration,
     commit_interval: Duration,
+    /// How long client calls are retried (`default.api.timeout.ms`).
+    api_timeout: Duration,
+    /// Where a partition the group never committed starts.
+    offset_reset: crate::config::AutoOffsetReset,
     shared: Arc<Shared>,
     active: Vec<StreamTask>,
     suspended: Vec<StreamTask>,
@@ -157,6 +161,8 @@ impl TaskManager {
             // `message.timeout.ms` (5 min by default), so wait a little longer than that.
             flush_timeout: config.api_timeout().max(FLUSH_TIMEOUT),
             commit_interval: config.commit_interval(),
+            api_timeout: config.api_timeout(),
+            offset_reset: config.auto_offset_reset(),
             shared,
             active: Vec::new(),
             suspended: Vec::new(),

@@ -21,6 +21,7 @@ use tracing::{debug, error, info, warn};
 use crate::processor::TaskId;
 
 use super::super::RuntimeError;
+use super::super::committed;
 use super::super::consumer::{Rebalance, StreamConsumer};
 use super::super::partitions::{TopicPartition, partition_list};
 use super::super::state::ThreadState;
@@ -169,12 +170,34 @@ impl TaskManager {
         // One assignment: resumed tasks whose revocation commit failed go on from their own
         // positions (their state has seen the records before them), the others from the
         // committed offsets.
-        let assignment = partition_list(partitions.iter().map(|p| {
-            let resume = self
-                .routes
-                .get(&p.topic, p.partition)
-                .and_then(|&(t, _)| self.active[t].resume_offset(&p.topic, p.partition));
-            let offset = resume.map_or(Offset::Invalid, Offset::Offset);
+        let resumed: Vec<Option<i64>> = partitions
+            .iter()
+            .map(|p| {
+                self.routes
+                    .get(&p.topic, p.partition)
+                    .and_then(|&(t, _)| self.active[t].resume_offset(&p.topic, p.partition))
+            })
+            .collect();
+        let unknown: Vec<(&str, i32)> = partitions
+            .iter()
+            .zip(&resumed)
+            .filter(|(_, r)| r.is_none())
+            .map(|(p, _)| (&*p.topic, p.partition))
+            .collect();
+        let mut committed =
+            match committed::start_offsets(consumer, &unknown, self.offset_reset, self.api_timeout)
+            {
+                Ok(offsets) => offsets.into_iter(),
+                Err(e) => {
+                    self.failed = true;
+                    return Err(e);
+                }
+            };
+        let assignment = partition_list(partitions.iter().zip(&resumed).map(|(p, r)| {
+            let offset = match r {
+                Some(offset) => Offset::Offset(*offset),
+                None => committed.next().unwrap_or(Offset::Invalid),
+            };
             (&*p.topic, p.partition, offset)
         }));
         consumer
