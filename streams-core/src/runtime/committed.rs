@@ -5,8 +5,10 @@
 //! OffsetFetch gives up for good on a request-level error — the group coordinator moving or
 //! still loading, as just after a broker restart — and the partition is then never fetched
 //! while the consumer looks healthy. Here such errors are retried for
-//! `default.api.timeout.ms`, as Kafka Streams' consumer does, and then fail the thread.
+//! `default.api.timeout.ms`, as Kafka Streams' consumer does, and then fail the thread; a
+//! thread asked to stop meanwhile stops waiting.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use rdkafka::consumer::Consumer;
@@ -26,20 +28,24 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// The offsets `partitions` start from, in their order: each one's committed offset, else
 /// where `reset` says (`earliest`: the beginning, `latest`: the end, `none`: an error).
+/// `None` when `stop` was set while waiting for the broker.
 pub(crate) fn start_offsets(
     consumer: &StreamConsumer,
     partitions: &[(&str, i32)],
     reset: AutoOffsetReset,
     timeout: Duration,
-) -> Result<Vec<Offset>, RuntimeError> {
+    stop: &AtomicBool,
+) -> Result<Option<Vec<Offset>>, RuntimeError> {
     if partitions.is_empty() {
-        return Ok(Vec::new());
+        return Ok(Some(Vec::new()));
     }
     let mut asked = TopicPartitionList::with_capacity(partitions.len());
     for &(topic, partition) in partitions {
         asked.add_partition(topic, partition);
     }
-    let committed = fetch(consumer, &asked, timeout)?;
+    let Some(committed) = fetch(consumer, &asked, timeout, stop)? else {
+        return Ok(None);
+    };
     partitions
         .iter()
         .map(|&(topic, partition)| {
@@ -58,16 +64,18 @@ pub(crate) fn start_offsets(
                 },
             }
         })
-        .collect()
+        .collect::<Result<_, _>>()
+        .map(Some)
 }
 
 /// The group's committed offsets of `asked`, retrying what a coordinator change explains
-/// until `timeout` has passed.
+/// until `timeout` has passed or `stop` is set (`None`).
 fn fetch(
     consumer: &StreamConsumer,
     asked: &TopicPartitionList,
     timeout: Duration,
-) -> Result<TopicPartitionList, RuntimeError> {
+    stop: &AtomicBool,
+) -> Result<Option<TopicPartitionList>, RuntimeError> {
     let deadline = Instant::now() + timeout;
     let mut backoff = FIRST_BACKOFF;
     let mut attempts = 0u32;
@@ -80,7 +88,7 @@ fn fetch(
                     if attempts > 1 {
                         debug!(attempts, "committed offsets fetched");
                     }
-                    return Ok(committed);
+                    return Ok(Some(committed));
                 }
                 Some(e) => e,
             },
@@ -94,6 +102,9 @@ fn fetch(
         }
         if attempts == 1 {
             warn!(error = %error, "fetching the committed offsets failed; asking again");
+        }
+        if stop.load(Ordering::Acquire) {
+            return Ok(None);
         }
         std::thread::sleep(backoff);
         backoff = (backoff * 2).min(MAX_BACKOFF);

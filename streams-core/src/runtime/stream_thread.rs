@@ -238,6 +238,7 @@ impl<'s> StreamThread<'s> {
             Arc::clone(&setup.shared),
             restorer,
         );
+        tasks.stop_waiting_on(Arc::clone(&setup.shutdown));
         if let Some(engines) = &setup.global_engines {
             // Every task of the thread reads the global stores through these handles.
             let access = GlobalAccess {

@@ -68,6 +68,8 @@ impl TaskManager {
             "a record could not be produced and the production handler says retry: the tasks \
              start again from their committed offsets");
         self.counts.production_retries += 1;
+        // Shown before the tasks start again, which waits for the broker.
+        self.publish(consumer, None);
         if self.exactly_once {
             let failure = TransactionError::Abortable {
                 source: failure.error,

@@ -99,6 +99,8 @@ pub(crate) struct TaskManager {
     api_timeout: Duration,
     /// Where a partition the group never committed starts.
     offset_reset: crate::config::AutoOffsetReset,
+    /// The thread is asked to stop: waits for the broker give up.
+    shutdown: Arc<std::sync::atomic::AtomicBool>,
     shared: Arc<Shared>,
     active: Vec<StreamTask>,
     suspended: Vec<StreamTask>,
@@ -163,6 +165,7 @@ impl TaskManager {
             commit_interval: config.commit_interval(),
             api_timeout: config.api_timeout(),
             offset_reset: config.auto_offset_reset(),
+            shutdown: Arc::default(),
             shared,
             active: Vec::new(),
             suspended: Vec::new(),
@@ -193,6 +196,11 @@ impl TaskManager {
             producer_config,
             globals: None,
         }
+    }
+
+    /// Waits for the broker give up once `shutdown` is set (the thread's stop flag).
+    pub(crate) fn stop_waiting_on(&mut self, shutdown: Arc<std::sync::atomic::AtomicBool>) {
+        self.shutdown = shutdown;
     }
 
     /// Gives every task made from now on read-only handles on the global stores.

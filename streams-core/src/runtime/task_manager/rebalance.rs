@@ -184,15 +184,22 @@ impl TaskManager {
             .filter(|(_, r)| r.is_none())
             .map(|(p, _)| (&*p.topic, p.partition))
             .collect();
-        let mut committed =
-            match committed::start_offsets(consumer, &unknown, self.offset_reset, self.api_timeout)
-            {
-                Ok(offsets) => offsets.into_iter(),
-                Err(e) => {
-                    self.failed = true;
-                    return Err(e);
-                }
-            };
+        let started = committed::start_offsets(
+            consumer,
+            &unknown,
+            self.offset_reset,
+            self.api_timeout,
+            &self.shutdown,
+        );
+        let mut committed = match started {
+            Ok(Some(offsets)) => offsets.into_iter(),
+            // Stopping: the tasks close without having read anything.
+            Ok(None) => return Ok(()),
+            Err(e) => {
+                self.failed = true;
+                return Err(e);
+            }
+        };
         let assignment = partition_list(partitions.iter().zip(&resumed).map(|(p, r)| {
             let offset = match r {
                 Some(offset) => Offset::Offset(*offset),
