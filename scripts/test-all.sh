@@ -11,7 +11,7 @@
 # Build artifacts go to the target directory of .cargo/config.toml (/var/cache/streams/target,
 # outside the clone; $CARGO_TARGET_DIR overrides it), shared with `cargo run --example ...`:
 # one build of librdkafka and RocksDB serves both. The full output is kept in
-# <target dir>/test-all.log.
+# <target dir>/test-all.log, the broker's log in <target dir>/kafka-test-broker.log.
 #
 # Usage: scripts/test-all.sh [extra cargo test args...]
 set -euo pipefail
@@ -25,7 +25,14 @@ log=$target_dir/test-all.log
 
 # A broker of this run's own (own state file), stopped however the run ends.
 export KAFKA_STATE_FILE=$target_dir/kafka-test-broker.state
-trap 'scripts/kafka-broker.sh stop >/dev/null 2>&1 || true' EXIT
+# Its log is kept next to the test log (the data directory goes with the broker).
+keep_broker_log() {
+  local log
+  log=$(sed -n 's/^KAFKA_LOG=//p' "$KAFKA_STATE_FILE" 2>/dev/null) || true
+  [[ -n $log && -f $log ]] && cp "$log" "$target_dir/kafka-test-broker.log"
+  scripts/kafka-broker.sh stop >/dev/null 2>&1 || true
+}
+trap keep_broker_log EXIT
 eval "$(scripts/kafka-broker.sh start | sed 's/^/export /')"
 echo "test-all: Kafka broker at $KAFKA_BOOTSTRAP"
 

@@ -151,8 +151,29 @@ impl Broker {
     }
 }
 
+impl Broker {
+    /// The last `lines` lines of the broker's log, for a failing test's output.
+    fn log_tail(&self, lines: usize) -> String {
+        let state = std::fs::read_to_string(&self.state_file).unwrap_or_default();
+        let Some(path) = state.lines().find_map(|l| l.strip_prefix("KAFKA_LOG=")) else {
+            return format!("(no broker log named in {})", self.state_file.display());
+        };
+        match std::fs::read_to_string(path) {
+            Ok(log) => {
+                let all: Vec<&str> = log.lines().collect();
+                all[all.len().saturating_sub(lines)..].join("\n")
+            }
+            Err(e) => format!("(cannot read the broker log {path}: {e})"),
+        }
+    }
+}
+
 impl Drop for Broker {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            // The log goes with the data directory: show its end while it is there.
+            println!("---- the test's own broker, last lines of its log ----\n{}", self.log_tail(80));
+        }
         let _ = std::panic::catch_unwind(|| self.script(&["stop"]));
         let _ = std::fs::remove_file(&self.state_file);
         // The script's lock file beside it (`<state file>.lock`).
