@@ -57,8 +57,16 @@ fn wordcount_end_to_end_four_partitions_two_threads() {
     let reader = Reader::new(&kafka, &output);
     let total: i64 = expected.values().sum();
     let mut out = Vec::new();
+    // A revocation that could not commit (a member that missed its session under a load burst
+    // of the machine: its assignment is lost) replays its records, at-least-once: the counts
+    // then reach at least the expected ones. A clean run counts exactly.
+    let replayed = || streams.metrics().uncommitted_revocations() > 0;
     let complete = reader.read_until(&mut out, Duration::from_secs(240), |r| {
-        final_counts(r) == expected
+        let counts = final_counts(r);
+        counts == expected
+            || (replayed()
+                && counts.len() == expected.len()
+                && expected.iter().all(|(w, n)| counts.get(w) >= Some(n)))
     });
     assert!(
         complete,
@@ -67,11 +75,20 @@ fn wordcount_end_to_end_four_partitions_two_threads() {
         streams.error(),
         streams.metrics()
     );
-    assert_eq!(
-        out.len() as i64,
-        total,
-        "one update per word, no duplicates in a clean run"
-    );
+    if replayed() {
+        println!(
+            "{} revocations could not commit: {} updates for {total} words",
+            streams.metrics().uncommitted_revocations(),
+            out.len()
+        );
+    } else {
+        assert_eq!(final_counts(&out), expected);
+        assert_eq!(
+            out.len() as i64,
+            total,
+            "one update per word, no duplicates in a clean run"
+        );
+    }
 
     // Tasks 0_0..0_3 and 1_0..1_3 spread over the two threads, all processing.
     let spread = || {

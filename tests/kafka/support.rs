@@ -172,7 +172,10 @@ impl Drop for Broker {
     fn drop(&mut self) {
         if std::thread::panicking() {
             // The log goes with the data directory: show its end while it is there.
-            println!("---- the test's own broker, last lines of its log ----\n{}", self.log_tail(80));
+            println!(
+                "---- the test's own broker, last lines of its log ----\n{}",
+                self.log_tail(80)
+            );
         }
         let _ = std::panic::catch_unwind(|| self.script(&["stop"]));
         let _ = std::fs::remove_file(&self.state_file);

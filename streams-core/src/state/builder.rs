@@ -316,8 +316,14 @@ impl Spec {
                             name,
                             schema,
                             retention_ms,
-                            SegmentedStore::default_segment_interval(retention_ms),
-                            Box::new(RocksSegments { db }),
+                            SegmentedStore::default_segment_interval(schema, retention_ms),
+                            // A join's window stores (the only ones keeping duplicates)
+                            // read an in-memory copy of their short window.
+                            Box::new(RocksSegments {
+                                db,
+                                mirror: (schema == KeySchema::WindowWithSeq)
+                                    .then(|| super::mirror::MirrorSwitch::new(name)),
+                            }),
                         )?)
                     }
                 }

@@ -183,7 +183,7 @@ impl ByteRange {
     }
 
     /// The rest of the range after `key` was read, scanning forward or in reverse.
-    fn continue_after(&mut self, key: Vec<u8>, reverse: bool) {
+    pub(crate) fn continue_after(&mut self, key: Vec<u8>, reverse: bool) {
         if reverse {
             self.to = Bound::Excluded(key);
         } else {

@@ -29,6 +29,36 @@ impl InMemoryStore {
             .map_err(|_| StoreError::reentrant(&self.name))
     }
 
+    /// Sets (or with `None` removes) `key`; returns the bytes (key and value) it held before.
+    #[cfg(feature = "rocksdb")]
+    pub(crate) fn replace(&self, key: &[u8], value: Option<&[u8]>) -> Result<usize, StoreError> {
+        let mut map = self.map_mut()?;
+        let old = match value {
+            Some(value) => match map.get_mut(key) {
+                Some(slot) => {
+                    let old = slot.len();
+                    slot.clear();
+                    slot.extend_from_slice(value);
+                    Some(old)
+                }
+                None => {
+                    map.insert(key.to_vec(), value.to_vec());
+                    None
+                }
+            },
+            None => map.remove(key).map(|v| v.len()),
+        };
+        Ok(old.map_or(0, |v| key.len() + v))
+    }
+
+    /// Removes every entry.
+    #[cfg(feature = "rocksdb")]
+    pub(crate) fn clear(&self) {
+        if let Ok(mut map) = self.map_mut() {
+            *map = Map::new();
+        }
+    }
+
     fn map(&self) -> Result<std::cell::Ref<'_, Map>, StoreError> {
         self.map
             .try_borrow()

@@ -55,6 +55,8 @@ pub(crate) mod global;
 mod key_value;
 mod logging;
 mod memory;
+#[cfg(feature = "rocksdb")]
+mod mirror;
 mod registry;
 #[cfg(feature = "rocksdb")]
 mod rocks;

@@ -2,6 +2,16 @@
 //! entries live in the segment of their timestamp, and whole segments are dropped once stream
 //! time has moved past them by the retention period.
 //!
+//! Window stores' segments are short: half the retention, at least
+//! [`MIN_WINDOW_SEGMENT_INTERVAL_MS`] (Kafka Streams: at least a minute, as each of its segments
+//! is a RocksDB instance of its own; here a segment is a column family of the store's one
+//! database, cheap to make and drop). A store with a short retention — a stream-stream join's
+//! — then reads its live windows from memtables instead of searching a minute of files, and
+//! drops the rest a segment at a time. Window reads filter by retention, not by segment, so the
+//! interval does not show in results. Session stores keep Kafka Streams' interval: finding
+//! sessions by end time sees every session of a kept segment, as there. A persistent store
+//! keeps the interval it was made with.
+//!
 //! Keys keep one record key's windows contiguous: window stores use
 //! `[key][window start]`, session stores `[key][session end][session start]`, timestamps as
 //! 8 big-endian bytes with the sign bit flipped (so byte order is numeric order).
@@ -63,7 +73,7 @@ pub(crate) fn in_memory_segments(
         name,
         schema,
         retention_ms,
-        SegmentedStore::default_segment_interval(retention_ms),
+        SegmentedStore::default_segment_interval(schema, retention_ms),
         Box::new(MemorySegments {
             name: name.to_string(),
         }),
@@ -115,6 +125,15 @@ pub(crate) trait SegmentBackend {
     fn drop_segment(&self, id: i64) -> Result<(), StoreError>;
     /// Segment ids that exist already (a reopened persistent store).
     fn existing(&self) -> Result<Vec<i64>, StoreError>;
+    /// The segment interval the store was made with, if it says (persistent stores).
+    fn load_interval(&self) -> Result<Option<i64>, StoreError> {
+        Ok(None)
+    }
+    /// Records the segment interval of a new store.
+    fn save_interval(&self, interval_ms: i64) -> Result<(), StoreError> {
+        let _ = interval_ms;
+        Ok(())
+    }
     /// The stream time saved by [`save_observed`](Self::save_observed), if any.
     fn load_observed(&self) -> Result<Option<i64>, StoreError> {
         Ok(None)
@@ -150,10 +169,12 @@ impl SegmentBackend for MemorySegments {
     }
 }
 
-/// RocksDB segments: a column family `segment-<id>` each, in one database per store.
+/// RocksDB segments: a column family `segment-<id>` each, in one database per store; with a
+/// `mirror`, each segment keeps an in-memory copy too (see `mirror.rs`).
 #[cfg(feature = "rocksdb")]
 pub(crate) struct RocksSegments {
     pub(crate) db: Rc<RocksDb>,
+    pub(crate) mirror: Option<Rc<super::mirror::MirrorSwitch>>,
 }
 
 #[cfg(feature = "rocksdb")]
@@ -162,8 +183,16 @@ const SEGMENT_PREFIX: &str = "segment-";
 #[cfg(feature = "rocksdb")]
 impl SegmentBackend for RocksSegments {
     fn open(&self, id: i64) -> Result<Rc<dyn BytesStore>, StoreError> {
-        let family = RocksFamily::open(Rc::clone(&self.db), format!("{SEGMENT_PREFIX}{id}"))?;
-        Ok(Rc::new(family))
+        let name = format!("{SEGMENT_PREFIX}{id}");
+        let family = RocksFamily::open(Rc::clone(&self.db), name.clone())?;
+        Ok(match &self.mirror {
+            Some(switch) => Rc::new(super::mirror::MirroredSegment::open(
+                &name,
+                family,
+                Rc::clone(switch),
+            )?),
+            None => Rc::new(family),
+        })
     }
 
     fn drop_segment(&self, id: i64) -> Result<(), StoreError> {
@@ -190,6 +219,17 @@ impl SegmentBackend for RocksSegments {
         self.db.put_meta(OBSERVED_KEY, &encode_time(observed))
     }
 
+    fn load_interval(&self) -> Result<Option<i64>, StoreError> {
+        Ok(self
+            .db
+            .get_meta(INTERVAL_KEY)?
+            .and_then(|bytes| decode_time(&bytes)))
+    }
+
+    fn save_interval(&self, interval_ms: i64) -> Result<(), StoreError> {
+        self.db.put_meta(INTERVAL_KEY, &encode_time(interval_ms))
+    }
+
     fn close(&self) -> Result<(), StoreError> {
         self.db.close()
     }
@@ -198,6 +238,13 @@ impl SegmentBackend for RocksSegments {
 /// Where a RocksDB segmented store keeps its stream time (default column family).
 #[cfg(feature = "rocksdb")]
 const OBSERVED_KEY: &[u8] = b"observed-stream-time";
+
+/// Where a RocksDB segmented store keeps its segment interval (default column family).
+#[cfg(feature = "rocksdb")]
+const INTERVAL_KEY: &[u8] = b"segment-interval-ms";
+
+/// The shortest segment interval of a window store.
+pub(crate) const MIN_WINDOW_SEGMENT_INTERVAL_MS: i64 = 1_000;
 
 struct State {
     segments: BTreeMap<i64, Rc<dyn BytesStore>>,
@@ -216,8 +263,21 @@ pub(crate) struct SegmentedStore {
 }
 
 impl SegmentedStore {
-    /// Kafka Streams' default segment interval: half the retention, at least a minute.
-    pub(crate) fn default_segment_interval(retention_ms: i64) -> i64 {
+    /// The segment interval of a new store: half the retention, at least
+    /// [`MIN_WINDOW_SEGMENT_INTERVAL_MS`] for windows, a minute for sessions (see the
+    /// [module docs](self)).
+    pub(crate) fn default_segment_interval(schema: KeySchema, retention_ms: i64) -> i64 {
+        match schema {
+            KeySchema::Window | KeySchema::WindowWithSeq => {
+                (retention_ms / 2).max(MIN_WINDOW_SEGMENT_INTERVAL_MS)
+            }
+            KeySchema::Session => Self::kafka_streams_segment_interval(retention_ms),
+        }
+    }
+
+    /// Kafka Streams' interval: half the retention, at least a minute; also that of persistent
+    /// stores made before the interval was recorded.
+    fn kafka_streams_segment_interval(retention_ms: i64) -> i64 {
         (retention_ms / 2).max(60_000)
     }
 
@@ -232,6 +292,15 @@ impl SegmentedStore {
         for id in backend.existing()? {
             segments.insert(id, backend.open(id)?);
         }
+        // Segment ids count intervals: a reopened store keeps the one it was made with.
+        let segment_interval_ms = match backend.load_interval()? {
+            Some(recorded) => recorded,
+            None if !segments.is_empty() => Self::kafka_streams_segment_interval(retention_ms),
+            None => {
+                backend.save_interval(segment_interval_ms)?;
+                segment_interval_ms
+            }
+        };
         let observed = match backend.load_observed()? {
             Some(t) => t,
             None => segments
@@ -315,8 +384,30 @@ impl SegmentedStore {
         t > Self::expired_up_to(observed, self.retention_ms)
     }
 
-    /// Scans every segment (`live_only`: skipping entries past retention in segments still
-    /// kept).
+    /// The segment times a range can hold entries of, when its bounds are one record key's
+    /// (a single-key fetch): `[key][from..]` to `[key][to..]`. Longer keys starting with the
+    /// same bytes can fall in such a range at any time, but every single-key reader skips them.
+    fn time_bounds(&self, range: &ByteRange) -> Option<(i64, i64)> {
+        use std::ops::Bound::{Excluded, Included};
+        let (Included(from) | Excluded(from), Included(to) | Excluded(to)) =
+            (&range.from, &range.to)
+        else {
+            return None;
+        };
+        let n = self.schema.suffix_len();
+        let (a, b) = (from.len().checked_sub(n)?, to.len().checked_sub(n)?);
+        if from[..a] != to[..b] {
+            return None;
+        }
+        let (lo, hi) = (
+            self.schema.segment_time(from)?,
+            self.schema.segment_time(to)?,
+        );
+        (lo <= hi).then_some((lo, hi))
+    }
+
+    /// Scans the segments the range can reach (`live_only`: skipping entries past retention
+    /// in segments still kept).
     fn scan_segments(
         &self,
         range: &ByteRange,
@@ -326,11 +417,40 @@ impl SegmentedStore {
     ) -> Result<Vec<Entry>, StoreError> {
         let (segments, observed) = {
             let state = self.state()?;
-            let segments: Vec<_> = state.segments.values().cloned().collect();
+            let segments: Vec<_> = match self.time_bounds(range) {
+                Some((from, to)) => state
+                    .segments
+                    .range(self.segment_id(from)..=self.segment_id(to))
+                    .map(|(_, s)| Rc::clone(s))
+                    .collect(),
+                None => state.segments.values().cloned().collect(),
+            };
             (segments, state.observed)
         };
         let mut range = range.clone();
         let mut out: Vec<Entry> = Vec::new();
+        if let [segment] = segments.as_slice() {
+            // One segment: its entries are in order already; read on past expired ones.
+            while out.len() < limit && !range.is_empty() {
+                let want = limit - out.len();
+                let page = segment.scan(&range, reverse, want)?;
+                let next = (page.len() == want)
+                    .then(|| page.last().map(|(k, _)| k.clone()))
+                    .flatten();
+                out.extend(page.into_iter().filter(|(k, _)| {
+                    !live_only
+                        || self
+                            .schema
+                            .segment_time(k)
+                            .is_some_and(|t| self.live(t, observed))
+                }));
+                match next {
+                    Some(last) => range.continue_after(last, reverse),
+                    None => break,
+                }
+            }
+            return Ok(out);
+        }
         while out.len() < limit && !range.is_empty() {
             let want = limit - out.len();
             let mut pages = Vec::with_capacity(segments.len());

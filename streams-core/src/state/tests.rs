@@ -869,6 +869,54 @@ fn window_store_rocksdb_cached() {
     window_suite(FLAVORS[3]);
 }
 
+/// Retention 10 s: window segments of 5 s. A single-key fetch reads only the segments its time
+/// range reaches, reads on past the expired windows of a kept segment (more than a page of
+/// them), and skips longer keys with the same first bytes (`ab` for `a`), whatever their times.
+#[test]
+fn single_key_fetches_read_the_segments_of_their_times() {
+    for flavor in FLAVORS {
+        let (retention, size) = (Duration::from_secs(10), Duration::from_millis(1));
+        let builder = if flavor.persistent {
+            Stores::persistent_window_store("w", retention, size, Utf8, I64)
+        } else {
+            Stores::in_memory_window_store("w", retention, size, Utf8, I64)
+        };
+        let f: Fixture<WindowStore<String, i64>> = build(&builder, temp(), 1 << 20);
+        let w = &f.handle;
+        for t in 0..=14_990 {
+            w.put(&s("a"), &t, t).unwrap();
+            if t % 100 == 0 {
+                w.put(&s("ab"), &-t, t).unwrap();
+            }
+        }
+        // Stream time 14.99 s: windows at or before 4.99 s are expired, the segment of
+        // [0, 5 s) is kept for the 9 ms after them.
+        let fetched = |from, to| -> Vec<i64> {
+            collect(w.fetch(&s("a"), from, to).unwrap())
+                .into_iter()
+                .map(|(start, v)| {
+                    assert_eq!(start, v, "{flavor:?}");
+                    v
+                })
+                .collect()
+        };
+        assert_eq!(
+            fetched(0, 4_999),
+            (4_991..=4_999).collect::<Vec<_>>(),
+            "{flavor:?}"
+        );
+        assert_eq!(fetched(0, 14_990), (4_991..=14_990).collect::<Vec<_>>());
+        assert_eq!(fetched(i64::MIN, i64::MAX).len(), 10_000);
+        assert_eq!(fetched(9_998, 10_001), [9_998, 9_999, 10_000, 10_001]);
+        assert_eq!(fetched(14_991, 30_000), Vec::<i64>::new());
+        let backward: Vec<i64> = collect(w.backward_fetch(&s("a"), 0, 4_993).unwrap())
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        assert_eq!(backward, [4_993, 4_992, 4_991], "{flavor:?}");
+    }
+}
+
 fn retention_suite(flavor: Flavor) {
     // Retention 10 minutes: segments of 5 minutes.
     let f = window_store(flavor, 10);
@@ -914,6 +962,67 @@ fn window_retention_cached() {
     retention_suite(FLAVORS[3]);
 }
 
+/// A join's window store segments keep an in-memory copy, read instead of RocksDB: the same
+/// entries, rebuilt from RocksDB when the store is opened again; past its budget the store
+/// stops copying and reads RocksDB, with the same results.
+#[test]
+fn mirrored_segments_read_like_rocksdb_within_and_past_their_budget() {
+    use super::mirror::MirrorSwitch;
+    let dir = temp();
+    let memory = RocksDbMemory::shared();
+    let path = dir.path().join("mirrored");
+    let open = |switch: &Rc<MirrorSwitch>| {
+        let db = super::rocks::RocksDb::open("mirrored", &path, &memory).unwrap();
+        SegmentedStore::open(
+            "mirrored",
+            KeySchema::Window,
+            10 * MIN,
+            5 * MIN,
+            Box::new(RocksSegments {
+                db,
+                mirror: Some(Rc::clone(switch)),
+            }),
+        )
+        .unwrap()
+    };
+    let key = |k: &str, t: i64| [k.as_bytes(), &super::segments::encode_time(t)].concat();
+    let read = |store: &SegmentedStore| {
+        let all = store.scan(&ByteRange::all(), false, 1_000).unwrap();
+        let one = store.get(&key("a", MIN)).unwrap();
+        (all, one)
+    };
+    let written = {
+        let switch = MirrorSwitch::with_budget("mirrored", usize::MAX);
+        let store = open(&switch);
+        for (k, t) in [("a", 0), ("a", MIN), ("b", 6 * MIN), ("ab", MIN)] {
+            store.put(&key(k, t), Some(k.as_bytes()), None).unwrap();
+        }
+        store.put(&key("b", 6 * MIN), None, None).unwrap();
+        assert!(switch.is_on());
+        let written = read(&store);
+        assert_eq!(written.0.len(), 3);
+        assert_eq!(written.1.as_deref(), Some(b"a".as_slice()));
+        store.close().unwrap();
+        written
+    };
+    // Reopened: the copy is read back from RocksDB.
+    let switch = MirrorSwitch::with_budget("mirrored", usize::MAX);
+    let store = open(&switch);
+    assert_eq!(read(&store), written);
+    store.close().unwrap();
+    // A budget too small for the next write: the store reads RocksDB from then on.
+    let switch = MirrorSwitch::with_budget("mirrored", 0);
+    let store = open(&switch);
+    assert!(
+        !switch.is_on(),
+        "the copy of the reopened store does not fit"
+    );
+    assert_eq!(read(&store), written);
+    store.put(&key("c", MIN), Some(b"c"), None).unwrap();
+    assert_eq!(read(&store).0.len(), 4);
+    store.close().unwrap();
+}
+
 #[test]
 fn expired_rocksdb_segments_are_dropped_and_reopened_segments_kept() {
     let dir = temp();
@@ -926,7 +1035,10 @@ fn expired_rocksdb_segments_are_dropped_and_reopened_segments_kept() {
             KeySchema::Window,
             10 * MIN,
             5 * MIN,
-            Box::new(RocksSegments { db: Rc::clone(&db) }),
+            Box::new(RocksSegments {
+                db: Rc::clone(&db),
+                mirror: None,
+            }),
         )
         .map(|s| (s, db))
         .unwrap()

@@ -512,7 +512,7 @@ fn persistent_engine(
         history_ms,
         interval_ms,
         Rc::new(latest),
-        Box::new(RocksSegments { db }),
+        Box::new(RocksSegments { db, mirror: None }),
     )
 }
 
