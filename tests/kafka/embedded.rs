@@ -68,6 +68,48 @@ fn wordcount_with_lifecycle_on_the_embedded_cluster() {
     );
 }
 
+/// A task made by a new instance does not wait for an input whose previous owner read it to
+/// the end: it starts at the group's committed offset, which is the end.
+#[test]
+fn a_new_task_does_not_wait_for_an_input_its_previous_owner_read_to_the_end() {
+    let kafka = EmbeddedKafka::start().unwrap();
+    for topic in ["idle-a", "idle-b", "idle-out"] {
+        kafka.create_topic(topic, 1).unwrap();
+    }
+    let topology = || {
+        let mut b = TopologyBuilder::new();
+        b.add_source("a", ["idle-a"], Utf8, Utf8)
+            .add_source("b", ["idle-b"], Utf8, Utf8)
+            .add_sink("out", "idle-out", Utf8, Utf8, ["a", "b"]);
+        b.build().unwrap()
+    };
+    // The embedded broker lets a closed member's session expire rather than leave at once.
+    let config = || {
+        builder(&kafka, "idle")
+            .set("consumer.session.timeout.ms", "6000")
+            .build()
+            .unwrap()
+    };
+    let reader = Reader::new(kafka.bootstrap_servers(), "idle-out");
+    let mut out = Vec::new();
+    produce(kafka.bootstrap_servers(), "idle-b", &numbered(3));
+    let first = KafkaStreams::new(topology(), config()).unwrap();
+    first.start().unwrap();
+    assert!(reader.read_until(&mut out, Duration::from_secs(60), |r| r.len() == 3));
+    assert!(first.close(Duration::from_secs(60)));
+
+    produce(kafka.bootstrap_servers(), "idle-a", &numbered(2));
+    let second = KafkaStreams::new(topology(), config()).unwrap();
+    second.start().unwrap();
+    assert!(
+        reader.read_until(&mut out, Duration::from_secs(60), |r| r.len() == 5),
+        "{} records; metrics {:?}",
+        out.len(),
+        second.metrics()
+    );
+    assert!(second.close(Duration::from_secs(60)));
+}
+
 /// A group coordinator that answers the committed-offset query with `NOT_COORDINATOR` or
 /// `COORDINATOR_LOAD_IN_PROGRESS` (it moved, or has just started and still loads its offsets,
 /// as after a broker restart) does not leave the partitions unread: the thread asks again.

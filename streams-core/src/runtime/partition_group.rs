@@ -47,7 +47,7 @@ pub(crate) struct InputPartition {
     pub(crate) queue: VecDeque<OwnedRecord>,
     /// Last processed offset + 1.
     pub(crate) position: Option<i64>,
-    /// Last committed offset.
+    /// Last committed offset (before the task received a record: where it starts).
     pub(crate) committed: Option<i64>,
     /// Paused on the consumer (its queue is full, or the task is restoring).
     paused: bool,
@@ -205,8 +205,9 @@ impl PartitionGroup {
                         // Caught up: nothing more to wait for.
                         (Some(end), Some(position), _) => end > position,
                         // Nothing received yet since the task was made: the consumer's lag
-                        // (from the group's committed offset) says whether more is coming;
-                        // the previous owner may have read the partition to its end.
+                        // or the end against where the task starts (the group's committed
+                        // offset) says whether more is coming; the previous owner may have
+                        // read the partition to its end.
                         (_, None, Some(lag)) => lag > 0,
                         (Some(end), None, None) => end > p.committed.unwrap_or(0),
                         (None, ..) => true,

@@ -200,13 +200,31 @@ impl TaskManager {
                 return Err(e);
             }
         };
-        let assignment = partition_list(partitions.iter().zip(&resumed).map(|(p, r)| {
-            let offset = match r {
+        let starts: Vec<Offset> = resumed
+            .iter()
+            .map(|r| match r {
                 Some(offset) => Offset::Offset(*offset),
                 None => committed.next().unwrap_or(Offset::Invalid),
-            };
-            (&*p.topic, p.partition, offset)
-        }));
+            })
+            .collect();
+        // A task that has received nothing yet knows where it starts: whether an input with no
+        // buffered record has more to come is its end offset against that.
+        for (p, start) in partitions.iter().zip(&starts) {
+            if let (Offset::Offset(n), Some(&(t, i))) =
+                (start, self.routes.get(&p.topic, p.partition))
+            {
+                let input = &mut self.active[t].inputs.partitions[i];
+                if input.position.is_none() {
+                    input.committed = Some(*n);
+                }
+            }
+        }
+        let assignment = partition_list(
+            partitions
+                .iter()
+                .zip(starts)
+                .map(|(p, start)| (&*p.topic, p.partition, start)),
+        );
         consumer
             .assign(&assignment)
             .map_err(|source| RuntimeError::Kafka {
