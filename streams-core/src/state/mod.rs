@@ -31,6 +31,12 @@
 //!   ([`RestoreRecord`]) below cache and logging, as one RocksDB write batch with the WAL off.
 //! - **Memory**: every RocksDB store of the process shares one [`RocksDbMemory`] budget (block
 //!   cache + memtables, 64 MiB by default).
+//! - **Segments**: a window store's are half its retention long, at least 1 s (Kafka Streams:
+//!   at least 60 s; here a segment is a column family, not a RocksDB instance), so a short
+//!   window drops old records often; session stores keep Kafka Streams' interval. The persistent
+//!   window stores of stream-stream joins (the ones keeping duplicates) also keep an in-memory
+//!   copy of their segments, which their lookups read: the copies of the process share a
+//!   64 MiB budget, and a store over it reads RocksDB again. Results are the same either way.
 //!
 //! Versioned key-value stores ([`VersionedKeyValueStore`], KIP-889) keep every version of a key
 //! within a history retention: their stack is the typed handle, changelog logging (each version
