@@ -132,6 +132,13 @@ impl MirroredSegment {
     }
 }
 
+impl Drop for MirroredSegment {
+    /// A segment dropped without a close (a task dropped after a failure) gives its bytes back.
+    fn drop(&mut self) {
+        MIRRORED_BYTES.fetch_sub(self.bytes.replace(0), Ordering::Relaxed);
+    }
+}
+
 impl BytesStore for MirroredSegment {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         if self.copying() {
