@@ -30,7 +30,6 @@ impl InMemoryStore {
     }
 
     /// Sets (or with `None` removes) `key`; returns the bytes (key and value) it held before.
-    #[cfg(feature = "rocksdb")]
     pub(crate) fn replace(&self, key: &[u8], value: Option<&[u8]>) -> Result<usize, StoreError> {
         let mut map = self.map_mut()?;
         let old = match value {
@@ -77,22 +76,7 @@ impl BytesStore for InMemoryStore {
         value: Option<&[u8]>,
         _timestamp: Option<i64>,
     ) -> Result<(), StoreError> {
-        let mut map = self.map_mut()?;
-        match value {
-            Some(value) => match map.get_mut(key) {
-                Some(slot) => {
-                    slot.clear();
-                    slot.extend_from_slice(value);
-                }
-                None => {
-                    map.insert(key.to_vec(), value.to_vec());
-                }
-            },
-            None => {
-                map.remove(key);
-            }
-        }
-        Ok(())
+        self.replace(key, value).map(|_| ())
     }
 
     fn scan(

@@ -427,6 +427,14 @@ impl SegmentedStore {
             };
             (segments, state.observed)
         };
+        // Entries past retention in segments still kept are skipped unless asked for.
+        let wanted = |k: &[u8]| {
+            !live_only
+                || self
+                    .schema
+                    .segment_time(k)
+                    .is_some_and(|t| self.live(t, observed))
+        };
         let mut range = range.clone();
         let mut out: Vec<Entry> = Vec::new();
         if let [segment] = segments.as_slice() {
@@ -437,13 +445,7 @@ impl SegmentedStore {
                 let next = (page.len() == want)
                     .then(|| page.last().map(|(k, _)| k.clone()))
                     .flatten();
-                out.extend(page.into_iter().filter(|(k, _)| {
-                    !live_only
-                        || self
-                            .schema
-                            .segment_time(k)
-                            .is_some_and(|t| self.live(t, observed))
-                }));
+                out.extend(page.into_iter().filter(|(k, _)| wanted(k)));
                 match next {
                     Some(last) => range.continue_after(last, reverse),
                     None => break,
@@ -461,13 +463,7 @@ impl SegmentedStore {
                 pages.push((page, full));
             }
             let (merged, boundary) = merge_pages(pages, reverse);
-            out.extend(merged.into_iter().filter(|(k, _)| {
-                !live_only
-                    || self
-                        .schema
-                        .segment_time(k)
-                        .is_some_and(|t| self.live(t, observed))
-            }));
+            out.extend(merged.into_iter().filter(|(k, _)| wanted(k)));
             // Complete up to `boundary`; read on past it (expired entries may have been
             // filtered out, or several segments filled their pages).
             match boundary {

@@ -180,8 +180,6 @@ where
         trigger: &Record<K, VThis>,
         ctx: &mut ProcessorContext<'_, K, VR>,
     ) -> Result<(), ProcessorError> {
-        let now = ctx.current_system_time_ms();
-        let interval = ctx.outer_join_emit_interval_ms();
         let stream_time = {
             let mut tracker = self.tracker()?;
             if tracker
@@ -191,10 +189,12 @@ where
             {
                 return Ok(());
             }
+            // The clock is read only when a waiting record's window may have closed.
+            let now = ctx.current_system_time_ms();
             if now < tracker.next_time_to_emit {
                 return Ok(());
             }
-            tracker.next_time_to_emit = now.saturating_add(interval);
+            tracker.next_time_to_emit = now.saturating_add(ctx.outer_join_emit_interval_ms());
             tracker.min_time = i64::MAX;
             tracker.stream_time
         };
