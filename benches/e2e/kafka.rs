@@ -196,8 +196,11 @@ fn flush(producer: &BaseProducer, topic: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Pre-loads `records` input records into `topic` as fast as possible, producer timestamps =
-/// now, with a progress line on stderr.
+/// Pre-loads `records` input records into `topic` as fast as possible, with a progress line
+/// on stderr. Record `i`'s timestamp is the start time plus `i` /
+/// [`scenario::EVENT_RECORDS_PER_MS`] ms: the input's event time does not depend on how fast
+/// this machine loaded it, so what the windowed scenarios compute (how many records share a
+/// window, how many pairs a join finds) is the same in every run.
 pub(crate) fn preload(
     bootstrap: &str,
     topic: &str,
@@ -207,13 +210,15 @@ pub(crate) fn preload(
 ) -> Result<Duration, String> {
     let producer = harness_producer(bootstrap, "5")?;
     let start = Instant::now();
+    let first_ms = now_ms();
     let mut value = Vec::with_capacity(value_size);
     let mut last_report = Instant::now();
     let mut err = std::io::stderr();
     for i in 0..records {
         let key = scenario::key(i, keys);
         scenario::value(i, value_size, &mut value);
-        send(&producer, topic, key.as_bytes(), &value, now_ms())?;
+        let ts = first_ms + (i / scenario::EVENT_RECORDS_PER_MS) as i64;
+        send(&producer, topic, key.as_bytes(), &value, ts)?;
         if i % 1024 == 0 {
             producer.poll(Duration::ZERO);
             if last_report.elapsed() >= Duration::from_millis(250) {

@@ -70,6 +70,15 @@ impl Scenario {
     }
 }
 
+/// How many pre-loaded input records share one millisecond of event time: 500, so event time
+/// runs at 500 000 records per second, about the rate at which the harness loads them on the
+/// 2-core machine of `BENCHMARKS.md` (the timestamps were the load's wall clock before, which
+/// made the stream_join's output 2.6 to 5.8 records per input depending on the load's speed).
+/// With 10 000 keys a key comes back every 20 ms of event time, on alternate join sides, so
+/// the 100 ms stream_join joins a record with the 3 earlier records of the other side within
+/// its window: 810 000 results for 300 000 input records (2.7 per input).
+pub(crate) const EVENT_RECORDS_PER_MS: u64 = 500;
+
 /// The key of input record `i`: `key-<i mod keys>`.
 pub(crate) fn key(i: u64, keys: u64) -> String {
     format!("key-{}", i % keys)

@@ -417,6 +417,7 @@ where
                         this_codec: vc.clone(),
                         other_codec: ovc.clone(),
                         types: Default::default(),
+                        partners: Vec::new(),
                     }
                 },
                 [this_windowed.clone()],
@@ -446,6 +447,7 @@ where
                         this_codec: ovc.clone(),
                         other_codec: vc.clone(),
                         types: Default::default(),
+                        partners: Vec::new(),
                     }
                 },
                 [other_windowed.clone()],

@@ -80,6 +80,8 @@ pub(crate) struct DeliveryReports {
     transactional: bool,
     /// A transaction is open.
     in_transaction: std::sync::atomic::AtomicBool,
+    /// Delivery reports served so far.
+    served: AtomicU64,
 }
 
 impl DeliveryReports {
@@ -99,6 +101,11 @@ impl DeliveryReports {
     /// Records that the open transaction ended (committed or aborted).
     pub(crate) fn transaction_ended(&self) {
         self.in_transaction.store(false, Ordering::Release);
+    }
+
+    /// How many delivery reports were served so far.
+    pub(crate) fn served(&self) -> u64 {
+        self.served.load(Ordering::Relaxed)
     }
 
     /// The failures reported since the last call.
@@ -133,6 +140,7 @@ impl ProducerContext for DeliveryReports {
     type DeliveryOpaque = usize;
 
     fn delivery(&self, result: &DeliveryResult<'_>, opaque: usize) {
+        self.served.fetch_add(1, Ordering::Relaxed);
         if opaque == CHANGELOG
             && let Ok(message) = result
         {
@@ -163,19 +171,45 @@ impl ProducerContext for DeliveryReports {
 /// Waits until every record sent is acknowledged or failed (serving delivery reports), for at
 /// most `timeout`.
 ///
-/// rust-rdkafka's `BaseProducer::flush` serves delivery reports in 100 ms `poll` slices that
-/// always run to their end, so every commit would stall the stream thread for ≥100 ms. This
-/// flushes in 1 ms slices instead: each one wakes the broker threads to send what is queued
-/// without waiting for `linger.ms` (`rd_kafka_flush`), then serves the reports that arrived.
+/// rust-rdkafka's `BaseProducer::poll(d)` waits in whole milliseconds and runs to its deadline,
+/// so its last (sub-millisecond) stretch is a busy loop, and `flush` polls in 100 ms slices: a
+/// flush in `poll` slices either stalls the stream thread or spins, taking the CPU the broker
+/// threads (and, on a small machine, the broker) need to acknowledge what it waits for. This
+/// serves the reports that arrived without waiting, and naps [`FLUSH_NAP`] when none had; every
+/// millisecond it wakes the broker threads again to send what lingers (`rd_kafka_flush`).
 pub(crate) fn flush(producer: &Producer, timeout: Duration) -> Result<(), KafkaError> {
     let deadline = Instant::now() + timeout;
+    let mut woken = Instant::now();
+    producer_flush_now(producer, deadline)?;
     loop {
-        match producer.flush(Duration::from_millis(1)) {
-            Ok(()) => return Ok(()),
-            Err(KafkaError::Flush(RDKafkaErrorCode::OperationTimedOut))
-                if Instant::now() < deadline => {}
-            Err(e) => return Err(e),
+        let served = producer.context().served();
+        producer.poll(Duration::ZERO);
+        if producer.in_flight_count() == 0 || Instant::now() >= woken + Duration::from_millis(1) {
+            if producer_flush_now(producer, deadline)? {
+                return Ok(());
+            }
+            woken = Instant::now();
+        } else if producer.context().served() == served {
+            std::thread::sleep(FLUSH_NAP);
         }
+    }
+}
+
+/// How long a flush naps when no delivery report was waiting.
+const FLUSH_NAP: Duration = Duration::from_micros(100);
+
+/// `rd_kafka_flush` without waiting: `true` when nothing is in flight; otherwise wakes the
+/// broker threads to send what is queued without waiting for `linger.ms`. Past `deadline`, the
+/// records still in flight are a timeout.
+fn producer_flush_now(producer: &Producer, deadline: Instant) -> Result<bool, KafkaError> {
+    match producer.flush(Duration::ZERO) {
+        Ok(()) => Ok(true),
+        Err(KafkaError::Flush(RDKafkaErrorCode::OperationTimedOut))
+            if Instant::now() < deadline =>
+        {
+            Ok(false)
+        }
+        Err(e) => Err(e),
     }
 }
 
@@ -200,16 +234,21 @@ pub(crate) fn send(
     mut record: BaseRecord<'_, [u8], [u8], usize>,
 ) -> Result<(), KafkaError> {
     ensure_transaction(producer)?;
-    let step = Duration::from_millis(1);
-    let mut waited = Duration::ZERO;
+    let mut deadline = None;
     loop {
         match producer.send(record) {
             Ok(()) => return Ok(()),
             Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back))
-                if waited < QUEUE_FULL_WAIT =>
+                if *deadline.get_or_insert_with(|| Instant::now() + QUEUE_FULL_WAIT)
+                    > Instant::now() =>
             {
-                producer.poll(step);
-                waited += step;
+                // Room is made by serving delivery reports (see `flush` on why not by polling
+                // with a timeout).
+                let served = producer.context().served();
+                producer.poll(Duration::ZERO);
+                if producer.context().served() == served {
+                    std::thread::sleep(FLUSH_NAP);
+                }
                 record = back;
             }
             Err((e, _)) => return Err(e),

@@ -84,6 +84,13 @@ pub(crate) trait BytesStore {
         self.scan(range, reverse, limit)
     }
 
+    /// Calls `f` with every entry of `range`, in key order (descending if `reverse`), until it
+    /// returns `false`. Stores that hold their entries in memory lend them to `f` instead of
+    /// copying a page of them; `f` must not use the store.
+    fn visit(&self, range: &ByteRange, reverse: bool, f: Visitor<'_>) -> Result<(), StoreError> {
+        visit_pages(self, range, reverse, f)
+    }
+
     /// An estimate of the number of keys.
     fn approximate_num_entries(&self) -> Result<u64, StoreError>;
 
@@ -109,6 +116,34 @@ pub(crate) trait BytesStore {
     fn close(&self) -> Result<(), StoreError> {
         self.flush()
     }
+}
+
+/// What [`BytesStore::visit`] calls with each entry (key, value); `false` stops the visit.
+pub(crate) type Visitor<'a> = &'a mut dyn FnMut(&[u8], &[u8]) -> bool;
+
+/// [`BytesStore::visit`] by pages of [`BytesStore::scan`], for stores that cannot lend their
+/// entries.
+pub(crate) fn visit_pages<S: BytesStore + ?Sized>(
+    store: &S,
+    range: &ByteRange,
+    reverse: bool,
+    f: Visitor<'_>,
+) -> Result<(), StoreError> {
+    let mut range = range.clone();
+    while !range.is_empty() {
+        let page = store.scan(&range, reverse, PAGE)?;
+        let full = page.len() == PAGE;
+        for (k, v) in &page {
+            if !f(k, v) {
+                return Ok(());
+            }
+        }
+        match page.into_iter().last() {
+            Some((last, _)) if full => range.continue_after(last, reverse),
+            _ => break,
+        }
+    }
+    Ok(())
 }
 
 /// A range of byte keys.

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 use std::rc::Rc;
 
-use super::bytes::{ByteRange, BytesStore, Entry, FlushListener, RestoreRecord};
+use super::bytes::{ByteRange, BytesStore, Entry, FlushListener, RestoreRecord, Visitor};
 use super::error::StoreError;
 
 /// One write to a store, as its changelog records it.
@@ -233,6 +233,10 @@ impl BytesStore for LoggingStore {
         limit: usize,
     ) -> Result<Vec<Entry>, StoreError> {
         self.inner.scan_retained(range, reverse, limit)
+    }
+
+    fn visit(&self, range: &ByteRange, reverse: bool, f: Visitor<'_>) -> Result<(), StoreError> {
+        self.inner.visit(range, reverse, f)
     }
 
     fn approximate_num_entries(&self) -> Result<u64, StoreError> {

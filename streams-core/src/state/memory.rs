@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-use super::bytes::{ByteRange, BytesStore, Entry, RestoreRecord};
+use super::bytes::{ByteRange, BytesStore, Entry, RestoreRecord, Visitor};
 use super::error::StoreError;
 
 type Map = BTreeMap<Vec<u8>, Vec<u8>>;
@@ -96,6 +96,21 @@ impl BytesStore for InMemoryStore {
         } else {
             iter.take(limit).map(clone).collect()
         })
+    }
+
+    fn visit(&self, range: &ByteRange, reverse: bool, f: Visitor<'_>) -> Result<(), StoreError> {
+        if range.is_empty() {
+            return Ok(());
+        }
+        let map = self.map()?;
+        let mut iter = map.range::<[u8], _>(range.bounds());
+        let mut call = |(k, v): (&Vec<u8>, &Vec<u8>)| f(k, v);
+        if reverse {
+            let _ = iter.rev().all(&mut call);
+        } else {
+            let _ = iter.all(&mut call);
+        }
+        Ok(())
     }
 
     fn approximate_num_entries(&self) -> Result<u64, StoreError> {

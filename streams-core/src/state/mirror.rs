@@ -16,7 +16,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::bytes::{ByteRange, BytesStore, Entry, PAGE, RestoreRecord};
+use super::bytes::{ByteRange, BytesStore, Entry, PAGE, RestoreRecord, Visitor};
 use super::error::StoreError;
 use super::memory::InMemoryStore;
 use super::rocks::RocksFamily;
@@ -171,6 +171,14 @@ impl BytesStore for MirroredSegment {
             self.copy.scan(range, reverse, limit)
         } else {
             self.rocks.scan(range, reverse, limit)
+        }
+    }
+
+    fn visit(&self, range: &ByteRange, reverse: bool, f: Visitor<'_>) -> Result<(), StoreError> {
+        if self.copying() {
+            self.copy.visit(range, reverse, f)
+        } else {
+            self.rocks.visit(range, reverse, f)
         }
     }
 

@@ -21,7 +21,9 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use super::bytes::{ByteRange, BytesStore, Entry, RestoreRecord, merge_pages};
+use super::bytes::{
+    ByteRange, BytesStore, Entry, RestoreRecord, Visitor, merge_pages, visit_pages,
+};
 use super::error::StoreError;
 use super::memory::InMemoryStore;
 #[cfg(feature = "rocksdb")]
@@ -406,6 +408,20 @@ impl SegmentedStore {
         (lo <= hi).then_some((lo, hi))
     }
 
+    /// The segments `range` can reach, oldest first, and the highest time observed.
+    fn reachable(&self, range: &ByteRange) -> Result<(Vec<Rc<dyn BytesStore>>, i64), StoreError> {
+        let state = self.state()?;
+        let segments = match self.time_bounds(range) {
+            Some((from, to)) => state
+                .segments
+                .range(self.segment_id(from)..=self.segment_id(to))
+                .map(|(_, s)| Rc::clone(s))
+                .collect(),
+            None => state.segments.values().cloned().collect(),
+        };
+        Ok((segments, state.observed))
+    }
+
     /// Scans the segments the range can reach (`live_only`: skipping entries past retention
     /// in segments still kept).
     fn scan_segments(
@@ -415,18 +431,7 @@ impl SegmentedStore {
         limit: usize,
         live_only: bool,
     ) -> Result<Vec<Entry>, StoreError> {
-        let (segments, observed) = {
-            let state = self.state()?;
-            let segments: Vec<_> = match self.time_bounds(range) {
-                Some((from, to)) => state
-                    .segments
-                    .range(self.segment_id(from)..=self.segment_id(to))
-                    .map(|(_, s)| Rc::clone(s))
-                    .collect(),
-                None => state.segments.values().cloned().collect(),
-            };
-            (segments, state.observed)
-        };
+        let (segments, observed) = self.reachable(range)?;
         // Entries past retention in segments still kept are skipped unless asked for.
         let wanted = |k: &[u8]| {
             !live_only
@@ -534,6 +539,23 @@ impl BytesStore for SegmentedStore {
         limit: usize,
     ) -> Result<Vec<Entry>, StoreError> {
         self.scan_segments(range, reverse, limit, false)
+    }
+
+    fn visit(&self, range: &ByteRange, reverse: bool, f: Visitor<'_>) -> Result<(), StoreError> {
+        let (segments, observed) = self.reachable(range)?;
+        match segments.as_slice() {
+            [] => Ok(()),
+            // One segment lends its entries in order; those past retention are skipped.
+            [segment] => segment.visit(range, reverse, &mut |k, v| {
+                let live = self
+                    .schema
+                    .segment_time(k)
+                    .is_some_and(|t| self.live(t, observed));
+                !live || f(k, v)
+            }),
+            // Several: their entries interleave, merged page by page.
+            _ => visit_pages(self, range, reverse, f),
+        }
     }
 
     fn approximate_num_entries(&self) -> Result<u64, StoreError> {

@@ -299,14 +299,65 @@ impl<K: 'static, V: 'static> WindowStore<K, V> {
         to_ms: i64,
         reverse: bool,
     ) -> Result<WindowIter<K, V>, StoreError> {
+        let (key, range) = self.key_range(key, from_ms, to_ms)?;
+        Ok(WindowIter {
+            inner: self.windowed(range, reverse, Some(key.len()), (from_ms, to_ms)),
+        })
+    }
+
+    /// The key's bytes and the range of its windows starting in `[from_ms, to_ms]`.
+    fn key_range(
+        &self,
+        key: &K,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<(Vec<u8>, ByteRange), StoreError> {
         let key = self.core.encode_key(key)?;
         let range = ByteRange::inclusive(
             [key.as_slice(), &self.suffix(from_ms, 0)].concat(),
             [key.as_slice(), &self.suffix(to_ms, u32::MAX)].concat(),
         );
-        Ok(WindowIter {
-            inner: self.windowed(range, reverse, Some(key.len()), (from_ms, to_ms)),
-        })
+        Ok((key, range))
+    }
+
+    /// What [`fetch`](Self::fetch) yields, read at once into `out` (cleared first): the
+    /// entries are decoded where the store holds them instead of being copied page by page —
+    /// for readers that collect a fetch anyway (the stream-stream join).
+    pub(crate) fn fetch_into(
+        &self,
+        key: &K,
+        from_ms: i64,
+        to_ms: i64,
+        out: &mut Vec<(i64, V)>,
+    ) -> Result<(), StoreError> {
+        out.clear();
+        let (key, range) = self.key_range(key, from_ms, to_ms)?;
+        let schema = self.schema();
+        let mut failed = None;
+        self.core.store.visit(&range, false, &mut |k, v| {
+            let Some(start) = schema.segment_time(k) else {
+                failed = Some(StoreError::corrupt(
+                    &self.core.name,
+                    "window key without its 8-byte window start",
+                ));
+                return false;
+            };
+            // Longer keys sharing the key's bytes may fall in the range (see `next_raw`).
+            if k.len() - schema.suffix_len() != key.len() || start < from_ms || start > to_ms {
+                return true;
+            }
+            match self.core.decode_value(v) {
+                Ok(value) => {
+                    out.push((start, value));
+                    true
+                }
+                Err(e) => {
+                    failed = Some(e);
+                    false
+                }
+            }
+        })?;
+        failed.map_or(Ok(()), Err)
     }
 
     /// The windows of keys from `key_from` to `key_to` (key byte order) starting in
@@ -356,11 +407,15 @@ impl<K: 'static, V: 'static> WindowStore<K, V> {
             key_bounds: None,
             times,
             size: self.window_size_ms,
-            schema: if self.seqnum.is_some() {
-                KeySchema::WindowWithSeq
-            } else {
-                KeySchema::Window
-            },
+            schema: self.schema(),
+        }
+    }
+
+    fn schema(&self) -> KeySchema {
+        if self.seqnum.is_some() {
+            KeySchema::WindowWithSeq
+        } else {
+            KeySchema::Window
         }
     }
 }

@@ -110,6 +110,8 @@ pub(crate) struct StreamJoinSide<K, VThis, VOther, VR, KC, TC, OC> {
     pub(crate) this_codec: TC,
     pub(crate) other_codec: OC,
     pub(crate) types: Types<VR>,
+    /// The other side's records a record joins, reused from record to record.
+    pub(crate) partners: Vec<(i64, VOther)>,
 }
 
 /// A record in the shared store: `[timestamp][side: 1 left, 0 right][key]` (Kafka Streams'
@@ -324,29 +326,30 @@ where
         }
         let from = timestamp.saturating_sub(self.join_before_ms).max(0);
         let to = timestamp.saturating_add(self.join_after_ms).max(0);
-        let partners: Vec<(i64, VOther)> = initialized(&self.other_store)?
-            .fetch(&r.key, from, to)?
-            .collect::<Result<_, _>>()?;
+        let mut partners = std::mem::take(&mut self.partners);
+        initialized(&self.other_store)?.fetch_into(&r.key, from, to, &mut partners)?;
+        let partnered = !partners.is_empty();
         let mut key_bytes = Vec::new();
         if self.outer_store.is_some() {
             self.key_codec.encode(&r.key, &mut key_bytes)?;
         }
-        for (other_time, other) in &partners {
+        for (other_time, other) in partners.drain(..) {
             if let Some(store) = &self.outer_store {
                 // The partner is joined now: it no longer waits.
-                let other_key = outer_key(*other_time, !self.is_left, &key_bytes);
+                let other_key = outer_key(other_time, !self.is_left, &key_bytes);
                 if store.get(&other_key)?.is_some() {
                     store.delete(&other_key)?;
                 }
             }
-            if let Some(joined) = (self.joiner)(Some(r.value.clone()), Some(other.clone())) {
+            if let Some(joined) = (self.joiner)(Some(r.value.clone()), Some(other)) {
                 ctx.forward(
-                    Record::new(r.key.clone(), joined, timestamp.max(*other_time))
+                    Record::new(r.key.clone(), joined, timestamp.max(other_time))
                         .with_headers(r.headers.clone()),
                 )?;
             }
         }
-        if self.outer && partners.is_empty() {
+        self.partners = partners;
+        if self.outer && !partnered {
             match &self.outer_store {
                 // Too late to wait for a partner (or nowhere to wait): emitted at once.
                 Some(store) if to >= stream_time => {
