@@ -2,11 +2,12 @@
 //! stack of bytes layers underneath.
 
 use std::cell::Cell;
+use std::ops::Bound;
 use std::rc::Rc;
 
 use crate::codec::{Codec, CodecError};
 
-use super::bytes::BytesStore;
+use super::bytes::{ByteRange, BytesStore};
 use super::error::StoreError;
 
 /// A codec behind a pointer (the `Codec` trait itself is `Clone`, so not object-safe).
@@ -35,6 +36,8 @@ pub(crate) struct Core<K, V> {
     /// Reused encode buffers, taken out while in use (a re-entrant call just allocates).
     key_buf: Cell<Vec<u8>>,
     value_buf: Cell<Vec<u8>>,
+    /// Reused bounds of [`with_range`](Self::with_range).
+    range_bufs: Cell<(Vec<u8>, Vec<u8>)>,
 }
 
 impl<K: 'static, V: 'static> Core<K, V> {
@@ -51,6 +54,7 @@ impl<K: 'static, V: 'static> Core<K, V> {
             value_codec: Box::new(value_codec),
             key_buf: Cell::default(),
             value_buf: Cell::default(),
+            range_bufs: Cell::default(),
         }
     }
 
@@ -91,6 +95,30 @@ impl<K: 'static, V: 'static> Core<K, V> {
             f(&buf)
         });
         self.key_buf.set(buf);
+        result
+    }
+
+    /// Runs `f` with the range from `[key][from]` to `[key][to]` (both included), its bounds in
+    /// reused buffers, and the key's length in bytes.
+    pub(crate) fn with_range<R>(
+        &self,
+        key: &K,
+        from: &[u8],
+        to: &[u8],
+        f: impl FnOnce(&ByteRange, usize) -> Result<R, StoreError>,
+    ) -> Result<R, StoreError> {
+        let (mut lo, mut hi) = self.range_bufs.take();
+        self.encode_key_into(key, &mut lo)?;
+        let key_len = lo.len();
+        hi.clear();
+        hi.extend_from_slice(&lo);
+        lo.extend_from_slice(from);
+        hi.extend_from_slice(to);
+        let range = ByteRange::inclusive(lo, hi);
+        let result = f(&range, key_len);
+        if let (Bound::Included(lo), Bound::Included(hi)) = (range.from, range.to) {
+            self.range_bufs.set((lo, hi));
+        }
         result
     }
 

@@ -124,12 +124,14 @@ impl<K: 'static, V: 'static> WindowStore<K, V> {
 
     /// The suffix after the key bytes: the window start, and when keeping duplicates a
     /// sequence number (`seq`: the put's, or the bound of a range).
-    fn suffix(&self, start: i64, seq: u32) -> Vec<u8> {
-        let mut suffix = encode_time(start).to_vec();
-        if self.seqnum.is_some() {
-            suffix.extend_from_slice(&seq.to_be_bytes());
+    fn suffix(&self, start: i64, seq: u32) -> Suffix {
+        let mut bytes = [0; 12];
+        bytes[..8].copy_from_slice(&encode_time(start));
+        bytes[8..].copy_from_slice(&seq.to_be_bytes());
+        Suffix {
+            bytes,
+            len: if self.seqnum.is_some() { 12 } else { 8 },
         }
-        suffix
     }
 
     /// A standalone in-memory window store, outside any topology (for tests and examples).
@@ -168,9 +170,9 @@ impl<K: 'static, V: 'static> WindowStore<K, V> {
                 };
                 let seq = seqnum.get().wrapping_add(1) & 0x7fff_ffff;
                 seqnum.set(seq);
-                let mut k = core.encode_key(key)?;
-                k.extend_from_slice(&self.suffix(window_start_ms, seq));
-                core.store.put(&k, Some(bytes), None)
+                core.with_key(key, self.suffix(window_start_ms, seq).as_ref(), |k| {
+                    core.store.put(k, Some(bytes), None)
+                })
             });
         }
         core.with_key(key, &encode_time(window_start_ms), |k| {
@@ -299,25 +301,14 @@ impl<K: 'static, V: 'static> WindowStore<K, V> {
         to_ms: i64,
         reverse: bool,
     ) -> Result<WindowIter<K, V>, StoreError> {
-        let (key, range) = self.key_range(key, from_ms, to_ms)?;
+        let key = self.core.encode_key(key)?;
+        let range = ByteRange::inclusive(
+            [key.as_slice(), self.suffix(from_ms, 0).as_ref()].concat(),
+            [key.as_slice(), self.suffix(to_ms, u32::MAX).as_ref()].concat(),
+        );
         Ok(WindowIter {
             inner: self.windowed(range, reverse, Some(key.len()), (from_ms, to_ms)),
         })
-    }
-
-    /// The key's bytes and the range of its windows starting in `[from_ms, to_ms]`.
-    fn key_range(
-        &self,
-        key: &K,
-        from_ms: i64,
-        to_ms: i64,
-    ) -> Result<(Vec<u8>, ByteRange), StoreError> {
-        let key = self.core.encode_key(key)?;
-        let range = ByteRange::inclusive(
-            [key.as_slice(), &self.suffix(from_ms, 0)].concat(),
-            [key.as_slice(), &self.suffix(to_ms, u32::MAX)].concat(),
-        );
-        Ok((key, range))
     }
 
     /// What [`fetch`](Self::fetch) yields, read at once into `out` (cleared first): the
@@ -331,10 +322,25 @@ impl<K: 'static, V: 'static> WindowStore<K, V> {
         out: &mut Vec<(i64, V)>,
     ) -> Result<(), StoreError> {
         out.clear();
-        let (key, range) = self.key_range(key, from_ms, to_ms)?;
+        let (from, to) = (self.suffix(from_ms, 0), self.suffix(to_ms, u32::MAX));
+        self.core
+            .with_range(key, from.as_ref(), to.as_ref(), |range, key_len| {
+                self.collect_windows(range, key_len, (from_ms, to_ms), out)
+            })
+    }
+
+    /// The windows of `range` whose key has `key_len` bytes and whose start is within
+    /// `times`, decoded into `out`.
+    fn collect_windows(
+        &self,
+        range: &ByteRange,
+        key_len: usize,
+        (from_ms, to_ms): (i64, i64),
+        out: &mut Vec<(i64, V)>,
+    ) -> Result<(), StoreError> {
         let schema = self.schema();
         let mut failed = None;
-        self.core.store.visit(&range, false, &mut |k, v| {
+        self.core.store.visit(range, false, &mut |k, v| {
             let Some(start) = schema.segment_time(k) else {
                 failed = Some(StoreError::corrupt(
                     &self.core.name,
@@ -343,7 +349,7 @@ impl<K: 'static, V: 'static> WindowStore<K, V> {
                 return false;
             };
             // Longer keys sharing the key's bytes may fall in the range (see `next_raw`).
-            if k.len() - schema.suffix_len() != key.len() || start < from_ms || start > to_ms {
+            if k.len() - schema.suffix_len() != key_len || start < from_ms || start > to_ms {
                 return true;
             }
             match self.core.decode_value(v) {
@@ -372,8 +378,8 @@ impl<K: 'static, V: 'static> WindowStore<K, V> {
         let lo = self.core.encode_key(key_from)?;
         let hi = self.core.encode_key(key_to)?;
         let range = ByteRange {
-            from: Bound::Included([lo.as_slice(), &self.suffix(i64::MIN, 0)].concat()),
-            to: Bound::Included([hi.as_slice(), &self.suffix(i64::MAX, u32::MAX)].concat()),
+            from: Bound::Included([lo.as_slice(), self.suffix(i64::MIN, 0).as_ref()].concat()),
+            to: Bound::Included([hi.as_slice(), self.suffix(i64::MAX, u32::MAX).as_ref()].concat()),
         };
         let lo_hi = (lo, hi);
         let mut iter = self.windowed(range, false, None, (from_ms, to_ms));
@@ -417,6 +423,19 @@ impl<K: 'static, V: 'static> WindowStore<K, V> {
         } else {
             KeySchema::Window
         }
+    }
+}
+
+/// A window key's suffix: the window start, and the sequence number of a store keeping
+/// duplicates.
+struct Suffix {
+    bytes: [u8; 12],
+    len: usize,
+}
+
+impl AsRef<[u8]> for Suffix {
+    fn as_ref(&self) -> &[u8] {
+        &self.bytes[..self.len]
     }
 }
 
