@@ -982,7 +982,11 @@ impl Report {
              values whose 16th character is an even digit (half), upper-case them; count = \
              `groupByKey().count()` (RocksDB + changelog, caching on; ours forwards each changed \
              count once per commit, as the peer's record cache does); windowed_count = `count()` in \
-             1 s tumbling windows (same); join = the stream joined with a table topic holding one row per key. \
+             1 s tumbling windows (same); join = the stream joined with a table topic holding one row per key; \
+             stream_join = the input split in two sides by a digit of each record's index, joined \
+             by key within 100 ms (RocksDB window stores with changelogs). The pre-loaded input's \
+             event time advances 1 ms every 500 records whatever the load's speed, so windows and \
+             joins compute the same in every run. \
              A scenario runs on ours only once the runtime has what it needs with the same semantics; \
              until then it is reported as *not available yet* (n/a), never approximated.\n\
              - **Isolation.** Every contender is its own child process (ours and the ceiling: the bench \

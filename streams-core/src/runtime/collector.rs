@@ -180,7 +180,9 @@ impl ProducerContext for DeliveryReports {
 pub(crate) fn flush(producer: &Producer, timeout: Duration) -> Result<(), KafkaError> {
     let deadline = Instant::now() + timeout;
     let mut woken = Instant::now();
-    producer_flush_now(producer, deadline)?;
+    if producer_flush_now(producer, deadline)? {
+        return Ok(());
+    }
     loop {
         let served = producer.context().served();
         producer.poll(Duration::ZERO);
