@@ -175,7 +175,7 @@ impl ProducerContext for DeliveryReports {
 /// so its last (sub-millisecond) stretch is a busy loop, and `flush` polls in 100 ms slices: a
 /// flush in `poll` slices either stalls the stream thread or spins, taking the CPU the broker
 /// threads (and, on a small machine, the broker) need to acknowledge what it waits for. This
-/// serves the reports that arrived without waiting, and naps [`FLUSH_NAP`] when none had; every
+/// serves the reports that arrived without waiting, and naps [`NAP`] when none had; every
 /// millisecond it wakes the broker threads again to send what lingers (`rd_kafka_flush`).
 pub(crate) fn flush(producer: &Producer, timeout: Duration) -> Result<(), KafkaError> {
     let deadline = Instant::now() + timeout;
@@ -184,21 +184,27 @@ pub(crate) fn flush(producer: &Producer, timeout: Duration) -> Result<(), KafkaE
         return Ok(());
     }
     loop {
-        let served = producer.context().served();
-        producer.poll(Duration::ZERO);
+        let served = serve_reports(producer);
         if producer.in_flight_count() == 0 || Instant::now() >= woken + Duration::from_millis(1) {
             if producer_flush_now(producer, deadline)? {
                 return Ok(());
             }
             woken = Instant::now();
-        } else if producer.context().served() == served {
-            std::thread::sleep(FLUSH_NAP);
+        } else if !served {
+            std::thread::sleep(NAP);
         }
     }
 }
 
-/// How long a flush naps when no delivery report was waiting.
-const FLUSH_NAP: Duration = Duration::from_micros(100);
+/// How long a wait for delivery reports naps when none was waiting.
+const NAP: Duration = Duration::from_micros(100);
+
+/// Serves the delivery reports that arrived, without waiting; whether there were any.
+fn serve_reports(producer: &Producer) -> bool {
+    let before = producer.context().served();
+    producer.poll(Duration::ZERO);
+    producer.context().served() != before
+}
 
 /// `rd_kafka_flush` without waiting: `true` when nothing is in flight; otherwise wakes the
 /// broker threads to send what is queued without waiting for `linger.ms`. Past `deadline`, the
@@ -246,10 +252,8 @@ pub(crate) fn send(
             {
                 // Room is made by serving delivery reports (see `flush` on why not by polling
                 // with a timeout).
-                let served = producer.context().served();
-                producer.poll(Duration::ZERO);
-                if producer.context().served() == served {
-                    std::thread::sleep(FLUSH_NAP);
+                if !serve_reports(producer) {
+                    std::thread::sleep(NAP);
                 }
                 record = back;
             }

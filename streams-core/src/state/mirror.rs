@@ -16,7 +16,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::bytes::{ByteRange, BytesStore, Entry, PAGE, RestoreRecord, Visitor};
+use super::bytes::{ByteRange, BytesStore, Entry, RestoreRecord, Visitor};
 use super::error::StoreError;
 use super::memory::InMemoryStore;
 use super::rocks::RocksFamily;
@@ -85,19 +85,24 @@ impl MirroredSegment {
             bytes: Cell::new(0),
             switch,
         };
-        let mut range = ByteRange::all();
-        while segment.copying() {
-            let page = segment.rocks.scan(&range, false, PAGE)?;
-            let full = page.len() == PAGE;
-            for (k, v) in &page {
-                segment.copy_put(k, Some(v))?;
-            }
-            match page.last() {
-                Some((last, _)) if full => range.continue_after(last.clone(), false),
-                _ => break,
-            }
+        if !segment.copying() {
+            return Ok(segment);
         }
-        Ok(segment)
+        let mut failed = None;
+        segment
+            .rocks
+            .visit(
+                &ByteRange::all(),
+                false,
+                &mut |k, v| match segment.copy_put(k, Some(v)) {
+                    Ok(()) => segment.copying(),
+                    Err(e) => {
+                        failed = Some(e);
+                        false
+                    }
+                },
+            )?;
+        failed.map_or(Ok(segment), Err)
     }
 
     /// Whether the copy is complete; frees it once its store stopped copying.

@@ -183,6 +183,14 @@ pub(crate) struct RocksSegments {
 const SEGMENT_PREFIX: &str = "segment-";
 
 #[cfg(feature = "rocksdb")]
+impl RocksSegments {
+    /// A time saved under a meta key, if any.
+    fn load_time(&self, key: &[u8]) -> Result<Option<i64>, StoreError> {
+        Ok(self.db.get_meta(key)?.and_then(|bytes| decode_time(&bytes)))
+    }
+}
+
+#[cfg(feature = "rocksdb")]
 impl SegmentBackend for RocksSegments {
     fn open(&self, id: i64) -> Result<Rc<dyn BytesStore>, StoreError> {
         let name = format!("{SEGMENT_PREFIX}{id}");
@@ -211,10 +219,7 @@ impl SegmentBackend for RocksSegments {
     }
 
     fn load_observed(&self) -> Result<Option<i64>, StoreError> {
-        Ok(self
-            .db
-            .get_meta(OBSERVED_KEY)?
-            .and_then(|bytes| decode_time(&bytes)))
+        self.load_time(OBSERVED_KEY)
     }
 
     fn save_observed(&self, observed: i64) -> Result<(), StoreError> {
@@ -222,10 +227,7 @@ impl SegmentBackend for RocksSegments {
     }
 
     fn load_interval(&self) -> Result<Option<i64>, StoreError> {
-        Ok(self
-            .db
-            .get_meta(INTERVAL_KEY)?
-            .and_then(|bytes| decode_time(&bytes)))
+        self.load_time(INTERVAL_KEY)
     }
 
     fn save_interval(&self, interval_ms: i64) -> Result<(), StoreError> {
@@ -408,6 +410,13 @@ impl SegmentedStore {
         (lo <= hi).then_some((lo, hi))
     }
 
+    /// Whether the entry of composite key `k` is within retention.
+    fn live_key(&self, k: &[u8], observed: i64) -> bool {
+        self.schema
+            .segment_time(k)
+            .is_some_and(|t| self.live(t, observed))
+    }
+
     /// The segments `range` can reach, oldest first, and the highest time observed.
     fn reachable(&self, range: &ByteRange) -> Result<(Vec<Rc<dyn BytesStore>>, i64), StoreError> {
         let state = self.state()?;
@@ -433,13 +442,7 @@ impl SegmentedStore {
     ) -> Result<Vec<Entry>, StoreError> {
         let (segments, observed) = self.reachable(range)?;
         // Entries past retention in segments still kept are skipped unless asked for.
-        let wanted = |k: &[u8]| {
-            !live_only
-                || self
-                    .schema
-                    .segment_time(k)
-                    .is_some_and(|t| self.live(t, observed))
-        };
+        let wanted = |k: &[u8]| !live_only || self.live_key(k, observed);
         let mut range = range.clone();
         let mut out: Vec<Entry> = Vec::new();
         if let [segment] = segments.as_slice() {
@@ -547,11 +550,7 @@ impl BytesStore for SegmentedStore {
             [] => Ok(()),
             // One segment lends its entries in order; those past retention are skipped.
             [segment] => segment.visit(range, reverse, &mut |k, v| {
-                let live = self
-                    .schema
-                    .segment_time(k)
-                    .is_some_and(|t| self.live(t, observed));
-                !live || f(k, v)
+                !self.live_key(k, observed) || f(k, v)
             }),
             // Several: their entries interleave, merged page by page.
             _ => visit_pages(self, range, reverse, f),
