@@ -292,7 +292,7 @@ const MANAGED: &[(&str, &str)] = &[
     ),
     (
         "enable.auto.commit",
-        "offsets are committed by the runtime after the outputs are flushed",
+        "offsets are committed by the runtime after the outputs are acknowledged",
     ),
     (
         "enable.auto.offset.store",

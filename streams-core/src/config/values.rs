@@ -6,8 +6,9 @@ use std::fmt;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 #[non_exhaustive]
 pub enum ProcessingGuarantee {
-    /// `at_least_once` (default): outputs are flushed before offsets are committed, so a crash
-    /// replays records since the last commit and may write some outputs twice, never lose them.
+    /// `at_least_once` (default): outputs are acknowledged before offsets are committed, so a
+    /// crash replays records since the last commit and may write some outputs twice, never
+    /// lose them.
     #[default]
     AtLeastOnce,
     /// `exactly_once_v2` (KIP-447): each stream thread writes its outputs, changelog records and

@@ -65,6 +65,43 @@ impl ProductionHandlers {
 pub(crate) const OUTPUT: usize = 0;
 /// The delivery opaque of a changelog record: its offset is tracked for checkpoints.
 pub(crate) const CHANGELOG: usize = 1;
+/// The bit of the delivery opaque that tells its kind ([`OUTPUT`] or [`CHANGELOG`]); [`send`]
+/// puts the record's epoch in the bits above it.
+const KIND: usize = 1;
+
+/// Records sent and not yet reported, by the epoch they were sent in. An at-least-once commit
+/// starts a new epoch; its offsets may be committed once every record of the epochs before
+/// was reported.
+#[derive(Debug)]
+struct Epochs {
+    /// The epoch of `unreported[0]`.
+    first: usize,
+    /// Unreported records of each epoch from `first`; the last entry is the current epoch.
+    unreported: std::collections::VecDeque<u64>,
+}
+
+impl Default for Epochs {
+    fn default() -> Self {
+        Epochs {
+            first: 0,
+            unreported: std::collections::VecDeque::from([0]),
+        }
+    }
+}
+
+impl Epochs {
+    fn current(&self) -> usize {
+        self.first + self.unreported.len() - 1
+    }
+
+    /// Drops the leading epochs that have nothing unreported, keeping the current one.
+    fn trim(&mut self) {
+        while self.unreported.len() > 1 && self.unreported.front() == Some(&0) {
+            self.unreported.pop_front();
+            self.first += 1;
+        }
+    }
+}
 
 /// Collects failed deliveries and the offsets of delivered changelog records (reported on
 /// whichever thread polls the producer).
@@ -82,6 +119,8 @@ pub(crate) struct DeliveryReports {
     in_transaction: std::sync::atomic::AtomicBool,
     /// Delivery reports served so far.
     served: AtomicU64,
+    /// Records not yet reported, by epoch.
+    epochs: Mutex<Epochs>,
 }
 
 impl DeliveryReports {
@@ -124,6 +163,46 @@ impl DeliveryReports {
         self.retry.lock().unwrap_or_else(|p| p.into_inner()).take()
     }
 
+    /// Starts a new epoch (an at-least-once commit point) and returns it: once
+    /// [`reported_before`](Self::reported_before) it, every record sent until now was reported.
+    pub(crate) fn next_epoch(&self) -> usize {
+        let mut epochs = self.epochs.lock().unwrap_or_else(|p| p.into_inner());
+        epochs.unreported.push_back(0);
+        epochs.trim();
+        epochs.current()
+    }
+
+    /// Whether every record sent before `epoch` began was reported (delivered or failed).
+    pub(crate) fn reported_before(&self, epoch: usize) -> bool {
+        let epochs = self.epochs.lock().unwrap_or_else(|p| p.into_inner());
+        epochs.first >= epoch
+    }
+
+    /// Counts a record handed to the producer; returns its delivery opaque (`kind` with the
+    /// current epoch).
+    fn sent(&self, kind: usize) -> usize {
+        let mut epochs = self.epochs.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(last) = epochs.unreported.back_mut() {
+            *last += 1;
+        }
+        (epochs.current() << 1) | (kind & KIND)
+    }
+
+    /// Takes back [`sent`](Self::sent) for a record the producer refused.
+    fn unsent(&self, opaque: usize) {
+        self.reported(opaque);
+    }
+
+    /// Counts the report of the record sent with `opaque`.
+    fn reported(&self, opaque: usize) {
+        let mut epochs = self.epochs.lock().unwrap_or_else(|p| p.into_inner());
+        let index = (opaque >> 1).wrapping_sub(epochs.first);
+        if let Some(n) = epochs.unreported.get_mut(index) {
+            *n = n.saturating_sub(1);
+        }
+        epochs.trim();
+    }
+
     /// The offset of the last changelog record delivered to (topic, partition), if any.
     pub(crate) fn changelog_offset(&self, topic: &str, partition: i32) -> Option<i64> {
         let offsets = self
@@ -141,7 +220,8 @@ impl ProducerContext for DeliveryReports {
 
     fn delivery(&self, result: &DeliveryResult<'_>, opaque: usize) {
         self.served.fetch_add(1, Ordering::Relaxed);
-        if opaque == CHANGELOG
+        self.reported(opaque);
+        if opaque & KIND == CHANGELOG
             && let Ok(message) = result
         {
             let mut offsets = self
@@ -235,8 +315,9 @@ pub(crate) fn ensure_transaction(producer: &Producer) -> Result<(), KafkaError> 
     Ok(())
 }
 
-/// Sends a record; while the producer's queue is full, serves delivery reports to make room
-/// and retries, for at most [`QUEUE_FULL_WAIT`].
+/// Sends a record (its delivery opaque [`OUTPUT`] or [`CHANGELOG`]) in the current epoch;
+/// while the producer's queue is full, serves delivery reports to make room and retries, for
+/// at most [`QUEUE_FULL_WAIT`].
 pub(crate) fn send(
     producer: &Producer,
     mut record: BaseRecord<'_, [u8], [u8], usize>,
@@ -244,6 +325,7 @@ pub(crate) fn send(
     ensure_transaction(producer)?;
     let mut deadline = None;
     loop {
+        record.delivery_opaque = producer.context().sent(record.delivery_opaque);
         match producer.send(record) {
             Ok(()) => return Ok(()),
             Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back))
@@ -252,12 +334,16 @@ pub(crate) fn send(
             {
                 // Room is made by serving delivery reports (see `flush` on why not by polling
                 // with a timeout).
+                producer.context().unsent(back.delivery_opaque);
                 if !serve_reports(producer) {
                     std::thread::sleep(NAP);
                 }
                 record = back;
             }
-            Err((e, _)) => return Err(e),
+            Err((e, back)) => {
+                producer.context().unsent(back.delivery_opaque);
+                return Err(e);
+            }
         }
     }
 }
@@ -355,5 +441,41 @@ impl RecordCollector for KafkaCollector {
         let n = i32::try_from(n).map_err(|e| error(Box::new(e)))?;
         self.partition_counts.insert(topic.to_string(), n);
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_epoch_is_reported_once_every_record_sent_before_it_is() {
+        let reports = DeliveryReports::default();
+        let a = reports.sent(OUTPUT);
+        let b = reports.sent(CHANGELOG);
+        assert_eq!(b & KIND, CHANGELOG);
+        let first = reports.next_epoch();
+        assert!(!reports.reported_before(first));
+        let c = reports.sent(OUTPUT);
+        let second = reports.next_epoch();
+        // A record of the later epoch reported first does not complete the earlier one.
+        reports.reported(c);
+        reports.reported(a);
+        assert!(!reports.reported_before(first));
+        assert!(!reports.reported_before(second));
+        reports.reported(b);
+        assert!(reports.reported_before(first));
+        assert!(reports.reported_before(second));
+    }
+
+    #[test]
+    fn a_refused_send_is_not_waited_for() {
+        let reports = DeliveryReports::default();
+        let a = reports.sent(OUTPUT);
+        let epoch = reports.next_epoch();
+        reports.unsent(a);
+        assert!(reports.reported_before(epoch));
+        // Nothing sent since: the next epoch is complete at once.
+        assert!(reports.reported_before(reports.next_epoch()));
     }
 }

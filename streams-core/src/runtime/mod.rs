@@ -19,11 +19,13 @@
 //! | restore | `restore.rs`, `stream_task/stores.rs`, `checkpoint.rs` | new tasks read their stores back from the changelogs |
 //! | process | `stream_task/mod.rs`, `stream_task/handlers.rs` | the task's processor graph (`crate::topology`, `crate::processor`); failing records go to the handlers |
 //! | sink | `collector.rs`, `changelog.rs` | outputs and changelog writes go to the thread's producer |
-//! | commit | `task_manager/commit.rs`, `transaction.rs` | caches flushed, producer flushed, deliveries checked, offsets committed (exactly-once: in the thread's transaction) |
+//! | commit | `task_manager/commit.rs`, `transaction.rs` | caches flushed, the records sent before acknowledged, deliveries checked, offsets committed (exactly-once: in the thread's transaction) |
 //! | observe | `task_manager/metrics.rs`, `query.rs`, `state.rs` | metrics, interactive queries, states |
 //!
 //! Delivery is at-least-once: every `commit.interval.ms` (or when a processor asks) a thread
-//! flushes its producer, then commits the offsets after the last record it processed. A crash
+//! notes the offsets after the last record it processed and commits them once every record it
+//! sent until then is acknowledged, processing meanwhile (on revocation and shutdown it waits,
+//! flushing its producer as Kafka Streams does). A crash
 //! replays the records since the last commit, so some outputs may appear twice; none is lost.
 //! A rebalance commits before the revoked tasks leave, so a clean rebalance replays nothing.
 //!

@@ -321,11 +321,13 @@ impl<'s> StreamThread<'s> {
         let processed = self.tasks.process(&self.consumer)?;
         // Punctuate by wall-clock time (stream-time punctuations fire as records go by).
         let commit_requested = self.tasks.punctuate()?;
-        // Commit when due or asked to; delivery reports are served on every turn.
+        // Commit: delivery reports are served on every turn, a commit whose records are all
+        // acknowledged commits its offsets, and a new one starts when due or asked for.
         let now = Instant::now();
         self.tasks.serve_deliveries(&self.consumer)?;
+        self.tasks.finish_commit(&self.consumer)?;
         if commit_requested || self.tasks.commit_due(now) {
-            self.tasks.commit(&self.consumer)?;
+            self.tasks.begin_commit(&self.consumer)?;
         }
         query::serve(&self.setup.queries, self.tasks.tasks());
         self.tasks.publish_if_due(&self.consumer, now);

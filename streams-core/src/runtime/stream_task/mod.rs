@@ -361,6 +361,18 @@ impl StreamTask {
             })
     }
 
+    /// Records that (topic, partition) is committed up to `offset`.
+    pub(crate) fn committed_at(&mut self, topic: &str, partition: i32, offset: i64) {
+        if let Some(p) = self
+            .inputs
+            .partitions
+            .iter_mut()
+            .find(|p| p.partition == partition && &*p.topic == topic)
+        {
+            p.committed = Some(p.committed.map_or(offset, |c| c.max(offset)));
+        }
+    }
+
     /// Records that everything processed is committed.
     pub(crate) fn mark_committed(&mut self) {
         for p in &mut self.inputs.partitions {

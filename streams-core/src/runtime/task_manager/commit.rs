@@ -1,14 +1,21 @@
 //! Committing a thread's tasks, at least once: the stores' caches are flushed (forwarding what
-//! they held), the producer is flushed and its delivery reports checked, the persistent stores
-//! checkpointed when due, and then the offsets after the last processed record of every input
-//! partition committed — synchronously, as Kafka Streams' `commitSync`.
+//! they held), every record sent until then is acknowledged and its delivery report checked,
+//! the persistent stores checkpointed when due, and then the offsets after the last processed
+//! record of every input partition committed — synchronously, as Kafka Streams' `commitSync`.
+//!
+//! Kafka Streams waits for the acknowledgements in `producer.flush()`, and so does a commit
+//! here on revocation and shutdown ([`TaskManager::commit`]). The commit of the running loop
+//! does not wait: [`TaskManager::begin_commit`] notes the offsets and starts a new producer
+//! epoch, the thread goes on processing, and [`TaskManager::finish_commit`] commits the noted
+//! offsets once every record of the epochs before was reported. Offsets are committed only
+//! after everything the records before them produced was acknowledged, as with a flush.
 
 use std::sync::atomic::Ordering;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use rdkafka::Offset;
 use rdkafka::consumer::{CommitMode, Consumer};
-use rdkafka::error::RDKafkaErrorCode;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::producer::Producer as _;
 use tracing::{debug, error, warn};
 
@@ -25,6 +32,15 @@ use super::super::stream_task::StreamTask;
 use super::super::stream_thread::new_producer;
 use super::super::transaction::{self, TransactionError};
 use super::TaskManager;
+
+/// An at-least-once commit whose offsets wait for the acknowledgement of the records sent
+/// before it.
+pub(super) struct PendingCommit {
+    /// Every record sent before this producer epoch must be reported first.
+    epoch: usize,
+    offsets: rdkafka::TopicPartitionList,
+    start: Instant,
+}
 
 impl TaskManager {
     /// Whether `commit.interval.ms` went by since the last commit.
@@ -85,7 +101,73 @@ impl TaskManager {
         Ok(false)
     }
 
-    /// At-least-once commit of every active task.
+    /// Starts a commit of every active task when one is due in the running loop: at least
+    /// once, notes the offsets to commit once the records sent until now are acknowledged
+    /// (see [`finish_commit`](Self::finish_commit)); a commit still waiting for its
+    /// acknowledgements makes this one wait for all, as [`commit`](Self::commit). Exactly-once
+    /// commits the transaction.
+    pub(crate) fn begin_commit(&mut self, consumer: &StreamConsumer) -> Result<(), RuntimeError> {
+        if self.exactly_once {
+            return self.commit_transaction(consumer, true).map(|_| ());
+        }
+        if self.pending.is_some() {
+            return self.commit(consumer).map(|_| ());
+        }
+        let start = Instant::now();
+        self.last_commit = start;
+        for task in &mut self.active {
+            task.commit_stores()?;
+        }
+        if !self.serve_deliveries(consumer)? {
+            return Ok(());
+        }
+        let offsets = self.uncommitted();
+        if offsets.count() == 0 {
+            return self.checkpoint(false);
+        }
+        let epoch = self.producer.context().next_epoch();
+        // Sends what lingers now, as a flush would.
+        if let Err(e) = self.producer.flush(Duration::ZERO)
+            && !matches!(e, KafkaError::Flush(RDKafkaErrorCode::OperationTimedOut))
+        {
+            return Err(RuntimeError::Flush { source: e });
+        }
+        self.pending = Some(PendingCommit {
+            epoch,
+            offsets,
+            start,
+        });
+        Ok(())
+    }
+
+    /// Commits the offsets [`begin_commit`](Self::begin_commit) noted once every record sent
+    /// before them was reported (and its failure, if any, handled by
+    /// [`serve_deliveries`](Self::serve_deliveries), which the loop calls first).
+    pub(crate) fn finish_commit(&mut self, consumer: &StreamConsumer) -> Result<(), RuntimeError> {
+        let Some(pending) = self
+            .pending
+            .take_if(|p| self.producer.context().reported_before(p.epoch))
+        else {
+            return Ok(());
+        };
+        self.checkpoint(false)?;
+        self.commit_offsets(consumer, &pending.offsets, pending.start)
+            .map(|_| ())
+    }
+
+    /// The offsets after the last processed record of the tasks' partitions, where they moved
+    /// since their last commit.
+    fn uncommitted(&self) -> rdkafka::TopicPartitionList {
+        partition_list(
+            self.active
+                .iter()
+                .flat_map(StreamTask::uncommitted)
+                .map(|(topic, partition, offset)| (topic, partition, Offset::Offset(offset))),
+        )
+    }
+
+    /// At-least-once commit of every active task, waiting for every record sent to be
+    /// acknowledged (it covers a commit [`begin_commit`](Self::begin_commit) left waiting).
     ///
     /// A commit the broker refuses for a reason a rebalance explains (the group is already
     /// rebalancing) is logged and left: the tasks' records since the last commit will be
@@ -97,6 +179,7 @@ impl TaskManager {
         }
         let start = Instant::now();
         self.last_commit = start;
+        self.pending = None;
         for task in &mut self.active {
             task.commit_stores()?;
         }
@@ -106,19 +189,29 @@ impl TaskManager {
             return Ok(false);
         }
         self.checkpoint(false)?;
-        let tpl = partition_list(
-            self.active
-                .iter()
-                .flat_map(StreamTask::uncommitted)
-                .map(|(topic, partition, offset)| (topic, partition, Offset::Offset(offset))),
-        );
+        let tpl = self.uncommitted();
+        self.commit_offsets(consumer, &tpl, start)
+    }
+
+    /// Commits `tpl` (nothing to do when empty) and marks the tasks' partitions committed
+    /// there. A refusal a rebalance explains is logged and left (`Ok(false)`).
+    fn commit_offsets(
+        &mut self,
+        consumer: &StreamConsumer,
+        tpl: &rdkafka::TopicPartitionList,
+        start: Instant,
+    ) -> Result<bool, RuntimeError> {
         if tpl.count() == 0 {
             return Ok(true);
         }
-        match consumer.commit(&tpl, CommitMode::Sync) {
+        match consumer.commit(tpl, CommitMode::Sync) {
             Ok(()) => {
-                for task in &mut self.active {
-                    task.mark_committed();
+                for e in tpl.elements() {
+                    if let Offset::Offset(offset) = e.offset() {
+                        for task in &mut self.active {
+                            task.committed_at(e.topic(), e.partition(), offset);
+                        }
+                    }
                 }
                 let latency = start.elapsed();
                 self.counts.commits.record(latency);
@@ -175,12 +268,7 @@ impl TaskManager {
         if !self.serve_deliveries(consumer)? {
             return Ok(false);
         }
-        let tpl = partition_list(
-            self.active
-                .iter()
-                .flat_map(StreamTask::uncommitted)
-                .map(|(topic, partition, offset)| (topic, partition, Offset::Offset(offset))),
-        );
+        let tpl = self.uncommitted();
         if tpl.count() == 0 && !self.producer.context().in_transaction() {
             return Ok(true);
         }

@@ -8,6 +8,7 @@
 //! their thread.
 
 mod commit;
+use commit::PendingCommit;
 mod metrics;
 mod rebalance;
 
@@ -110,6 +111,8 @@ pub(crate) struct TaskManager {
     failed: bool,
     counts: Counts,
     last_commit: Instant,
+    /// An at-least-once commit waiting for its records' acknowledgements.
+    pending: Option<PendingCommit>,
     last_publish: Instant,
     state_dir: std::path::PathBuf,
     #[cfg(feature = "rocksdb")]
@@ -183,6 +186,7 @@ impl TaskManager {
                 production_retries: 0,
             },
             last_commit: now,
+            pending: None,
             last_publish: now,
             state_dir: config.state_dir().to_path_buf(),
             #[cfg(feature = "rocksdb")]
@@ -406,6 +410,7 @@ impl TaskManager {
     /// Closes every task: `clean` after the final commit, with a checkpoint; else (the thread
     /// failed, the assignment was lost) without one.
     pub(crate) fn close_all(&mut self, fetch: &impl Fetch, clean: bool) {
+        self.pending = None;
         if self.exactly_once
             && (!clean || self.failed)
             && let Err(e) = super::transaction::abort(&self.producer, self.transaction_timeout)
