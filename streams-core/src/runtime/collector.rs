@@ -289,7 +289,10 @@ fn serve_reports(producer: &Producer) -> bool {
 /// `rd_kafka_flush` without waiting: `true` when nothing is in flight; otherwise wakes the
 /// broker threads to send what is queued without waiting for `linger.ms`. Past `deadline`, the
 /// records still in flight are a timeout.
-fn producer_flush_now(producer: &Producer, deadline: Instant) -> Result<bool, KafkaError> {
+pub(crate) fn producer_flush_now(
+    producer: &Producer,
+    deadline: Instant,
+) -> Result<bool, KafkaError> {
     match producer.flush(Duration::ZERO) {
         Ok(()) => Ok(true),
         Err(KafkaError::Flush(RDKafkaErrorCode::OperationTimedOut))

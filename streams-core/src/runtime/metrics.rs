@@ -74,7 +74,8 @@ pub struct ThreadMetrics {
     pub production_retries: u64,
     /// Commits done.
     pub commits: u64,
-    /// Mean commit latency (producer flush + offset commit).
+    /// Mean commit latency: from the start of a commit until its offsets are committed (the
+    /// wait for the acknowledgement of the records sent before it, and the offset commit).
     pub commit_latency_avg: Duration,
     /// Highest commit latency.
     pub commit_latency_max: Duration,

@@ -11,11 +11,11 @@
 //! after everything the records before them produced was acknowledged, as with a flush.
 
 use std::sync::atomic::Ordering;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use rdkafka::Offset;
 use rdkafka::consumer::{CommitMode, Consumer};
-use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::error::RDKafkaErrorCode;
 use rdkafka::producer::Producer as _;
 use tracing::{debug, error, warn};
 
@@ -24,7 +24,7 @@ use crate::config::ProductionResponse;
 use std::sync::Arc;
 
 use super::super::RuntimeError;
-use super::super::collector::{Producer, ensure_transaction, flush};
+use super::super::collector::{Producer, ensure_transaction, flush, producer_flush_now};
 use super::super::consumer::StreamConsumer;
 use super::super::partitions::TopicPartition;
 use super::super::partitions::partition_list;
@@ -127,11 +127,8 @@ impl TaskManager {
         }
         let epoch = self.producer.context().next_epoch();
         // Sends what lingers now, as a flush would.
-        if let Err(e) = self.producer.flush(Duration::ZERO)
-            && !matches!(e, KafkaError::Flush(RDKafkaErrorCode::OperationTimedOut))
-        {
-            return Err(RuntimeError::Flush { source: e });
-        }
+        producer_flush_now(&self.producer, start + self.flush_timeout)
+            .map_err(|source| RuntimeError::Flush { source })?;
         self.pending = Some(PendingCommit {
             epoch,
             offsets,
